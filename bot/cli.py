@@ -1,0 +1,158 @@
+"""The ``leerkring`` command line."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from bot.settings import Settings, SettingsError, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # slack_bolt logs request bodies at DEBUG; keep people's text out of logs at any level.
+    logging.getLogger("slack_bolt").setLevel(max(logging.INFO, getattr(logging, level)))
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, getattr(logging, level)))
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"leerkring: invalid setting {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _friendly_errors(func: F) -> F:
+    """Known failures become one line on stderr, not a stack trace."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from bot.services import SchemaOutdated
+        from storage.db import DatabaseUnavailable
+
+        try:
+            return func(*args, **kwargs)
+        except SchemaOutdated as exc:
+            click.echo(f"leerkring: {exc}", err=True)
+            raise SystemExit(2) from None
+        except (DatabaseUnavailable, OSError) as exc:
+            click.echo(f"leerkring: {type(exc).__name__}: {exc}", err=True)
+            raise SystemExit(1) from None
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                click.echo(
+                    "leerkring: DATABASE_URL: cannot reach the database "
+                    f"({str(exc.orig).splitlines()[0] if exc.orig else exc})",
+                    err=True,
+                )
+                raise SystemExit(1) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+def main() -> None:
+    """Leerkring: learning together from casussen, in Slack, Teams and the terminal."""
+
+
+@main.command()
+@_friendly_errors
+def serve() -> None:
+    """Run the server: Slack at POST /slack/events (or Socket Mode) and GET /healthz."""
+    from aiohttp import web
+
+    from bot.server import build_app
+    from bot.services import build_services, ensure_schema
+
+    settings = _settings_or_exit()
+    _configure_logging(settings.log_level)
+    services = build_services(settings)
+    if not settings.is_sqlite:
+        ensure_schema(services.database)
+    app = build_app(services)
+    logging.getLogger("leerkring").info(
+        "listening on %s:%s (database: %s)",
+        settings.host,
+        settings.port,
+        services.database.engine.dialect.name,
+    )
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+@main.command()
+@click.option("--user", default=None, help="Your name in the chat (default: your login).")
+@click.option("--channel", default="leerkring", show_default=True, help="The channel name.")
+@_friendly_errors
+def chat(user: str | None, channel: str) -> None:
+    """A local channel in the terminal: bring in a casus, reply, close it."""
+    from bot.services import build_services, ensure_schema
+    from bot.terminal.chat import TerminalChat
+
+    settings = _settings_or_exit()
+    _configure_logging("WARNING")
+    services = build_services(settings)
+    if not settings.is_sqlite:
+        ensure_schema(services.database)
+    name = user or _login_name()
+    try:
+        TerminalChat(
+            services.runtime,
+            services.texts,
+            user=name,
+            channel=channel,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        ).run()
+    except KeyboardInterrupt:
+        click.echo()
+    finally:
+        services.close()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "ik"
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@_friendly_errors
+def upgrade() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from storage import migrate
+    from storage.db import Database
+
+    settings = _settings_or_exit()
+    database = Database.from_url(settings.database_url)
+    try:
+        migrate.upgrade(database.engine)
+        click.echo(f"database schema at revision {migrate.current_revision(database.engine)}")
+    finally:
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The aiohttp server: Slack's Request URL, health, and (later) Teams on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.services import Services
+from bot.slack.adapter import SlackAdapter
+from storage import migrate
+
+log = logging.getLogger(__name__)
+
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+SLACK: web.AppKey[SlackAdapter | None] = web.AppKey("slack", SlackAdapter)  # type: ignore[arg-type]
+MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything larger is refused
+
+
+def build_app(services: Services) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SERVICES] = services
+    settings = services.settings
+    slack: SlackAdapter | None = None
+    if settings.slack_enabled:
+        slack = SlackAdapter(settings, services.runtime, services.texts)
+        if not settings.slack_socket_mode:
+            app.router.add_post("/slack/events", _slack_events)
+    else:
+        log.info("Slack is off: no SLACK_BOT_TOKEN set")
+    app[SLACK] = slack
+    app.router.add_get("/healthz", _healthz)
+    app.cleanup_ctx.append(_lifecycle)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> Any:
+    services = app[SERVICES]
+    slack = app[SLACK]
+    socket_handler = None
+    if slack is not None and services.settings.slack_socket_mode:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        token = services.settings.slack_app_token
+        assert token is not None
+        socket_handler = AsyncSocketModeHandler(slack.app, token.get_secret_value())
+        await socket_handler.connect_async()
+        log.info("Slack connected in Socket Mode")
+    elif slack is not None:
+        log.info("Slack listening over HTTP at POST /slack/events")
+    yield
+    if socket_handler is not None:
+        await socket_handler.close_async()
+    if slack is not None:
+        await slack.close()
+    services.close()
+
+
+async def _slack_events(request: web.Request) -> web.Response:
+    slack = request.app[SLACK]
+    assert slack is not None
+    return await slack.handle_http(request)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    ok, detail = await asyncio.to_thread(services.database.ping)
+    revision = None
+    if ok:
+        try:
+            revision = await asyncio.to_thread(migrate.current_revision, services.database.engine)
+        except Exception as exc:
+            ok, detail = False, type(exc).__name__
+    settings = services.settings
+    slack_mode = "off"
+    if settings.slack_enabled:
+        slack_mode = "socket" if settings.slack_socket_mode else "http"
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": {
+            "ok": ok,
+            "detail": detail,
+            "backend": services.database.engine.dialect.name,
+            "schema": revision,
+        },
+        "slack": slack_mode,
+    }
+    return web.json_response(body, status=200 if ok else 503)

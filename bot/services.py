@@ -1,0 +1,52 @@
+"""The composition root: builds the object graph once from validated settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.runtime import Runtime
+from bot.settings import Settings
+from handlers.privacy import PrivacyGuard, StructuredGuard
+from handlers.router import Router, build_router
+from prompts import Texts, load_texts
+from storage import migrate
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(Exception):
+    pass
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    texts: Texts
+    guard: PrivacyGuard
+    router: Router
+    runtime: Runtime
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
+    database = Database.from_url(settings.database_url)
+    if settings.is_sqlite and migrate_sqlite:
+        migrate.upgrade(database.engine)
+    texts = load_texts(settings.language)
+    guard = StructuredGuard()
+    router = build_router()
+    runtime = Runtime(database, router, texts, guard, facilitators=frozenset(settings.facilitators))
+    return Services(settings, database, texts, guard, router, runtime)
+
+
+def ensure_schema(database: Database) -> None:
+    """Outside SQLite the schema is upgraded by an operator: `leerkring db upgrade`."""
+    if not migrate.is_up_to_date(database.engine):
+        raise SchemaOutdated(
+            "DATABASE_URL: the database schema is not up to date; run `leerkring db upgrade`"
+        )

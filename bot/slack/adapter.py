@@ -1,0 +1,473 @@
+"""Slack: bolt for signatures, parsing and Socket Mode; our handlers for everything else.
+
+``process_before_response=True`` puts the moment of the ack in our hands: a listener acks when
+it has what the ack must carry (form errors, an ephemeral answer) and hands slow work to
+background tasks. An event whose handling fails before the ack gets a 500, so Slack redelivers
+it, and the stored ``event_id`` makes the redelivery count once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Outcome, Runtime
+from bot.settings import Settings
+from bot.slack import render
+from handlers.events import (
+    Actor,
+    ButtonPressed,
+    CommandInvoked,
+    Event,
+    FormSubmitted,
+    MemberJoined,
+    Place,
+    ThreadMessage,
+)
+from handlers.replies import (
+    Ephemeral,
+    FormErrors,
+    OpenForm,
+    PostMessage,
+    Reply,
+    UnsupportedReply,
+    UpdateMessage,
+)
+from handlers.router import MessageRef
+from prompts import Texts
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# Message subtypes that are people writing; edits, deletions, joins and bots are not.
+_PERSON_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+# Budget for posting before the modal closes; Slack waits 3 s for a view_submission ack.
+FORM_DELIVERY_BUDGET = 2.0
+
+
+class RetryLater(Exception):
+    """Answer Slack with a 500 so it redelivers the event later."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who and where a set of replies is for."""
+
+    actor: Actor
+    place: Place | None
+    trigger_id: str | None = None
+    response_url: str | None = None
+
+
+class SlackAdapter:
+    def __init__(self, settings: Settings, runtime: Runtime, texts: Texts) -> None:
+        assert settings.slack_bot_token is not None
+        self.runtime = runtime
+        self.texts = texts
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=6),
+            ],
+        )
+        secret = settings.slack_signing_secret
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else None,
+            process_before_response=True,
+            request_verification_enabled=secret is not None,
+            raise_error_for_unhandled_request=False,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._register()
+
+    # --- wiring ---
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(re.compile(r"^/"))(self._on_command)
+        app.view(re.compile(r".*"))(self._on_view_submission)
+        app.action(re.compile(r".*"))(self._on_action)
+        app.event("message")(self._on_message)
+        app.event("member_joined_channel")(self._on_member_joined)
+        app.error(self._on_error)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response: BoltResponse = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def close(self) -> None:
+        """Let background deliveries finish (bounded), then stop."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background delivery failed: %r", task.exception())
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, RetryLater):
+            log.warning("event not handled now, Slack will redeliver: %s", error)
+        else:
+            log.error("slack listener failed: %s: %s", type(error).__name__, error)
+
+    # --- listeners: payload -> event -> replies ---
+
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        actor = _actor(body.get("user_id"), body.get("user_name"), body.get("team_id"))
+        place = _place(body.get("channel_id"), body.get("team_id"), body.get("channel_name"))
+        if actor is None or place is None:
+            await ack(text=self.texts.rich("general.error_generic").plain())
+            return
+        event = CommandInvoked(
+            actor, place, str(body.get("command", "")).lstrip("/").lower(), body.get("text") or ""
+        )
+        outcome = await self.runtime.handle(event)
+        delivery = Delivery(actor, place, body.get("trigger_id"), body.get("response_url"))
+        notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
+        if notices:
+            rendered = render.render_plain_notice(notices[0].text)
+            await ack(response_type="ephemeral", text=rendered.text, blocks=rendered.blocks)
+        else:
+            await ack()
+        rest = [r for r in outcome.replies if not (notices and r is notices[0])]
+        if rest:
+            self._spawn(self.deliver(rest, delivery))
+
+    async def _on_view_submission(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        view = body.get("view") or {}
+        user = body.get("user") or {}
+        actor = _actor(
+            user.get("id"), user.get("username") or user.get("name"), user.get("team_id")
+        )
+        field_ids = render.input_block_ids(view)
+        first_field = field_ids[0] if field_ids else None
+        if actor is None:
+            await ack()
+            return
+        metadata, place = render.decode_metadata(view.get("private_metadata"))
+        event = FormSubmitted(
+            actor,
+            place,
+            str(view.get("callback_id", "")),
+            render.form_values(view),
+            metadata,
+        )
+        outcome = await self.runtime.handle(event)
+        delivery = Delivery(actor, place)
+
+        errors = _form_errors(outcome, field_ids)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        forms = [r for r in outcome.replies if isinstance(r, OpenForm)]
+        if forms:
+            view_json = render.render_form(forms[0].form, place)
+            await ack(response_action="push", view=view_json)
+            return
+        # Post while the modal is still open, so a failure keeps the person's text in the form.
+        notices: list[Ephemeral] = []
+        work = asyncio.ensure_future(self.deliver(outcome.replies, delivery, collect=notices))
+        done, _ = await asyncio.wait({work}, timeout=FORM_DELIVERY_BUDGET)
+        if not done:
+            self._tasks.add(work)  # type: ignore[arg-type]
+            work.add_done_callback(self._task_done)  # type: ignore[arg-type]
+            await ack()
+            return
+        if notices and first_field:
+            await ack(response_action="errors", errors={first_field: notices[0].text.plain()})
+            return
+        await ack()
+        for notice in notices:
+            self._spawn(self.deliver([notice], delivery))
+
+    async def _on_action(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        user = body.get("user") or {}
+        actor = _actor(
+            user.get("id"), user.get("username") or user.get("name"), user.get("team_id")
+        )
+        actions = body.get("actions") or []
+        if actor is None or not actions or not isinstance(actions[0], dict):
+            return
+        action = actions[0]
+        channel = body.get("channel") or {}
+        place = _place(channel.get("id"), (body.get("team") or {}).get("id"), channel.get("name"))
+        message = body.get("message") or {}
+        event = ButtonPressed(
+            actor,
+            place,
+            str(action.get("action_id", "")),
+            str(action.get("value", "")),
+            message.get("ts"),
+        )
+        delivery = Delivery(actor, place, body.get("trigger_id"), body.get("response_url"))
+        self._spawn(self._handle_and_deliver(event, delivery))
+
+    async def _on_message(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], event: dict[str, Any]
+    ) -> None:
+        thread_ts = event.get("thread_ts")
+        if (
+            event.get("subtype") not in _PERSON_SUBTYPES
+            or event.get("bot_id")
+            or not thread_ts
+            or thread_ts == event.get("ts")
+            or not event.get("user")
+        ):
+            await ack()
+            return
+        actor = _actor(event.get("user"), None, body.get("team_id"))
+        place = _place(event.get("channel"), body.get("team_id"), None)
+        if actor is None or place is None:
+            await ack()
+            return
+        message = ThreadMessage(
+            actor,
+            place,
+            thread_id=str(thread_ts),
+            message_id=str(event.get("ts", "")),
+            text=str(event.get("text") or ""),
+            event_id=str(body.get("event_id") or f"{place.channel_id}:{event.get('ts')}"),
+        )
+        outcome = await self.runtime.handle(message)
+        if outcome.failure == "database":
+            raise RetryLater("database unavailable")
+        await ack()
+        if outcome.replies:
+            self._spawn(self.deliver(outcome.replies, Delivery(actor, place)))
+
+    async def _on_member_joined(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], event: dict[str, Any]
+    ) -> None:
+        actor = _actor(event.get("user"), None, event.get("team") or body.get("team_id"))
+        place = _place(event.get("channel"), body.get("team_id"), None)
+        if actor is None or place is None:
+            await ack()
+            return
+        joined = MemberJoined(actor, place, str(body.get("event_id") or ""))
+        outcome = await self.runtime.handle(joined)
+        if outcome.failure == "database":
+            raise RetryLater("database unavailable")
+        await ack()
+        if outcome.replies:
+            self._spawn(self.deliver(outcome.replies, Delivery(actor, place)))
+
+    async def _handle_and_deliver(self, event: Event, delivery: Delivery) -> None:
+        outcome = await self.runtime.handle(event)
+        await self.deliver(outcome.replies, delivery)
+
+    # --- delivery: replies -> Web API ---
+
+    async def deliver(
+        self,
+        replies: list[Reply],
+        delivery: Delivery,
+        collect: list[Ephemeral] | None = None,
+    ) -> None:
+        """Send replies in order. With ``collect``, notices are gathered instead of sent."""
+        for reply in replies:
+            if isinstance(reply, Ephemeral):
+                if collect is not None:
+                    collect.append(reply)
+                else:
+                    await self._send_ephemeral(reply, delivery)
+            elif isinstance(reply, PostMessage):
+                follow_up = await self._post(reply)
+                if follow_up:
+                    await self.deliver(follow_up, delivery, collect)
+            elif isinstance(reply, UpdateMessage):
+                await self._update(reply)
+            elif isinstance(reply, OpenForm):
+                await self._open_form(reply, delivery)
+            elif isinstance(reply, FormErrors):
+                log.error("form errors outside a form submission; dropped as a bug")
+            else:
+                raise UnsupportedReply(f"Slack cannot deliver {type(reply).__name__}")
+
+    async def _post(self, reply: PostMessage) -> list[Reply]:
+        rendered = render.render_card(
+            reply.content,
+            read_more=self.texts.rich("casus.card.read_more"),
+            continued=self.texts.rich("casus.card.continued"),
+        )
+        try:
+            response = await self.client.chat_postMessage(
+                channel=reply.place.channel_id,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                thread_ts=reply.thread_id,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            reason = str(exc.response.get("error", "unknown"))
+            log.warning("chat.postMessage to %s failed: %s", reply.place.channel_id, reason)
+            if reply.record_as is not None:
+                return await self.runtime.post_failed(reply.record_as, reason)
+            return []
+        except Exception as exc:  # network failure, timeout
+            log.warning("chat.postMessage to %s failed: %r", reply.place.channel_id, exc)
+            if reply.record_as is not None:
+                return await self.runtime.post_failed(reply.record_as, "unreachable")
+            return []
+        ts = str(response.get("ts", ""))
+        thread = reply.thread_id or ts
+        for extra in rendered.overflow:
+            for chunk in render.split_text(extra):
+                await self._safe_call(
+                    self.client.chat_postMessage(
+                        channel=reply.place.channel_id,
+                        text=chunk,
+                        blocks=[{"type": "section", "text": render.md(chunk)}],
+                        thread_ts=thread,
+                    )
+                )
+        if reply.record_as is not None:
+            return await self.runtime.posted(
+                reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, ts)
+            )
+        return []
+
+    async def _update(self, reply: UpdateMessage) -> None:
+        rendered = render.render_card(
+            reply.content, read_more=self.texts.rich("casus.card.read_more")
+        )
+        await self._safe_call(
+            self.client.chat_update(
+                channel=reply.place.channel_id,
+                ts=reply.message_id,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+        )
+
+    async def _open_form(self, reply: OpenForm, delivery: Delivery) -> None:
+        if not delivery.trigger_id:
+            log.error("cannot open form %s without a trigger_id", reply.form.form_id)
+            return
+        view = render.render_form(reply.form, delivery.place)
+        await self._safe_call(self.client.views_open(trigger_id=delivery.trigger_id, view=view))
+
+    async def _send_ephemeral(self, reply: Ephemeral, delivery: Delivery) -> None:
+        rendered = render.render_plain_notice(reply.text)
+        if delivery.response_url:
+            try:
+                from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+                hook = AsyncWebhookClient(delivery.response_url)
+                result = await hook.send(
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                if result.status_code == 200:
+                    return
+            except Exception as exc:
+                log.warning("response_url failed: %r", exc)
+        if delivery.place is not None:
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=delivery.place.channel_id,
+                    user=delivery.actor.user_id,
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                )
+                return
+            except SlackApiError as exc:
+                log.info("chat.postEphemeral failed (%s); sending a DM", exc.response.get("error"))
+        # Not in the channel (or no channel at all): a direct message always reaches them.
+        await self._safe_call(
+            self.client.chat_postMessage(
+                channel=delivery.actor.user_id, text=rendered.text, blocks=rendered.blocks
+            )
+        )
+
+    async def _safe_call(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except SlackApiError as exc:
+            log.warning("slack call failed: %s", exc.response.get("error"))
+        except Exception as exc:
+            log.warning("slack call failed: %r", exc)
+        return None
+
+
+def _actor(user_id: object, name: object, team_id: object) -> Actor | None:
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    return Actor(
+        PLATFORM,
+        user_id,
+        name if isinstance(name, str) else None,
+        team_id if isinstance(team_id, str) else None,
+    )
+
+
+def _place(channel_id: object, team_id: object, name: object) -> Place | None:
+    if not isinstance(channel_id, str) or not channel_id:
+        return None
+    return Place(
+        PLATFORM,
+        channel_id,
+        team_id if isinstance(team_id, str) else None,
+        name if isinstance(name, str) else None,
+    )
+
+
+def _form_errors(outcome: Outcome, field_ids: list[str]) -> dict[str, str]:
+    """Errors to show in the modal: field errors, or a failure pinned to the first field."""
+    first = field_ids[0] if field_ids else None
+    for reply in outcome.replies:
+        if isinstance(reply, FormErrors):
+            shown = {k: v for k, v in reply.errors.items() if k in field_ids}
+            missing = [v for k, v in reply.errors.items() if k not in field_ids]
+            if missing and first:
+                shown.setdefault(first, missing[0])
+            return shown
+    if outcome.failure and first:
+        notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
+        if notices:
+            return {first: notices[0].text.plain()}
+    if first:
+        notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
+        posts = [r for r in outcome.replies if isinstance(r, PostMessage)]
+        if notices and not posts:
+            return {first: notices[0].text.plain()}
+    return {}
+
+
+def mapping_get(mapping: Mapping[str, Any], *path: str) -> Any:
+    node: Any = mapping
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node

@@ -1,0 +1,402 @@
+"""The casus flow: intake, posting, bijdragen in the thread, and closing by the inbrenger."""
+
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
+from handlers.forms import FieldRule, clean_text, redact, validate
+from handlers.replies import (
+    Actions,
+    Button,
+    Card,
+    Context,
+    Ephemeral,
+    Form,
+    FormErrors,
+    FormField,
+    Header,
+    Mention,
+    MultiSelect,
+    OpenForm,
+    Option,
+    PostMessage,
+    Record,
+    Reply,
+    Section,
+    TextInput,
+    UpdateMessage,
+    rich,
+)
+from handlers.router import MessageRef, Router
+from prompts import Texts
+from storage.models import Casus, CasusStatus
+
+INTAKE_FORM = "casus_intake"
+REPLY_FORM = "casus_bijdrage"
+CLOSE_FORM = "casus_afronden"
+ACTION_THINK_ALONG = "casus_denk_mee"
+ACTION_CLOSE = "casus_afronden"
+
+REPLY_MAX = 3000
+CLOSE_MAX = 1500
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def intake_form(texts: Texts, title: str = "") -> Form:
+    fields: list[FormField] = []
+    for q in texts.casus_questions:
+        if q.kind == "choices":
+            fields.append(
+                MultiSelect(
+                    field_id=q.id,
+                    label=q.label,
+                    options=tuple(Option(p.id, p.label) for p in texts.perspectives),
+                    required=q.required,
+                    placeholder=q.placeholder,
+                    hint=q.hint,
+                )
+            )
+        else:
+            initial = clean_text(title)[: q.max_length] if q.id == "titel" and title else None
+            fields.append(
+                TextInput(
+                    field_id=q.id,
+                    label=q.label,
+                    required=q.required,
+                    multiline=q.multiline,
+                    max_length=q.max_length,
+                    initial=initial or None,
+                    placeholder=q.placeholder,
+                    hint=q.hint,
+                )
+            )
+    return Form(
+        form_id=INTAKE_FORM,
+        title=texts.get("casus.form.title"),
+        submit_label=texts.get("casus.form.submit"),
+        cancel_label=texts.get("casus.form.cancel"),
+        fields=tuple(fields),
+        intro=texts.rich("casus.form.intro"),
+    )
+
+
+def start_intake(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
+    return [OpenForm(intake_form(ctx.texts, event.text))]
+
+
+def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    values = {q.id: clean_text(event.text(q.id)) for q in texts.casus_questions if q.kind == "text"}
+    rules = [
+        FieldRule(q.id, q.required, q.max_length) for q in texts.casus_questions if q.kind == "text"
+    ]
+    errors = validate(values, rules, texts, ctx.guard)
+    if errors:
+        return [FormErrors(errors)]
+    if event.place is None:
+        return [Ephemeral(texts.rich("general.error_generic"))]
+    known = {p.id for p in texts.perspectives}
+    perspectives = [p for p in event.choices("perspectieven") if p in known]
+
+    member = ctx.member(event.actor)
+    place = event.place
+    channel = ctx.repos.channels.ensure(place.platform, place.channel_id, place.team_id, place.name)
+    casus = ctx.repos.casussen.add(
+        channel=channel,
+        inbrenger=member,
+        title=values["titel"],
+        situation=values["situatie"],
+        obstacle=values.get("knelpunt"),
+        uncertainty=values.get("onzeker"),
+        question=values["vraag"],
+        perspectives=perspectives,
+    )
+    card = casus_card(casus, texts, event.actor.user_id)
+    return [PostMessage(place, card, record_as=Record("casus", casus.id))]
+
+
+def casus_card(casus: Casus, texts: Texts, inbrenger_user_id: str) -> Card:
+    inbrenger = Mention(inbrenger_user_id)
+    blocks: list[Header | Section | Context | Actions] = [
+        Header(casus.title),
+        Context(texts.rich("casus.card.brought_in_by", inbrenger=inbrenger)),
+        _labelled(texts.get("casus.card.situation"), casus.situation),
+    ]
+    if casus.obstacle:
+        blocks.append(_labelled(texts.get("casus.card.obstacle"), casus.obstacle))
+    if casus.uncertainty:
+        blocks.append(_labelled(texts.get("casus.card.uncertainty"), casus.uncertainty))
+    blocks.append(_labelled(texts.get("casus.card.question"), casus.question))
+    if casus.perspectives:
+        labels = ", ".join(texts.perspective_label(p) for p in casus.perspectives)
+        blocks.append(_labelled(texts.get("casus.card.perspectives"), labels))
+    if casus.status == CasusStatus.CLOSED:
+        blocks.append(Context(texts.rich("casus.card.closed_badge", inbrenger=inbrenger)))
+    else:
+        blocks.append(
+            Actions(
+                (
+                    Button(
+                        ACTION_THINK_ALONG,
+                        texts.get("casus.card.think_along"),
+                        str(casus.id),
+                        style="primary",
+                    ),
+                    Button(ACTION_CLOSE, texts.get("casus.card.close"), str(casus.id)),
+                )
+            )
+        )
+        blocks.append(Context(texts.rich("casus.card.footer", number=casus.id)))
+    return Card(
+        tuple(blocks),
+        fallback=texts.rich("casus.card.fallback", inbrenger=inbrenger, title=casus.title),
+    )
+
+
+def _labelled(label: str, text: str) -> Section:
+    return Section(rich("**{label}**\n{text}", label=label, text=text))
+
+
+def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Reply]:
+    casus = ctx.repos.casussen.get(casus_id)
+    if casus is not None:
+        ctx.repos.casussen.mark_posted(casus, ref.message_id)
+    return []
+
+
+def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[Reply]:
+    """Posting failed: remove the stored casus so nothing half-done remains."""
+    casus = ctx.repos.casussen.get(casus_id)
+    if casus is not None and casus.status == CasusStatus.PENDING:
+        ctx.repos.casussen.delete(casus)
+    key = (
+        "general.not_in_channel"
+        if reason in {"not_in_channel", "channel_not_found"}
+        else ("general.error_generic")
+    )
+    return [Ephemeral(ctx.texts.rich(key))]
+
+
+# --- bijdragen --------------------------------------------------------------------------------
+
+
+def _casus_for(ctx: HandlerContext, value: str) -> Casus | None:
+    try:
+        return ctx.repos.casussen.get(int(value))
+    except ValueError:
+        return None
+
+
+def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    casus = _casus_for(ctx, event.value)
+    if casus is None:
+        return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
+    texts = ctx.texts
+    form = Form(
+        form_id=REPLY_FORM,
+        title=texts.get("casus.reply_form.title"),
+        submit_label=texts.get("casus.reply_form.submit"),
+        cancel_label=texts.get("casus.reply_form.cancel"),
+        fields=(
+            TextInput(
+                "bijdrage",
+                texts.get("casus.reply_form.label"),
+                required=True,
+                multiline=True,
+                max_length=REPLY_MAX,
+                placeholder=texts.get("casus.reply_form.placeholder"),
+            ),
+        ),
+        intro=rich("**{title}**", title=casus.title),
+        metadata={"casus_id": casus.id},
+    )
+    return [OpenForm(form)]
+
+
+def submit_contribution(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
+    if casus is None or casus.message_id is None:
+        return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
+    text = clean_text(event.text("bijdrage"))
+    errors = validate(
+        {"bijdrage": text}, [FieldRule("bijdrage", True, REPLY_MAX)], ctx.texts, ctx.guard
+    )
+    if errors:
+        return [FormErrors(errors)]
+    member = ctx.member(event.actor)
+    bijdrage = ctx.repos.bijdragen.add(casus, member, text, message_id=None)
+    assert bijdrage is not None
+    author = Mention(event.actor.user_id)
+    card = Card(
+        (Section(ctx.texts.rich("casus.reply_form.posted", author=author, text=text)),),
+        fallback=ctx.texts.rich("casus.reply_form.fallback", author=author),
+    )
+    return [
+        PostMessage(
+            _casus_place(casus),
+            card,
+            thread_id=casus.message_id,
+            record_as=Record("bijdrage", bijdrage.id),
+        )
+    ]
+
+
+def _casus_place(casus: Casus) -> Place:
+    channel = casus.channel
+    return Place(channel.platform, channel.platform_channel_id, channel.team_id, channel.name)
+
+
+def contribution_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) -> list[Reply]:
+    ctx.repos.bijdragen.set_message_id(bijdrage_id, ref.message_id)
+    return []
+
+
+def contribution_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
+    return [Ephemeral(ctx.texts.rich("general.error_generic"))]
+
+
+def thread_reply(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
+    posted = ctx.repos.posted.lookup(event.place.platform, event.place.channel_id, event.thread_id)
+    if posted is None or posted.kind != "casus":
+        return []
+    casus = ctx.repos.casussen.get(posted.object_id)
+    if casus is None:
+        return []
+    text = clean_text(event.text)
+    if not text:
+        return []
+    findings = ctx.guard.check({"bijdrage": text})
+    member = ctx.member(event.actor)
+    # The message is already in the channel; we can at least keep identifiers out of our store.
+    ctx.repos.bijdragen.add(casus, member, redact(text, findings), event.message_id)
+    if findings:
+        from handlers.forms import describe_findings
+
+        return [Ephemeral(rich("{text}", text=describe_findings(findings, ctx.texts)))]
+    return []
+
+
+# --- closing --------------------------------------------------------------------------------
+
+
+def start_close(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    casus = _casus_for(ctx, event.value)
+    if casus is None:
+        return [Ephemeral(texts.rich("casus.close_form.not_found"))]
+    inbrenger = casus.inbrenger
+    if (inbrenger.platform, inbrenger.platform_user_id) != (
+        event.actor.platform,
+        event.actor.user_id,
+    ):
+        return [
+            Ephemeral(
+                texts.rich(
+                    "casus.close_form.only_inbrenger",
+                    inbrenger=Mention(inbrenger.platform_user_id),
+                )
+            )
+        ]
+    if casus.status == CasusStatus.CLOSED:
+        return [Ephemeral(texts.rich("casus.close_form.already_closed"))]
+    form = Form(
+        form_id=CLOSE_FORM,
+        title=texts.get("casus.close_form.title"),
+        submit_label=texts.get("casus.close_form.submit"),
+        cancel_label=texts.get("casus.close_form.cancel"),
+        fields=(
+            TextInput(
+                "inzicht",
+                texts.get("casus.close_form.insight"),
+                required=True,
+                multiline=True,
+                max_length=CLOSE_MAX,
+                placeholder=texts.get("casus.close_form.insight_placeholder"),
+            ),
+            TextInput(
+                "stap",
+                texts.get("casus.close_form.next_step"),
+                required=True,
+                multiline=True,
+                max_length=CLOSE_MAX,
+                placeholder=texts.get("casus.close_form.next_step_placeholder"),
+            ),
+        ),
+        intro=rich("**{title}**", title=casus.title),
+        metadata={"casus_id": casus.id},
+    )
+    return [OpenForm(form)]
+
+
+def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
+    if casus is None:
+        return [Ephemeral(texts.rich("casus.close_form.not_found"))]
+    inbrenger = casus.inbrenger
+    if (inbrenger.platform, inbrenger.platform_user_id) != (
+        event.actor.platform,
+        event.actor.user_id,
+    ):
+        return [
+            Ephemeral(
+                texts.rich(
+                    "casus.close_form.only_inbrenger",
+                    inbrenger=Mention(inbrenger.platform_user_id),
+                )
+            )
+        ]
+    if casus.status == CasusStatus.CLOSED:
+        return [Ephemeral(texts.rich("casus.close_form.already_closed"))]
+    values = {"inzicht": clean_text(event.text("inzicht")), "stap": clean_text(event.text("stap"))}
+    errors = validate(
+        values,
+        [FieldRule("inzicht", True, CLOSE_MAX), FieldRule("stap", True, CLOSE_MAX)],
+        texts,
+        ctx.guard,
+    )
+    if errors:
+        return [FormErrors(errors)]
+    ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
+    count = ctx.repos.casussen.contribution_count(casus)
+    who = Mention(inbrenger.platform_user_id)
+    note = Card(
+        (
+            Section(
+                texts.rich(
+                    "casus.close_form.closed_note",
+                    inbrenger=who,
+                    insight=values["inzicht"],
+                    next_step=values["stap"],
+                    count=count,
+                )
+            ),
+        ),
+        fallback=texts.rich("casus.close_form.fallback", title=casus.title),
+    )
+    replies: list[Reply] = []
+    place = _casus_place(casus)
+    if casus.message_id is not None:
+        replies.append(PostMessage(place, note, thread_id=casus.message_id))
+        replies.append(
+            UpdateMessage(
+                place, casus.message_id, casus_card(casus, texts, inbrenger.platform_user_id)
+            )
+        )
+    else:
+        replies.append(PostMessage(place, note))
+    return replies
+
+
+def register(router: Router) -> None:
+    router.command("casus", start_intake)
+    router.form(INTAKE_FORM, submit_intake)
+    router.form(REPLY_FORM, submit_contribution)
+    router.form(CLOSE_FORM, submit_close)
+    router.action(ACTION_THINK_ALONG, think_along)
+    router.action(ACTION_CLOSE, start_close)
+    router.thread_message(thread_reply)
+    router.on_posted("casus", casus_posted, casus_post_failed)
+    router.on_posted("bijdrage", contribution_posted, contribution_post_failed)

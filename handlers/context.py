@@ -1,0 +1,51 @@
+"""What a handler gets besides its event: repositories on the current unit of work, texts, the
+privacy guard and the clock. Built by the runtime; handlers never build it themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from handlers.events import Actor
+from handlers.privacy import PrivacyGuard
+from prompts import Texts
+from storage.models import Member
+from storage.repositories import (
+    BijdrageRepository,
+    CasusRepository,
+    ChannelRepository,
+    EventLog,
+    MemberRepository,
+    PostedMessageRepository,
+)
+
+
+class Repositories:
+    def __init__(self, session: Session) -> None:
+        self.members = MemberRepository(session)
+        self.channels = ChannelRepository(session)
+        self.casussen = CasusRepository(session)
+        self.bijdragen = BijdrageRepository(session)
+        self.posted = PostedMessageRepository(session)
+        self.events = EventLog(session)
+
+
+@dataclass
+class HandlerContext:
+    repos: Repositories
+    texts: Texts
+    guard: PrivacyGuard
+    facilitators: frozenset[str]
+    now: Callable[[], datetime]
+
+    def member(self, actor: Actor) -> Member:
+        """The stored member for this actor, created on first contact."""
+        return self.repos.members.ensure(
+            actor.platform,
+            actor.user_id,
+            display_name=actor.display_name,
+            facilitator=actor.user_id in self.facilitators,
+        )

@@ -1,0 +1,138 @@
+"""Explicit registration: each handler module exposes ``register(router)``.
+
+Handlers are plain synchronous functions ``(event, ctx) -> list[Reply]``. The runtime runs
+them inside one database transaction per event, in a worker thread, so they never block the
+server's event loop and never see a platform SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from handlers.context import HandlerContext
+from handlers.events import (
+    ButtonPressed,
+    CommandInvoked,
+    Event,
+    FormSubmitted,
+    MemberJoined,
+    ThreadMessage,
+)
+from handlers.replies import Ephemeral, Reply
+
+E = TypeVar("E")
+Handler = Callable[[E, HandlerContext], list[Reply]]
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a posted message landed."""
+
+    platform: str
+    channel_id: str
+    message_id: str
+
+
+PostedHook = Callable[[HandlerContext, int, MessageRef], list[Reply]]
+FailedHook = Callable[[HandlerContext, int, str], list[Reply]]
+
+
+@dataclass
+class _Table(Generic[E]):
+    by_key: dict[str, Handler[E]] = field(default_factory=dict)
+
+    def add(self, key: str, handler: Handler[E]) -> None:
+        if key in self.by_key:
+            raise ValueError(f"{key!r} is registered twice")
+        self.by_key[key] = handler
+
+
+class Router:
+    def __init__(self) -> None:
+        self._commands: _Table[CommandInvoked] = _Table()
+        self._forms: _Table[FormSubmitted] = _Table()
+        self._actions: _Table[ButtonPressed] = _Table()
+        self._thread_messages: list[Handler[ThreadMessage]] = []
+        self._member_joined: list[Handler[MemberJoined]] = []
+        self._posted: dict[str, PostedHook] = {}
+        self._failed: dict[str, FailedHook] = {}
+
+    # --- registration ---
+    def command(self, name: str, handler: Handler[CommandInvoked]) -> None:
+        self._commands.add(name.lstrip("/").lower(), handler)
+
+    def form(self, form_id: str, handler: Handler[FormSubmitted]) -> None:
+        self._forms.add(form_id, handler)
+
+    def action(self, action_id: str, handler: Handler[ButtonPressed]) -> None:
+        self._actions.add(action_id, handler)
+
+    def thread_message(self, handler: Handler[ThreadMessage]) -> None:
+        self._thread_messages.append(handler)
+
+    def member_joined(self, handler: Handler[MemberJoined]) -> None:
+        self._member_joined.append(handler)
+
+    def on_posted(self, kind: str, hook: PostedHook, on_failure: FailedHook) -> None:
+        self._posted[kind] = hook
+        self._failed[kind] = on_failure
+
+    # --- introspection (adapters and tests) ---
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(self._commands.by_key)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(self._actions.by_key)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return tuple(self._forms.by_key)
+
+    # --- dispatch ---
+    def dispatch(self, event: Event, ctx: HandlerContext) -> list[Reply]:
+        if isinstance(event, CommandInvoked):
+            command = self._commands.by_key.get(event.command.lstrip("/").lower())
+            if command is None:
+                return [Ephemeral(ctx.texts.rich("general.unknown_command", command=event.command))]
+            return command(event, ctx)
+        if isinstance(event, FormSubmitted):
+            form = self._forms.by_key.get(event.form_id)
+            if form is None:
+                return [Ephemeral(ctx.texts.rich("general.unknown_action"))]
+            return form(event, ctx)
+        if isinstance(event, ButtonPressed):
+            action = self._actions.by_key.get(event.action_id)
+            if action is None:
+                return [Ephemeral(ctx.texts.rich("general.unknown_action"))]
+            return action(event, ctx)
+        if isinstance(event, ThreadMessage):
+            return [r for h in self._thread_messages for r in h(event, ctx)]
+        if isinstance(event, MemberJoined):
+            return [r for h in self._member_joined for r in h(event, ctx)]
+        raise TypeError(f"unknown event type {type(event).__name__}")
+
+    def posted(
+        self, kind: str, ctx: HandlerContext, object_id: int, ref: MessageRef
+    ) -> list[Reply]:
+        hook = self._posted.get(kind)
+        return hook(ctx, object_id, ref) if hook else []
+
+    def post_failed(
+        self, kind: str, ctx: HandlerContext, object_id: int, reason: str
+    ) -> list[Reply]:
+        hook = self._failed.get(kind)
+        return hook(ctx, object_id, reason) if hook else []
+
+
+def build_router() -> Router:
+    """The router with every handler module registered."""
+    from handlers import casus, general
+
+    router = Router()
+    general.register(router)
+    casus.register(router)
+    return router

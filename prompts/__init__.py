@@ -1,0 +1,100 @@
+"""User-facing texts and question decks, loaded from the TOML files beside this module.
+
+Facilitators may edit the files; ``tests/prompts`` checks that every language has the same keys
+and placeholders, so an edit that breaks a template is caught before it reaches a channel.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from handlers.replies import Param, Rich, rich
+
+HERE = Path(__file__).parent
+LANGUAGES = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    label: str
+    required: bool
+    kind: str = "text"  # "text" or "choices"
+    multiline: bool = False
+    max_length: int | None = None
+    placeholder: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Perspective:
+    id: str
+    label: str
+
+
+class Texts:
+    def __init__(self, language: str, data: dict[str, Any], casus: dict[str, Any]) -> None:
+        self.language = language
+        self._data = data
+        self.casus_questions: tuple[Question, ...] = tuple(
+            Question(**q) for q in casus.get("question", [])
+        )
+        self.perspectives: tuple[Perspective, ...] = tuple(
+            Perspective(**p) for p in casus.get("perspective", [])
+        )
+
+    def get(self, key: str) -> str:
+        node: Any = self._data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"text {key!r} missing for language {self.language!r}")
+            node = node[part]
+        if not isinstance(node, str):
+            raise KeyError(f"text {key!r} is a table, not a text")
+        return node
+
+    def rich(self, key: str, **params: Param) -> Rich:
+        return rich(self.get(key), **params)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.casus_questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def perspective_label(self, perspective_id: str) -> str:
+        for perspective in self.perspectives:
+            if perspective.id == perspective_id:
+                return perspective.label
+        return perspective_id
+
+    def keys(self) -> set[str]:
+        out: set[str] = set()
+
+        def walk(prefix: str, node: dict[str, Any]) -> None:
+            for name, value in node.items():
+                key = f"{prefix}{name}"
+                if isinstance(value, dict):
+                    walk(key + ".", value)
+                else:
+                    out.add(key)
+
+        walk("", self._data)
+        return out
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@cache
+def load_texts(language: str = "nl") -> Texts:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
+    folder = HERE / language
+    return Texts(language, _read(folder / "texts.toml"), _read(folder / "casus.toml"))

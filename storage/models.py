@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 typed models. Alembic owns the schema (storage/migrations)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Member(Base):
+    """A person on one platform. Only what the network needs: an id, a name, an employer."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_user_id: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str | None] = mapped_column(String(200))
+    is_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("platform", "platform_channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_channel_id: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CasusStatus(enum.StrEnum):
+    PENDING = "pending"  # stored, not yet confirmed posted
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Casus(Base):
+    __tablename__ = "casussen"
+    __table_args__ = (Index("ix_casussen_channel_status", "channel_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    inbrenger_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    title: Mapped[str] = mapped_column(String(150))
+    situation: Mapped[str] = mapped_column(Text)
+    obstacle: Mapped[str | None] = mapped_column(Text)
+    uncertainty: Mapped[str | None] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(Text)
+    perspectives: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[CasusStatus] = mapped_column(
+        Enum(
+            CasusStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=CasusStatus.PENDING,
+    )
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    insight: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+    channel: Mapped[Channel] = relationship()
+    inbrenger: Mapped[Member] = relationship()
+
+
+class Bijdrage(Base):
+    """A contribution in the thread of a casus."""
+
+    __tablename__ = "bijdragen"
+    __table_args__ = (UniqueConstraint("casus_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    casus_id: Mapped[int] = mapped_column(ForeignKey("casussen.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[Member] = relationship()
+
+
+class PostedMessage(Base):
+    """Where a message of ours landed, so replies in its thread find their object."""
+
+    __tablename__ = "posted_messages"
+    __table_args__ = (UniqueConstraint("platform", "channel_ref", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    channel_ref: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Delivery ids we have handled: a redelivered event is recognised and skipped."""
+
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,275 @@
+"""Repositories: queries and writes on a session they are given. They flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Bijdrage,
+    Casus,
+    CasusStatus,
+    Channel,
+    Member,
+    PostedMessage,
+    ProcessedEvent,
+    utcnow,
+)
+
+
+def _insert_ignoring_conflict(session: Session, model: type, values: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
+    does nothing, so exactly one of two racing deliveries wins.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing()
+    result = session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class EventLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, platform: str, event_id: str) -> bool:
+        """Record a delivery id; False when it was handled before (a redelivery)."""
+        return _insert_ignoring_conflict(
+            self.session,
+            ProcessedEvent,
+            {"platform": platform, "event_id": event_id, "received_at": utcnow()},
+        )
+
+
+class MemberRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, member_id: int) -> Member | None:
+        return self.session.get(Member, member_id)
+
+    def find(self, platform: str, user_id: str) -> Member | None:
+        return self.session.scalars(
+            select(Member).where(Member.platform == platform, Member.platform_user_id == user_id)
+        ).one_or_none()
+
+    def ensure(
+        self,
+        platform: str,
+        user_id: str,
+        display_name: str | None = None,
+        facilitator: bool = False,
+    ) -> Member:
+        _insert_ignoring_conflict(
+            self.session,
+            Member,
+            {
+                "platform": platform,
+                "platform_user_id": user_id,
+                "display_name": display_name,
+                "is_facilitator": facilitator,
+                "created_at": utcnow(),
+            },
+        )
+        member = self.find(platform, user_id)
+        assert member is not None
+        if display_name and member.display_name != display_name:
+            member.display_name = display_name
+        if facilitator and not member.is_facilitator:
+            member.is_facilitator = True
+        return member
+
+
+class ChannelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ensure(
+        self, platform: str, channel_id: str, team_id: str | None = None, name: str | None = None
+    ) -> Channel:
+        _insert_ignoring_conflict(
+            self.session,
+            Channel,
+            {
+                "platform": platform,
+                "platform_channel_id": channel_id,
+                "team_id": team_id,
+                "name": name,
+                "created_at": utcnow(),
+            },
+        )
+        channel = self.session.scalars(
+            select(Channel).where(
+                Channel.platform == platform, Channel.platform_channel_id == channel_id
+            )
+        ).one()
+        if name and channel.name != name:
+            channel.name = name
+        return channel
+
+
+class CasusRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        channel: Channel,
+        inbrenger: Member,
+        title: str,
+        situation: str,
+        obstacle: str | None,
+        uncertainty: str | None,
+        question: str,
+        perspectives: Sequence[str],
+    ) -> Casus:
+        casus = Casus(
+            channel_id=channel.id,
+            inbrenger_id=inbrenger.id,
+            title=title,
+            situation=situation,
+            obstacle=obstacle or None,
+            uncertainty=uncertainty or None,
+            question=question,
+            perspectives=list(perspectives),
+            status=CasusStatus.PENDING,
+            created_at=utcnow(),
+        )
+        self.session.add(casus)
+        self.session.flush()
+        return casus
+
+    def get(self, casus_id: int) -> Casus | None:
+        return self.session.get(Casus, casus_id)
+
+    def delete(self, casus: Casus) -> None:
+        self.session.delete(casus)
+        self.session.flush()
+
+    def mark_posted(self, casus: Casus, message_id: str) -> None:
+        casus.message_id = message_id
+        if casus.status == CasusStatus.PENDING:
+            casus.status = CasusStatus.OPEN
+        self.session.flush()
+
+    def close(self, casus: Casus, insight: str, next_step: str, at: datetime | None = None) -> None:
+        casus.insight = insight
+        casus.next_step = next_step
+        casus.status = CasusStatus.CLOSED
+        casus.closed_at = at or utcnow()
+        self.session.flush()
+
+    def in_channel(
+        self, channel: Channel, statuses: Iterable[CasusStatus] = (CasusStatus.OPEN,)
+    ) -> list[Casus]:
+        return list(
+            self.session.scalars(
+                select(Casus)
+                .where(Casus.channel_id == channel.id, Casus.status.in_(list(statuses)))
+                .order_by(Casus.id)
+            )
+        )
+
+    def contribution_count(self, casus: Casus) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(Bijdrage).where(Bijdrage.casus_id == casus.id)
+            )
+            or 0
+        )
+
+
+class BijdrageRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self, casus: Casus, author: Member, text: str, message_id: str | None
+    ) -> Bijdrage | None:
+        """Store a contribution; None when this message was stored before."""
+        if message_id is not None:
+            inserted = _insert_ignoring_conflict(
+                self.session,
+                Bijdrage,
+                {
+                    "casus_id": casus.id,
+                    "author_id": author.id,
+                    "text": text,
+                    "message_id": message_id,
+                    "created_at": utcnow(),
+                },
+            )
+            if not inserted:
+                return None
+            return self.session.scalars(
+                select(Bijdrage).where(
+                    Bijdrage.casus_id == casus.id, Bijdrage.message_id == message_id
+                )
+            ).one()
+        bijdrage = Bijdrage(casus_id=casus.id, author_id=author.id, text=text, created_at=utcnow())
+        self.session.add(bijdrage)
+        self.session.flush()
+        return bijdrage
+
+    def for_casus(self, casus: Casus) -> list[Bijdrage]:
+        return list(
+            self.session.scalars(
+                select(Bijdrage).where(Bijdrage.casus_id == casus.id).order_by(Bijdrage.id)
+            )
+        )
+
+    def set_message_id(self, bijdrage_id: int, message_id: str) -> None:
+        bijdrage = self.session.get(Bijdrage, bijdrage_id)
+        if bijdrage is not None and bijdrage.message_id is None:
+            bijdrage.message_id = message_id
+            self.session.flush()
+
+
+class PostedMessageRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self, platform: str, channel_ref: str, message_id: str, kind: str, object_id: int
+    ) -> None:
+        _insert_ignoring_conflict(
+            self.session,
+            PostedMessage,
+            {
+                "platform": platform,
+                "channel_ref": channel_ref,
+                "message_id": message_id,
+                "kind": kind,
+                "object_id": object_id,
+                "created_at": utcnow(),
+            },
+        )
+
+    def lookup(self, platform: str, channel_ref: str, message_id: str) -> PostedMessage | None:
+        return self.session.scalars(
+            select(PostedMessage).where(
+                PostedMessage.platform == platform,
+                PostedMessage.channel_ref == channel_ref,
+                PostedMessage.message_id == message_id,
+            )
+        ).one_or_none()
+
+    def find_object(self, platform: str, kind: str, object_id: int) -> PostedMessage | None:
+        return self.session.scalars(
+            select(PostedMessage)
+            .where(
+                PostedMessage.platform == platform,
+                PostedMessage.kind == kind,
+                PostedMessage.object_id == object_id,
+            )
+            .order_by(PostedMessage.id)
+            .limit(1)
+        ).one_or_none()
