@@ -9,21 +9,25 @@ it, and the stored ``event_id`` makes the redelivery count once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Outcome, Runtime
@@ -95,6 +99,7 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             raise_error_for_unhandled_request=False,
         )
+        self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
 
@@ -110,8 +115,20 @@ class SlackAdapter:
         app.error(self._on_error)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response: BoltResponse = await self.app.async_dispatch(bolt_request)
+        body = await request.text()
+        if self.verifier is not None and not _signed(self.verifier, body, request):
+            return web.json_response({"error": "invalid signature or stale timestamp"}, status=401)
+        problem = payload_problem(body, request.content_type)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
+        try:
+            bolt_response: BoltResponse = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:
+            log.error("slack request failed: %s", type(exc).__name__)
+            return web.json_response({"error": "internal error"}, status=500)
         return await to_aiohttp_response(bolt_response)
 
     async def close(self) -> None:
@@ -464,10 +481,37 @@ def _form_errors(outcome: Outcome, field_ids: list[str]) -> dict[str, str]:
     return {}
 
 
-def mapping_get(mapping: Mapping[str, Any], *path: str) -> Any:
-    node: Any = mapping
-    for part in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
+def _signed(verifier: SignatureVerifier, body: str, request: web.Request) -> bool:
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not timestamp.isdigit() or not signature:
+        return False
+    return verifier.is_valid(body, timestamp, signature)
+
+
+def payload_problem(body: str, content_type: str) -> str | None:
+    """Why a (signed) body is not a Slack payload we can read, or None when it is."""
+    if not body:
+        return "empty body"
+    if content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "body is not valid JSON"
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            return "JSON body must be an object with a 'type'"
+        return None
+    if content_type != "application/x-www-form-urlencoded":
+        return f"unsupported content type {content_type!r}"
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"])
+        except ValueError:
+            return "payload is not valid JSON"
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            return "payload must be an object with a 'type'"
+        return None
+    if "command" in form or "ssl_check" in form:
+        return None
+    return "form body has neither 'command' nor 'payload'"

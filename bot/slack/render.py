@@ -65,7 +65,12 @@ def mrkdwn(text: Rich) -> str:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text or " ", limit), "emoji": True}
+    """Slack decodes &amp; &lt; &gt; for display in plain_text too, so escape here as well."""
+    return {
+        "type": "plain_text",
+        "text": truncate_escaped(escape(text or " "), limit),
+        "emoji": True,
+    }
 
 
 def md(text: str) -> dict[str, Any]:
@@ -74,6 +79,17 @@ def md(text: str) -> dict[str, Any]:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def truncate_escaped(text: str, limit: int) -> str:
+    """Truncate escaped text without cutting an entity such as ``&amp;`` in half."""
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    amp = text.rfind("&", max(0, cut - 5), cut)
+    if amp != -1 and ";" not in text[amp:cut]:
+        cut = amp
+    return text[:cut].rstrip() + "…"
 
 
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:

@@ -1,0 +1,121 @@
+"""A loopback stand-in for Slack's Web API that records every call the bot makes.
+
+It answers like Slack: ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``, accepts form
+and JSON bodies, and checks the bearer token. Tests can make a method fail (``fail``), and
+``response_url`` posts land at ``/respond/<key>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT000001"
+TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class SlackStandIn:
+    calls: list[Call] = field(default_factory=list)
+    fail: dict[str, str] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` calls of ``method`` arrived (delivery after the ack is async)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.calls_to(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"expected {count} call(s) to {method}, got {len(self.calls_to(method))}: "
+                    f"{[c.method for c in self.calls]}"
+                )
+            await asyncio.sleep(0.01)
+        return self.calls_to(method)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/api/"
+
+    @property
+    def response_base(self) -> str:
+        return self.url.replace("/api/", "/respond/")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            args = json.loads(raw) if raw else {}
+        else:
+            args = dict(parse_qsl(raw))
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        args = await self._args(request)
+        self.calls.append(Call(method, args))
+        if method in self.delay:
+            await asyncio.sleep(self.delay[method])
+        if method in self.fail:
+            return web.json_response({"ok": False, "error": self.fail[method]})
+        if method == "auth.test":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": "BBOT01",
+                    "team_id": "T1",
+                    "user": "leerkring",
+                }
+            )
+        if method in ("chat.postMessage", "chat.update"):
+            ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
+        if method in ("views.open", "views.push", "views.update"):
+            return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
+        if method == "chat.postEphemeral":
+            return web.json_response({"ok": True, "message_ts": "1700000000.999999"})
+        return web.json_response({"ok": True})
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["key"], await request.json()))
+        return web.Response(text="ok")
+
+    def posted_texts(self) -> str:
+        """Everything the bot posted, as one string (for privacy and escaping checks)."""
+        return json.dumps([c.args for c in self.calls], ensure_ascii=False)
