@@ -40,10 +40,10 @@ class SlackStandIn:
         return [c.args for c in self.calls if c.method == method]
 
     async def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0
+        self, method: str, count: int = 1, within: float = 5.0
     ) -> list[dict[str, Any]]:
         """Wait until ``count`` calls of ``method`` arrived (delivery after the ack is async)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while len(self.calls_to(method)) < count:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(

@@ -27,7 +27,8 @@ FORM = "application/x-www-form-urlencoded"
 BSN = "111222333"
 CLEAN = {
     "titel": "Gezin met schulden weigert hulp",
-    "situatie": "Een moeder met drie kinderen heeft huurachterstand en wil geen hulp van het wijkteam.",
+    "situatie": "Een moeder met drie kinderen heeft huurachterstand en wil geen hulp van het "
+    "wijkteam.",
     "knelpunt": "Ze zegt dat eerdere hulpverleners haar niet serieus namen.",
     "onzeker": "Ik weet niet of ik de school moet betrekken.",
     "vraag": "Hoe bouw ik vertrouwen op zonder te pushen?",
@@ -135,7 +136,7 @@ async def test_bsn_in_situatie_returns_field_errors_and_stores_nothing(
 async def test_required_fields_empty_get_errors_on_those_fields(server: RunningServer) -> None:
     view = await open_intake(server)
     values = {**CLEAN, "titel": "   ", "vraag": ""}
-    status, text = await post(server, interactive_body(view_submission(view, values)))
+    _status, text = await post(server, interactive_body(view_submission(view, values)))
     answer = json.loads(text)
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"titel", "vraag"}
@@ -156,7 +157,7 @@ async def test_clean_submission_posts_the_casus_and_stores_it(server: RunningSer
     assert "<@U111>" in rendered  # the inbrenger as a mention
     assert CLEAN["onzeker"] in rendered  # onzeker weten is visible
     assert "Schulden en geldzorgen" in rendered
-    actions = [b for b in posted["blocks"] if b["type"] == "actions"][0]["elements"]
+    actions = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == ["casus_denk_mee", "casus_afronden"]
     assert posted["text"]  # plain-text fallback
     assert casus.status == CasusStatus.OPEN
