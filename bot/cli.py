@@ -25,6 +25,7 @@ def _configure_logging(level: str) -> None:
     # slack_bolt logs request bodies at DEBUG; keep people's text out of logs at any level.
     logging.getLogger("slack_bolt").setLevel(max(logging.INFO, getattr(logging, level)))
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, getattr(logging, level)))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _settings_or_exit() -> Settings:
