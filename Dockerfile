@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Leerkring: multi-stage build, non-root, health-checked. The install step is the README's:
+# a virtual environment with `pip install .`.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY prompts ./prompts
+COPY storage ./storage
+RUN python3 -m venv /opt/leerkring && /opt/leerkring/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN groupadd --system leerkring && useradd --system --gid leerkring --home /data leerkring \
+    && mkdir -p /data && chown leerkring:leerkring /data
+COPY --from=build /opt/leerkring /opt/leerkring
+ENV PATH="/opt/leerkring/bin:$PATH" \
+    PYTHONUNBUFFERED=1 \
+    PORT=3000 \
+    DATABASE_URL=sqlite:////data/leerkring.db
+USER leerkring
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"]
+CMD ["leerkring", "serve"]

@@ -1,0 +1,68 @@
+"""The files around the code: the Slack manifest matches the handlers, the README's two
+commands are the ones CI and the Dockerfile use."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from handlers.router import build_router
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- commands -->\s*```(?:bash|sh)\n(.*?)```", readme, re.DOTALL)
+    assert block, "README needs a ```bash block right after <!-- commands -->"
+    return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
+    commands = readme_commands()
+    assert len(commands) == 2
+    run, test = commands
+    assert run.endswith("leerkring serve")
+    assert "pytest" in test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test in ci.splitlines()
+
+
+def test_dockerfile_installs_like_the_readme_and_runs_safely() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    run = readme_commands()[0]
+    assert "python3 -m venv" in run and "pip install ." in run
+    assert re.search(
+        r"python3 -m venv /opt/leerkring && /opt/leerkring/bin/pip install .*\.", dockerfile
+    )
+    assert dockerfile.count("FROM ") >= 2  # multi-stage
+    assert re.search(r"^USER leerkring$", dockerfile, re.MULTILINE)
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    for package in packages:
+        name = package.rstrip("*")
+        assert f"COPY {name} ./{name}" in dockerfile, f"Dockerfile does not copy {name}/"
+
+
+def test_manifest_matches_what_the_code_handles() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    router = build_router()
+    commands = [c["command"].lstrip("/") for c in manifest["features"]["slash_commands"]]
+    assert set(commands) <= set(router.commands)
+    assert "casus" in commands
+    for command in manifest["features"]["slash_commands"]:
+        assert command["url"].endswith("/slack/events")
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    events = set(settings["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "message.groups", "member_joined_channel"} <= events
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "channels:history", "groups:history", "im:write"} <= scopes
+    assert "socket_mode_enabled" in settings
