@@ -18,6 +18,7 @@ from aiohttp import web
 
 BOT_USER_ID = "UBOT000001"
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-app-token"
 
 
 @dataclass
@@ -35,6 +36,10 @@ class SlackStandIn:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
     _runner: web.AppRunner | None = None
+    # Socket Mode: envelopes to push to the connected bot, and what it answered.
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    socket_connections: int = 0
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -57,6 +62,7 @@ class SlackStandIn:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -85,10 +91,14 @@ class SlackStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
+        if request.headers.get("Authorization") != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         args = await self._args(request)
         self.calls.append(Call(method, args))
+        if method == "apps.connections.open":
+            ws_url = self.url.replace("http://", "ws://").replace("/api/", "/socket")
+            return web.json_response({"ok": True, "url": ws_url})
         if method in self.delay:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
@@ -111,6 +121,26 @@ class SlackStandIn:
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": "1700000000.999999"})
         return web.json_response({"ok": True})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket_connections += 1
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+
+        async def pump() -> None:
+            while not ws.closed:
+                envelope = await self.socket_outbox.get()
+                await ws.send_json(envelope)
+
+        sender = asyncio.ensure_future(pump())
+        try:
+            async for message in ws:
+                if message.type.name == "TEXT":
+                    self.socket_acks.append(json.loads(message.data))
+        finally:
+            sender.cancel()
+        return ws
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["key"], await request.json()))

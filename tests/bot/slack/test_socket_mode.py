@@ -1,0 +1,63 @@
+"""Socket Mode: with SLACK_APP_TOKEN the server connects out over a WebSocket instead of
+listening on /slack/events; the same handlers answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+from bot.server import build_app
+from bot.services import build_services
+from tests.conftest import DatabaseTarget, make_settings
+from tests.support.signing import command_body
+from tests.support.slack_standin import APP_TOKEN, SlackStandIn
+
+
+async def test_socket_mode_receives_a_command_and_acks_the_envelope(
+    database_target: DatabaseTarget, slack_api: SlackStandIn
+) -> None:
+    settings = make_settings(
+        database_target.url, SLACK_API_URL=slack_api.url, SLACK_APP_TOKEN=APP_TOKEN
+    )
+    services = build_services(settings)
+    runner = web.AppRunner(build_app(services), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        for _ in range(300):
+            if slack_api.socket_connections:
+                break
+            await asyncio.sleep(0.01)
+        assert slack_api.socket_connections == 1
+        assert slack_api.calls_to("apps.connections.open")
+
+        payload = dict(parse_qsl(command_body("/casus", ""), keep_blank_values=True))
+        await slack_api.socket_outbox.put(
+            {
+                "envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf",
+                "type": "slash_commands",
+                "payload": payload,
+                "accepts_response_payload": True,
+            }
+        )
+        views = await slack_api.wait_for("views.open")
+        assert views[0]["view"]["callback_id"] == "casus_intake"
+        for _ in range(300):
+            if slack_api.socket_acks:
+                break
+            await asyncio.sleep(0.01)
+        assert slack_api.socket_acks[0]["envelope_id"] == "57d6a792-4d35-4d0b-b6aa-3361493e1caf"
+
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as resp:
+                assert resp.status == 404  # no HTTP endpoint in Socket Mode
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert json.loads(await resp.text())["slack"] == "socket"
+    finally:
+        await runner.cleanup()
