@@ -14,6 +14,15 @@ Detected categories:
   postcode or place (or preceded by an address cue such as "woont" or "adres").
 * ``BIRTHDATE``: a date that reads as a date of birth (a cue such as "geboren" or "DOB" nearby).
 
+Deliberate choices, to keep false alarms low in texts full of ages, amounts and meeting dates:
+a postcode without a house number, a date without a birth cue and digit runs that fail the
+11-proef are not reported. When candidates overlap, the better validated category wins
+(IBAN, e-mail, BSN, birth date, address, phone), except that a BSN-shaped part of a longer phone
+number is reported as that phone number.
+
+``Finding.masked`` keeps the first two characters and replaces every later letter or digit by
+``*`` (spaces and punctuation stay), e.g. ``"11* *** ***"`` for ``"111 222 333"``.
+
 The module is platform neutral: it knows nothing about Slack, Teams or storage. Guards implement
 the small :class:`PrivacyGuard` protocol, so a different implementation (for instance one based on
 a language model) can be plugged in next to or instead of :class:`StructuredGuard`.
@@ -249,6 +258,10 @@ def _find_emails(text: str) -> Iterator[_Span]:
 # --------------------------------------------------------------------------------------------
 
 
+_GLUED_BEFORE_RE: Final = re.compile(r"\d[:,.]$")
+_GLUED_AFTER_RE: Final = re.compile(r"[:,.]\d")
+
+
 def _find_phones(text: str) -> Iterator[_Span]:
     matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
     for match in matcher:
@@ -257,6 +270,10 @@ def _find_phones(text: str) -> Iterator[_Span]:
         # This keeps bare nine-digit reference numbers from being read as national numbers.
         if raw[:1] not in ("0", "+", "("):
             continue
+        # Glued to a time or an amount ("om 03:06 1991 ...", "1,06 ..."): not a phone number.
+        glued_before = _GLUED_BEFORE_RE.search(text, max(0, match.start - 2), match.start)
+        if glued_before or _GLUED_AFTER_RE.match(text, match.end):
+            continue
         yield _Span(match.start, match.end, Category.PHONE)
 
 
@@ -264,24 +281,11 @@ def _find_phones(text: str) -> Iterator[_Span]:
 # Dates and birth dates
 # --------------------------------------------------------------------------------------------
 
+# Month number by the first three letters of a Dutch or English month name or abbreviation.
 _MONTHS: Final[Mapping[str, int]] = {
-    "jan": 1,
-    "feb": 2,
-    "maa": 3,
-    "mrt": 3,
-    "mar": 3,
-    "apr": 4,
-    "mei": 5,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "okt": 10,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
+    "jan": 1, "feb": 2, "maa": 3, "mrt": 3, "mar": 3, "apr": 4, "mei": 5, "may": 5,
+    "jun": 6, "jul": 7, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
 _MONTH_NAMES: Final = (
     "januari|january|februari|february|maart|march|april|mei|may|juni|june|juli|july|"
     "augustus|august|september|oktober|october|november|december|"
@@ -361,6 +365,11 @@ _AGE_AFTER_RE: Final = re.compile(
 )
 _SENTENCE_END_RE: Final = re.compile(r"[.!?;][\"')\]]*$")
 _CUE_WINDOW_TOKENS: Final = 5
+# Words that start a new clause: "geboren in Marokko en sinds 03-03-2015 in Nederland".
+_CLAUSE_WORDS: Final = frozenset(
+    {"en", "maar", "sinds", "vanaf", "tot", "na", "toen", "daarna", "want", "omdat", "dus"}
+    | {"and", "but", "since", "until", "after", "then"}
+)
 
 
 def _has_birth_cue(text: str, start: int, end: int) -> bool:
@@ -370,11 +379,11 @@ def _has_birth_cue(text: str, start: int, end: int) -> bool:
     line_before = before.rsplit("\n", 1)[-1]
     kept: list[str] = []
     for token in reversed(line_before.split()[-_CUE_WINDOW_TOKENS:]):
-        if _SENTENCE_END_RE.search(token) and not _BIRTH_CUE_RE.search(token):
+        kept.insert(0, token)
+        if _BIRTH_CUE_RE.search(" ".join(kept)):
+            return True
+        if _SENTENCE_END_RE.search(token) or token.lower() in _CLAUSE_WORDS:
             break
-        kept.append(token)
-    if _BIRTH_CUE_RE.search(" ".join(reversed(kept))):
-        return True
     after = text[end : end + 40].split("\n", 1)[0]
     return bool(_BIRTH_CUE_AFTER_RE.search(after) or _AGE_AFTER_RE.search(after))
 
@@ -408,14 +417,7 @@ _PC_THEN_NR_RE: Final = re.compile(
 )
 # huisnummer 7, postcode 1234 AB / nr. 5 1234AB
 _NR_THEN_PC_RE: Final = re.compile(
-    r"\b"
-    + _NUMBER_CUE
-    + r"\s*:?\s*"
-    + _HOUSE_NUMBER
-    + r"\s*,?\s*(?:"
-    + _POSTCODE_CUE
-    + r"\s*:?\s*)?"
-    + _POSTCODE,
+    rf"\b{_NUMBER_CUE}\s*:?\s*{_HOUSE_NUMBER}\s*,?\s*(?:{_POSTCODE_CUE}\s*:?\s*)?{_POSTCODE}",
     re.IGNORECASE,
 )
 
@@ -427,34 +429,10 @@ _STREET_RE: Final = re.compile(
     rf"[{_UPPER}][\w'\-]*){_BLANKS}" + _HOUSE_NUMBER
 )
 _STREET_SUFFIXES: Final = (
-    "straat",
-    "laan",
-    "weg",
-    "plein",
-    "gracht",
-    "kade",
-    "dijk",
-    "singel",
-    "steeg",
-    "dreef",
-    "plantsoen",
-    "markt",
-    "hof",
-    "park",
-    "pad",
-    "wal",
-    "boulevard",
-    "allee",
-    "baan",
-    "erf",
-    "haven",
-    "poort",
-    "vaart",
-    "zoom",
-    "brink",
-    "hoeve",
-    "straatweg",
-)
+    "straat", "laan", "weg", "plein", "gracht", "kade", "dijk", "singel", "steeg", "dreef",
+    "plantsoen", "markt", "hof", "park", "pad", "wal", "boulevard", "allee", "baan", "erf",
+    "haven", "poort", "vaart", "zoom", "brink", "hoeve",
+)  # fmt: skip
 _AFTER_STREET_PC_RE: Final = re.compile(
     r"[ \u00a0]*,?\s*(?:" + _POSTCODE_CUE + r"\s*:?\s*)?" + _POSTCODE, re.IGNORECASE
 )
@@ -501,20 +479,36 @@ def _has_address_cue(text: str, start: int) -> bool:
     return bool(_ADDRESS_CUE_RE.search(" ".join(kept)))
 
 
+# A capitalised preposition (and article) that starts the sentence is not part of the street:
+# "Op de Stationsplein 1 in Utrecht" -> "Stationsplein 1".
+_LEADING_PREPOSITION_RE: Final = re.compile(
+    r"(?:op|in|aan|bij|naar|via|langs|tegenover|vanaf|richting|naast|achter|voor)"
+    rf"{_BLANKS}(?:(?:de|het|'t){_BLANKS})?(?=[{_UPPER}])",
+    re.IGNORECASE,
+)
+
+
+def _strip_sentence_words(text: str, start: int) -> int:
+    match = _LEADING_PREPOSITION_RE.match(text, start)
+    return start if match is None else match.end()
+
+
 def _find_addresses(text: str) -> Iterator[_Span]:
     for pattern in (_PC_THEN_NR_RE, _NR_THEN_PC_RE):
         for match in pattern.finditer(text):
             if _valid_postcode(match.group("pc")):
                 yield _Span(match.start(), match.end(), Category.POSTCODE)
     for match in _STREET_RE.finditer(text):
-        street_words = match.group("street").split()
-        if not street_words[-1].lower().endswith(_STREET_SUFFIXES):
-            continue
-        start, end = match.start("street"), match.end()
+        start, end = _strip_sentence_words(text, match.start("street")), match.end()
         postcode = _AFTER_STREET_PC_RE.match(text, end)
         if postcode is not None and _valid_postcode(postcode.group("pc")):
+            # Name, number and postcode: an address even without a typical street suffix
+            # ("Vredenburg 40, 3511 BD").
             yield _Span(start, postcode.end(), Category.POSTCODE)
-        elif _AFTER_STREET_PLACE_RE.match(text, end) or _has_address_cue(text, start):
+            continue
+        if not match.group("street").split()[-1].lower().endswith(_STREET_SUFFIXES):
+            continue
+        if _AFTER_STREET_PLACE_RE.match(text, end) or _has_address_cue(text, start):
             yield _Span(start, end, Category.POSTCODE)
 
 

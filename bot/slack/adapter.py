@@ -210,11 +210,20 @@ class SlackAdapter:
             return
         # Post while the modal is still open, so a failure keeps the person's text in the form.
         notices: list[Ephemeral] = []
-        work = asyncio.ensure_future(self.deliver(outcome.replies, delivery, collect=notices))
+        acked = asyncio.Event()
+
+        async def post_then_notify() -> None:
+            await self.deliver(outcome.replies, delivery, collect=notices)
+            if acked.is_set():  # too slow for the modal: tell them in chat instead
+                for notice in notices:
+                    await self._send_ephemeral(notice, delivery)
+
+        work = asyncio.ensure_future(post_then_notify())
         done, _ = await asyncio.wait({work}, timeout=FORM_DELIVERY_BUDGET)
         if not done:
-            self._tasks.add(work)  # type: ignore[arg-type]
-            work.add_done_callback(self._task_done)  # type: ignore[arg-type]
+            acked.set()
+            self._tasks.add(work)
+            work.add_done_callback(self._task_done)
             await ack()
             return
         if notices and first_field:

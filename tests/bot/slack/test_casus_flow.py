@@ -460,3 +460,19 @@ async def test_healthz_reports_database_status(server: RunningServer) -> None:
     assert body["database"]["ok"] is True
     assert body["database"]["schema"] == "0001"
     assert body["slack"] == "http"
+
+
+async def test_slow_post_closes_the_modal_and_a_later_failure_is_told_in_chat(
+    server: RunningServer,
+) -> None:
+    from bot.slack import adapter
+
+    view = await open_intake(server)
+    server.slack.delay["chat.postMessage"] = adapter.FORM_DELIVERY_BUDGET + 0.5
+    server.slack.fail["chat.postMessage"] = "channel_not_found"
+    status, text = await post(server, interactive_body(view_submission(view, CLEAN)))
+    assert status == 200
+    assert "errors" not in text  # the modal closed within Slack's 3 seconds
+    notices = await server.slack.wait_for("chat.postEphemeral", within=10)
+    assert notices[-1]["user"] == "U111"
+    assert count(server, Casus) == 0  # the unposted casus was removed again
