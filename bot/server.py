@@ -25,7 +25,8 @@ def build_app(services: Services) -> web.Application:
     settings = services.settings
     slack: SlackAdapter | None = None
     if settings.slack_enabled:
-        slack = SlackAdapter(settings, services.runtime, services.texts)
+        assert services.slack_client is not None
+        slack = SlackAdapter(settings, services.runtime, services.texts, services.slack_client)
         if not settings.slack_socket_mode:
             app.router.add_post("/slack/events", _slack_events)
     else:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messaging import Messengers
 from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.privacy import PrivacyGuard, StructuredGuard
@@ -28,6 +31,8 @@ class Services:
     guard: PrivacyGuard
     router: Router
     runtime: Runtime
+    messengers: Messengers
+    slack_client: AsyncWebClient | None = None
 
     def close(self) -> None:
         self.database.dispose()
@@ -41,7 +46,15 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     guard = StructuredGuard()
     router = build_router()
     runtime = Runtime(database, router, texts, guard, facilitators=frozenset(settings.facilitators))
-    return Services(settings, database, texts, guard, router, runtime)
+    messengers = Messengers()
+    slack_client = None
+    if settings.slack_enabled:
+        from bot.slack.adapter import make_slack_client
+        from bot.slack.messenger import SlackMessenger
+
+        slack_client = make_slack_client(settings)
+        messengers.add(SlackMessenger(slack_client, texts))
+    return Services(settings, database, texts, guard, router, runtime, messengers, slack_client)
 
 
 def ensure_schema(database: Database) -> None:

@@ -17,6 +17,7 @@ from storage.repositories import (
     BijdrageRepository,
     CasusRepository,
     ChannelRepository,
+    ConversationReferenceRepository,
     EventLog,
     MemberRepository,
     PostedMessageRepository,
@@ -31,6 +32,7 @@ class Repositories:
         self.bijdragen = BijdrageRepository(session)
         self.posted = PostedMessageRepository(session)
         self.events = EventLog(session)
+        self.conversations = ConversationReferenceRepository(session)
 
 
 @dataclass

@@ -175,3 +175,27 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationReference(Base):
+    """Enough to message a conversation later without anyone speaking first (Teams
+    proactive messages; Slack needs only the channel id). Stored on install and on every
+    inbound activity, so it survives restarts."""
+
+    __tablename__ = "conversation_references"
+    __table_args__ = (
+        UniqueConstraint("platform", "conversation_id"),
+        Index("ix_conversation_references_user", "platform", "user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(20))  # channel, personal, groupChat
+    # For a personal (1:1) conversation: whose it is (Teams aadObjectId).
+    user_id: Mapped[str | None] = mapped_column(String(100))
+    team_id: Mapped[str | None] = mapped_column(String(200))
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    service_url: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

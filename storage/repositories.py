@@ -15,6 +15,7 @@ from storage.models import (
     Casus,
     CasusStatus,
     Channel,
+    ConversationReference,
     Member,
     PostedMessage,
     ProcessedEvent,
@@ -31,8 +32,10 @@ def _insert_ignoring_conflict(session: Session, model: type, values: dict[str, o
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(model).values(**values).on_conflict_do_nothing()
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg, which
+    # would read as "inserted" and let every redelivery through.
+    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    return result.rowcount > 0  # type: ignore[attr-defined]
 
 
 class EventLog:
@@ -272,4 +275,78 @@ class PostedMessageRepository:
             )
             .order_by(PostedMessage.id)
             .limit(1)
+        ).one_or_none()
+
+
+class ConversationReferenceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(
+        self,
+        *,
+        platform: str,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        reference: dict[str, object],
+        user_id: str | None = None,
+        team_id: str | None = None,
+        tenant_id: str | None = None,
+    ) -> ConversationReference:
+        """Insert or refresh (a serviceUrl can change; the latest one is the one to use)."""
+        _insert_ignoring_conflict(
+            self.session,
+            ConversationReference,
+            {
+                "platform": platform,
+                "conversation_id": conversation_id,
+                "kind": kind,
+                "service_url": service_url,
+                "reference": reference,
+                "user_id": user_id,
+                "team_id": team_id,
+                "tenant_id": tenant_id,
+                "updated_at": utcnow(),
+            },
+        )
+        row = self.get(platform, conversation_id)
+        assert row is not None
+        row.kind = kind
+        row.service_url = service_url
+        row.reference = reference
+        row.user_id = user_id or row.user_id
+        row.team_id = team_id or row.team_id
+        row.tenant_id = tenant_id or row.tenant_id
+        row.updated_at = utcnow()
+        self.session.flush()
+        return row
+
+    def get(self, platform: str, conversation_id: str) -> ConversationReference | None:
+        return self.session.scalars(
+            select(ConversationReference).where(
+                ConversationReference.platform == platform,
+                ConversationReference.conversation_id == conversation_id,
+            )
+        ).one_or_none()
+
+    def personal(self, platform: str, user_id: str) -> ConversationReference | None:
+        return self.session.scalars(
+            select(ConversationReference)
+            .where(
+                ConversationReference.platform == platform,
+                ConversationReference.user_id == user_id,
+                ConversationReference.kind == "personal",
+            )
+            .order_by(ConversationReference.updated_at.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def any_for_tenant(self, platform: str, tenant_id: str | None) -> ConversationReference | None:
+        """Any stored reference in this tenant: its serviceUrl can create a new 1:1 chat."""
+        query = select(ConversationReference).where(ConversationReference.platform == platform)
+        if tenant_id is not None:
+            query = query.where(ConversationReference.tenant_id == tenant_id)
+        return self.session.scalars(
+            query.order_by(ConversationReference.updated_at.desc()).limit(1)
         ).one_or_none()

@@ -30,9 +30,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
+from bot.slack.messenger import SlackMessenger
 from handlers.events import (
     Actor,
     ButtonPressed,
@@ -52,7 +54,6 @@ from handlers.replies import (
     UnsupportedReply,
     UpdateMessage,
 )
-from handlers.router import MessageRef
 from prompts import Texts
 
 log = logging.getLogger(__name__)
@@ -79,18 +80,12 @@ class Delivery:
 
 
 class SlackAdapter:
-    def __init__(self, settings: Settings, runtime: Runtime, texts: Texts) -> None:
-        assert settings.slack_bot_token is not None
+    def __init__(
+        self, settings: Settings, runtime: Runtime, texts: Texts, client: AsyncWebClient
+    ) -> None:
         self.runtime = runtime
         self.texts = texts
-        self.client = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack_api_url,
-            retry_handlers=[
-                AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=6),
-            ],
-        )
+        self.client = client
         secret = settings.slack_signing_secret
         self.app = AsyncApp(
             client=self.client,
@@ -99,6 +94,7 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             raise_error_for_unhandled_request=False,
         )
+        self.messenger = SlackMessenger(self.client, texts)
         self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
@@ -338,47 +334,14 @@ class SlackAdapter:
                 raise UnsupportedReply(f"Slack cannot deliver {type(reply).__name__}")
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
-        rendered = render.render_card(
-            reply.content,
-            read_more=self.texts.rich("casus.card.read_more"),
-            continued=self.texts.rich("casus.card.continued"),
-        )
         try:
-            response = await self.client.chat_postMessage(
-                channel=reply.place.channel_id,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                thread_ts=reply.thread_id,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            reason = str(exc.response.get("error", "unknown"))
-            log.warning("chat.postMessage to %s failed: %s", reply.place.channel_id, reason)
+            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id)
+        except DeliveryFailed as exc:
             if reply.record_as is not None:
-                return await self.runtime.post_failed(reply.record_as, reason)
+                return await self.runtime.post_failed(reply.record_as, exc.reason)
             return []
-        except Exception as exc:  # network failure, timeout
-            log.warning("chat.postMessage to %s failed: %r", reply.place.channel_id, exc)
-            if reply.record_as is not None:
-                return await self.runtime.post_failed(reply.record_as, "unreachable")
-            return []
-        ts = str(response.get("ts", ""))
-        thread = reply.thread_id or ts
-        for extra in rendered.overflow:
-            for chunk in render.split_text(extra):
-                await self._safe_call(
-                    self.client.chat_postMessage(
-                        channel=reply.place.channel_id,
-                        text=chunk,
-                        blocks=[{"type": "section", "text": render.md(chunk)}],
-                        thread_ts=thread,
-                    )
-                )
         if reply.record_as is not None:
-            return await self.runtime.posted(
-                reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, ts)
-            )
+            return await self.runtime.posted(reply.record_as, ref)
         return []
 
     async def _update(self, reply: UpdateMessage) -> None:
@@ -524,3 +487,16 @@ def payload_problem(body: str, content_type: str) -> str | None:
     if "command" in form or "ssl_check" in form:
         return None
     return "form body has neither 'command' nor 'payload'"
+
+
+def make_slack_client(settings: Settings) -> AsyncWebClient:
+    """One Web API client: rate-limited calls (429) wait out Retry-After and try again."""
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=6),
+        ],
+    )

@@ -107,7 +107,9 @@ def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
             cut = rest.rfind(" ", 0, limit)
         if cut <= 0:
             cut = _safe_hard_cut(rest, limit)
-        chunks.append(rest[:cut].rstrip())
+        chunk = rest[:cut].rstrip()
+        if chunk:  # leading whitespace only: Slack refuses an empty section text
+            chunks.append(chunk)
         rest = rest[cut:].lstrip()
     if rest or not chunks:
         chunks.append(rest)
@@ -143,12 +145,13 @@ def render_card(
     overflow: list[str] = []
     if len(blocks) > MAX_BLOCKS:
         keep = blocks[: MAX_BLOCKS - 1]
-        dropped = blocks[MAX_BLOCKS - 1 :]
-        overflow = [_block_text(b) for b in dropped if _block_text(b)]
         # Buttons must stay reachable, so keep any actions block inside the limit.
-        actions = [b for b in dropped if b["type"] == "actions"]
+        actions = [b for b in blocks[MAX_BLOCKS - 1 :] if b["type"] == "actions"]
         if actions:
             keep = [*keep[: MAX_BLOCKS - 2], actions[0]]
+        # Whatever is not kept (including the block the actions displaced) goes to the thread.
+        dropped = [b for b in blocks if not any(b is k for k in keep)]
+        overflow = [_block_text(b) for b in dropped if _block_text(b)]
         note = mrkdwn(read_more) if read_more else "…"
         blocks = [*keep, {"type": "context", "elements": [md(note)]}]
         if continued and overflow:
@@ -227,7 +230,12 @@ def decode_metadata(raw: str | None) -> tuple[Mapping[str, object], Place | None
     place = None
     p = payload.get("p")
     if isinstance(p, list) and len(p) == 3 and isinstance(p[0], str):
-        place = Place("slack", p[0], p[1] if isinstance(p[1], str) else None, p[2])
+        place = Place(
+            "slack",
+            p[0],
+            p[1] if isinstance(p[1], str) else None,
+            p[2] if isinstance(p[2], str) else None,
+        )
     return metadata or {}, place
 
 

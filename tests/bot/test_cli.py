@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from storage import migrate
 from tests.conftest import POSTGRES_URL, postgres_problem
 
 
@@ -114,7 +115,7 @@ def test_serve_without_slack_starts_on_sqlite_and_serves_healthz(tmp_path: Path)
             "ok": True,
             "detail": "ok",
             "backend": "sqlite",
-            "schema": "0001",
+            "schema": migrate.head_revision(),
         }
         assert (tmp_path / "leerkring.db").exists()  # the embedded default, migrated at start
     finally:
@@ -140,7 +141,7 @@ def test_postgres_needs_db_upgrade_before_serve(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
         result = leerkring("db", "upgrade", env=_env(DATABASE_URL=url), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert "0001" in result.stdout
+        assert str(migrate.head_revision()) in result.stdout
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

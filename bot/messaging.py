@@ -1,0 +1,56 @@
+"""Proactive delivery, neutral across platforms: post to a channel, or DM a person.
+
+The scheduler (reflection prompts) and speedsparren call this without knowing the platform.
+Each adapter provides a ``Messenger``; ``Messengers`` picks one by platform name.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from handlers.events import Place
+from handlers.replies import Card
+from handlers.router import MessageRef
+
+
+class DeliveryFailed(Exception):
+    """The platform refused or could not be reached. ``reason`` is the platform's code
+    (``not_in_channel``, ``channel_not_found``, ``unreachable``, ``unknown_conversation``)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    platform: str
+
+    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+        """Post in a channel (or in a thread under ``thread_id``)."""
+        ...
+
+    async def direct(self, user_id: str, content: Card) -> MessageRef:
+        """Send a direct (1:1) message to a person."""
+        ...
+
+    async def channel_members(self, place: Place) -> list[str]:
+        """The people (not bots) in a channel, by platform user id."""
+        ...
+
+
+class Messengers:
+    def __init__(self) -> None:
+        self._by_platform: dict[str, Messenger] = {}
+
+    def add(self, messenger: Messenger) -> None:
+        self._by_platform[messenger.platform] = messenger
+
+    def get(self, platform: str) -> Messenger:
+        try:
+            return self._by_platform[platform]
+        except KeyError:
+            raise DeliveryFailed(f"platform_off:{platform}") from None
+
+    def __contains__(self, platform: str) -> bool:
+        return platform in self._by_platform
