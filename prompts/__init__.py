@@ -92,9 +92,23 @@ def _read(path: Path) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _merge(target: dict[str, Any], extra: dict[str, Any], origin: str, prefix: str = "") -> None:
+    for name, value in extra.items():
+        if name in target:
+            if isinstance(target[name], dict) and isinstance(value, dict):
+                _merge(target[name], value, origin, f"{prefix}{name}.")
+                continue
+            raise ValueError(f"text {prefix}{name!r} is defined twice (again in {origin})")
+        target[name] = value
+
+
 @cache
 def load_texts(language: str = "nl") -> Texts:
+    """``texts.toml`` plus every ``texts-*.toml`` beside it (one file per feature)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
     folder = HERE / language
-    return Texts(language, _read(folder / "texts.toml"), _read(folder / "casus.toml"))
+    data = _read(folder / "texts.toml")
+    for extra in sorted(folder.glob("texts-*.toml")):
+        _merge(data, _read(extra), extra.name)
+    return Texts(language, data, _read(folder / "casus.toml"))
