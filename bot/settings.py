@@ -6,6 +6,7 @@ Everything else receives the parts it needs through its constructor; no other mo
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_LOOPBACK_HTTP = re.compile(r"http://(127\.0\.0\.1|localhost)(:\d+)?/")
 
 
 class SettingsError(Exception):
@@ -30,6 +33,18 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        default="MultiTenant", alias="MICROSOFT_APP_TYPE"
+    )
+    teams_emulator: bool = Field(default=False, alias="LEERKRING_TEAMS_EMULATOR")
+    # Where Bot Framework publishes its token signing keys; only for sovereign clouds and tests.
+    microsoft_openid_metadata_url: str | None = Field(
+        default=None, alias="MICROSOFT_OPENID_METADATA_URL"
+    )
 
     facilitators: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), alias="LEERKRING_FACILITATORS"
@@ -73,6 +88,37 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("microsoft_app_id", "microsoft_app_tenant_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("microsoft_app_id")
+    @classmethod
+    def _app_id_is_a_guid(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.fullmatch(value.strip()):
+            raise ValueError("must be the app registration's id (a GUID)")
+        return value.strip() if value else value
+
+    @field_validator("microsoft_app_type", mode="before")
+    @classmethod
+    def _app_type_any_case(cls, value: object) -> object:
+        if isinstance(value, str):
+            for known in ("MultiTenant", "SingleTenant", "UserAssignedMSI"):
+                if value.strip().lower() == known.lower():
+                    return known
+        return value
+
+    @field_validator("microsoft_openid_metadata_url")
+    @classmethod
+    def _metadata_over_https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Signing keys fetched over plain HTTP could be swapped; only loopback may skip TLS.
+        if not (value.startswith("https://") or _LOOPBACK_HTTP.match(value)):
+            raise ValueError("must be an https URL (http only for 127.0.0.1 or localhost)")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -84,6 +130,15 @@ class Settings(BaseSettings):
     @property
     def slack_socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        return self.microsoft_app_id is not None or self.teams_emulator
+
+    @property
+    def bind_host(self) -> str:
+        """Without an app id Teams requests are not authenticated: never listen publicly then."""
+        return "127.0.0.1" if self.teams_emulator else self.host
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,6 +162,31 @@ class Settings(BaseSettings):
                 "SLACK_SIGNING_SECRET: missing (needed for HTTP mode without SLACK_APP_TOKEN)"
             )
 
+    def check_teams(self) -> None:
+        """Teams is off, in emulator mode (no app id, no authentication), or fully configured."""
+        if self.microsoft_app_id is None:
+            for variable, value in (
+                ("MICROSOFT_APP_PASSWORD", self.microsoft_app_password),
+                ("MICROSOFT_APP_TENANT_ID", self.microsoft_app_tenant_id),
+            ):
+                if value is not None:
+                    raise SettingsError(f"MICROSOFT_APP_ID: missing ({variable} is set)")
+            return
+        if self.teams_emulator:
+            raise SettingsError(
+                "LEERKRING_TEAMS_EMULATOR: emulator mode turns authentication off; "
+                "unset it when MICROSOFT_APP_ID is set"
+            )
+        needs_tenant = self.microsoft_app_type in ("SingleTenant", "UserAssignedMSI")
+        if needs_tenant and self.microsoft_app_tenant_id is None:
+            raise SettingsError(
+                f"MICROSOFT_APP_TENANT_ID: missing (needed for {self.microsoft_app_type})"
+            )
+        if self.microsoft_app_type != "UserAssignedMSI" and self.microsoft_app_password is None:
+            raise SettingsError(
+                f"MICROSOFT_APP_PASSWORD: missing (needed for {self.microsoft_app_type})"
+            )
+
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Load and validate; raise SettingsError with one line naming the variable."""
@@ -120,4 +200,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         message = str(error["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"{variable}: {message}") from None
     settings.check_slack()
+    settings.check_teams()
     return settings
