@@ -25,6 +25,8 @@ def _configure_logging(level: str) -> None:
     # slack_bolt logs request bodies at DEBUG; keep people's text out of logs at any level.
     logging.getLogger("slack_bolt").setLevel(max(logging.INFO, getattr(logging, level)))
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, getattr(logging, level)))
+    for sdk in ("msrest", "botbuilder", "botframework"):  # the Teams SDK, same reason
+        logging.getLogger(sdk).setLevel(max(logging.INFO, getattr(logging, level)))
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -89,11 +91,11 @@ def serve() -> None:
     app = build_app(services)
     logging.getLogger("leerkring").info(
         "listening on %s:%s (database: %s)",
-        settings.host,
+        settings.bind_host,
         settings.port,
         services.database.engine.dialect.name,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(app, host=settings.bind_host, port=settings.port, print=None, access_log=None)
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -12,10 +12,14 @@ from bot.services import Services
 from bot.slack.adapter import SlackAdapter
 from storage import migrate
 
+if TYPE_CHECKING:
+    from bot.teams.adapter import TeamsAdapter
+
 log = logging.getLogger(__name__)
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 SLACK: web.AppKey[SlackAdapter | None] = web.AppKey("slack", SlackAdapter)  # type: ignore[arg-type]
+TEAMS: web.AppKey[TeamsAdapter | None] = web.AppKey("teams")
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything larger is refused
 
 
@@ -32,6 +36,9 @@ def build_app(services: Services) -> web.Application:
     else:
         log.info("Slack is off: no SLACK_BOT_TOKEN set")
     app[SLACK] = slack
+    app[TEAMS] = _teams(services)
+    if app[TEAMS] is not None:
+        app.router.add_post("/api/messages", _teams_messages)
     app.router.add_get("/healthz", _healthz)
     app.cleanup_ctx.append(_lifecycle)
     return app
@@ -59,6 +66,30 @@ async def _lifecycle(app: web.Application) -> Any:
     services.close()
 
 
+def _teams(services: Services) -> TeamsAdapter | None:
+    settings = services.settings
+    if not settings.teams_enabled:
+        log.info("Teams is off: no MICROSOFT_APP_ID set")
+        return None
+    from bot.teams.adapter import make_teams_adapter
+
+    if settings.microsoft_app_id is None:
+        log.warning(
+            "Teams emulator mode: requests at POST /api/messages are NOT authenticated; "
+            "listening on 127.0.0.1 only%s",
+            f" (LEERKRING_HOST={settings.host} ignored)" if settings.host != "127.0.0.1" else "",
+        )
+    else:
+        log.info("Teams listening at POST /api/messages")
+    return make_teams_adapter(services)
+
+
+async def _teams_messages(request: web.Request) -> web.Response:
+    teams = request.app[TEAMS]
+    assert teams is not None
+    return await teams.handle_http(request)
+
+
 async def _slack_events(request: web.Request) -> web.Response:
     slack = request.app[SLACK]
     assert slack is not None
@@ -78,6 +109,9 @@ async def _healthz(request: web.Request) -> web.Response:
     slack_mode = "off"
     if settings.slack_enabled:
         slack_mode = "socket" if settings.slack_socket_mode else "http"
+    teams_mode = "off"
+    if settings.teams_enabled:
+        teams_mode = "on" if settings.microsoft_app_id else "emulator"
     body = {
         "status": "ok" if ok else "unavailable",
         "database": {
@@ -87,5 +121,6 @@ async def _healthz(request: web.Request) -> web.Response:
             "schema": revision,
         },
         "slack": slack_mode,
+        "teams": teams_mode,
     }
     return web.json_response(body, status=200 if ok else 503)

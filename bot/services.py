@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,6 +16,9 @@ from handlers.router import Router, build_router
 from prompts import Texts, load_texts
 from storage import migrate
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.teams.messenger import TeamsMessenger
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ class Services:
     runtime: Runtime
     messengers: Messengers
     slack_client: AsyncWebClient | None = None
+    teams_messenger: TeamsMessenger | None = None
 
     def close(self) -> None:
         self.database.dispose()
@@ -54,7 +59,23 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
 
         slack_client = make_slack_client(settings)
         messengers.add(SlackMessenger(slack_client, texts))
-    return Services(settings, database, texts, guard, router, runtime, messengers, slack_client)
+    teams_messenger = None
+    if settings.teams_enabled:
+        from bot.teams.messenger import make_teams_messenger
+
+        teams_messenger = make_teams_messenger(settings, runtime, texts)
+        messengers.add(teams_messenger)
+    return Services(
+        settings,
+        database,
+        texts,
+        guard,
+        router,
+        runtime,
+        messengers,
+        slack_client,
+        teams_messenger=teams_messenger,
+    )
 
 
 def ensure_schema(database: Database) -> None:

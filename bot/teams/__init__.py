@@ -1,0 +1,2 @@
+"""Microsoft Teams: the Bot Framework SDK adapter, Adaptive Card rendering, proactive messages
+and the app package. The only place that imports botbuilder."""

@@ -1,0 +1,547 @@
+"""Teams: ``POST /api/messages`` to our handlers and back, with the Bot Framework SDK.
+
+Every request is authenticated before anything else (with an app id: a Bot Framework JWT).
+Then the conversation reference is stored and the activity becomes one of our events:
+
+- a message that @mentions the bot (or any message in a 1:1 chat) is a command word;
+- an ``Action.Submit`` from one of our cards (a message with ``value``) is a form submission
+  or a button press;
+- any other message in the thread of a post is a ``ThreadMessage`` (the manifest's RSC
+  permission ChannelMessage.Read.Group delivers those without a mention).
+
+Replies are sent within the turn, so Teams' request ends when they are out. Teams has no
+ephemeral messages: notices about a form appear on the form card itself, answers to a command
+in the command's thread, and notices about something a person wrote in a thread go to them in
+a 1:1 chat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ChannelAccount
+
+from bot.messaging import DeliveryFailed
+from bot.runtime import Outcome, Runtime
+from bot.services import Services
+from bot.teams import render
+from bot.teams.connection import TeamsConnection, connector, delivery_failed
+from bot.teams.messenger import TeamsMessenger, card_activity
+from bot.teams.store import (
+    PLATFORM,
+    TeamsStore,
+    base_conversation_id,
+    channel_data,
+    conversation_kind,
+    team_of,
+    tenant_of,
+    thread_root,
+    user_id_of,
+)
+from handlers.events import (
+    Actor,
+    ButtonPressed,
+    CommandInvoked,
+    FormSubmitted,
+    FormValue,
+    MemberJoined,
+    Place,
+    ThreadMessage,
+)
+from handlers.forms import redact
+from handlers.privacy import PrivacyGuard
+from handlers.replies import (
+    Ephemeral,
+    Form,
+    FormErrors,
+    OpenForm,
+    PostMessage,
+    Reply,
+    Rich,
+    UnsupportedReply,
+    UpdateMessage,
+    rich,
+)
+from prompts import Texts
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024  # Teams activities are far smaller
+HELP_WORDS = {"", "help", "leerkring"}
+FORM_CACHE_SIZE = 500
+_AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
+
+
+class RetryLater(Exception):
+    """Answer Teams with a 503 so the activity is delivered again."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who acted, where, and how notices reach them."""
+
+    turn: TurnContext
+    actor: Actor
+    place: Place
+    notices: Literal["reply", "direct"] = "reply"
+
+
+def make_teams_adapter(services: Services) -> TeamsAdapter:
+    messenger = services.teams_messenger
+    assert messenger is not None, "build_services adds the Teams messenger when Teams is on"
+    return TeamsAdapter(
+        messenger.connection,
+        services.runtime,
+        services.texts,
+        services.guard,
+        messenger,
+        messenger.store,
+    )
+
+
+class TeamsAdapter:
+    def __init__(
+        self,
+        connection: TeamsConnection,
+        runtime: Runtime,
+        texts: Texts,
+        guard: PrivacyGuard,
+        messenger: TeamsMessenger,
+        store: TeamsStore,
+    ) -> None:
+        self.connection = connection
+        self.runtime = runtime
+        self.texts = texts
+        self.guard = guard
+        self.messenger = messenger
+        self.store = store
+        self.bot = _LeerkringBot(self)
+        # Form cards we sent, by message id: a submission with errors shows the same form
+        # again. After a restart this is empty and errors come back as a reply instead.
+        self._forms: OrderedDict[str, Form] = OrderedDict()
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return _error(415, "expected an application/json activity")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "body is not valid JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return _error(400, "JSON body must be an activity with a 'type'")
+        try:
+            activity = Activity.deserialize(body)
+        except Exception:
+            return _error(400, "body is not a Bot Framework activity")
+        try:
+            authenticated = await self.connection.authenticate(
+                activity, request.headers.get("Authorization") or None
+            )
+        except Exception as exc:
+            log.warning("Teams request refused: not authenticated (%s)", type(exc).__name__)
+            return _error(401, "unauthorized")
+        problem = activity_problem(activity)
+        if problem is not None:
+            log.warning("Teams activity refused: %s", problem)
+            return _error(400, problem)
+        try:
+            invoke = await self.connection.process(authenticated, activity, self.bot.on_turn)
+        except RetryLater as exc:
+            log.warning("Teams activity not handled now, it will be redelivered: %s", exc)
+            return _error(503, "try again later")
+        except Exception:
+            log.exception("Teams turn failed for a %s activity", activity.type)
+            return _error(500, "internal error")
+        if invoke is not None:
+            return web.json_response(invoke.body, status=int(invoke.status), dumps=_dumps)
+        return web.Response(status=200)
+
+    # --- turns ----------------------------------------------------------------------------
+
+    async def on_message(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        actor = _actor(activity)
+        if actor is None:
+            log.info("Teams message without a sender ignored")
+            return
+        place = _place(activity)
+        if activity.value is not None:
+            await self._on_submission(turn, actor, place)
+            return
+        kind = conversation_kind(activity)
+        if kind == "personal" or _mentions_bot(activity):
+            await self._on_command(turn, actor, place)
+            return
+        thread_id = _thread_id(activity)
+        if thread_id is not None:
+            await self._on_thread_message(turn, actor, place, thread_id)
+
+    async def on_members_added(self, turn: TurnContext, members: list[ChannelAccount]) -> None:
+        activity = turn.activity
+        bot_id = getattr(activity.recipient, "id", None)
+        place = _place(activity)
+        for member in members:
+            if member.id == bot_id:
+                log.info("Teams: added to a %s conversation", conversation_kind(activity))
+                continue
+            user_id = user_id_of(member)
+            if not user_id:
+                continue
+            actor = Actor(PLATFORM, user_id, member.name, tenant_of(activity))
+            joined = MemberJoined(actor, place, f"{activity.id or ''}:{user_id}")
+            outcome = await self.runtime.handle(joined)
+            if outcome.failure == "database":
+                raise RetryLater("database unavailable")
+            if outcome.replies:
+                await self.deliver(outcome.replies, Delivery(turn, actor, place, "direct"))
+
+    async def _on_command(self, turn: TurnContext, actor: Actor, place: Place) -> None:
+        activity = turn.activity
+        if activity.id and not await self.store.claim(f"activity:{activity.id}"):
+            return
+        word, text = command_words(_command_text(activity))
+        delivery = Delivery(turn, actor, place)
+        if word in HELP_WORDS:
+            await self._notice(self.texts.rich("teams.help"), delivery)
+            return
+        if word not in self.runtime.router.commands:
+            await self._notice(self.texts.rich("teams.unknown_command", command=word), delivery)
+            return
+        outcome = await self.runtime.handle(CommandInvoked(actor, place, word, text))
+        await self.deliver(outcome.replies, delivery)
+
+    async def _on_thread_message(
+        self, turn: TurnContext, actor: Actor, place: Place, thread_id: str
+    ) -> None:
+        activity = turn.activity
+        if not activity.id:
+            return
+        message = ThreadMessage(
+            actor,
+            place,
+            thread_id=thread_id,
+            message_id=str(activity.id),
+            text=_AT_TAG.sub("", activity.text or ""),
+            event_id=str(activity.id),
+        )
+        outcome = await self.runtime.handle(message)
+        if outcome.failure == "database":
+            raise RetryLater("database unavailable")
+        if outcome.replies:
+            await self.deliver(outcome.replies, Delivery(turn, actor, place, "direct"))
+
+    async def _on_submission(self, turn: TurnContext, actor: Actor, place: Place) -> None:
+        activity = turn.activity
+        submission = render.parse_submission(activity.value)
+        delivery = Delivery(turn, actor, place)
+        if submission is None:
+            await self._notice(self.texts.rich("teams.form.empty"), delivery)
+            return
+        if activity.id and not await self.store.claim(f"activity:{activity.id}"):
+            return
+        card_id = activity.reply_to_id
+        if isinstance(submission, render.ButtonSubmission):
+            event = ButtonPressed(
+                actor, place, submission.action_id, submission.value, card_id or None
+            )
+            outcome = await self.runtime.handle(event)
+            await self.deliver(outcome.replies, Delivery(turn, actor, place, "direct"))
+        elif isinstance(submission, render.CancelSubmission):
+            self._forms.pop(card_id or "", None)
+            await self._replace_card(turn, card_id, self.texts.rich("teams.form.cancelled"))
+        else:
+            await self._on_form(turn, delivery, submission, card_id)
+
+    async def _on_form(
+        self,
+        turn: TurnContext,
+        delivery: Delivery,
+        submission: render.FormSubmission,
+        card_id: str | None,
+    ) -> None:
+        form = self._forms.get(card_id or "")
+        if form is not None and form.form_id != submission.form_id:
+            form = None
+        # What the form was opened with comes from our own copy when we still have it.
+        metadata = form.metadata if form is not None else submission.metadata
+        event = FormSubmitted(
+            delivery.actor, delivery.place, submission.form_id, submission.values, metadata
+        )
+        outcome = await self.runtime.handle(event)
+        errors = _field_errors(outcome)
+        if errors:
+            await self._form_again(turn, delivery, form, submission, card_id, errors=errors)
+            return
+        notices: list[Ephemeral] = []
+        await self.deliver(outcome.replies, delivery, collect=notices)
+        if notices:
+            await self._form_again(
+                turn, delivery, form, submission, card_id, notice=notices[0].text
+            )
+            return
+        if card_id:
+            self._forms.pop(card_id, None)
+        title = form.title if form is not None else submission.form_id
+        await self._replace_card(turn, card_id, self.texts.rich("teams.form.sent", title=title))
+
+    async def _form_again(
+        self,
+        turn: TurnContext,
+        delivery: Delivery,
+        form: Form | None,
+        submission: render.FormSubmission,
+        card_id: str | None,
+        *,
+        errors: Mapping[str, str] | None = None,
+        notice: Rich | None = None,
+    ) -> None:
+        """Show the form again with the errors, keeping what was typed (identifiers removed:
+        the card is stored by Teams and, in a channel, seen by everyone)."""
+        errors = dict(errors or {})
+        if form is not None and card_id:
+            unknown = [message for key, message in errors.items() if key not in submission.labels]
+            summary = notice or self.texts.rich("teams.form.has_errors")
+            if notice is None and unknown:
+                summary = rich("{text}", text=unknown[0])
+            rendered = render.render_form(
+                form,
+                {},
+                self.texts.get("teams.someone"),
+                values=self._safe_values(submission.values),
+                errors=errors,
+                notice=summary,
+                required_text=self.texts.get("general.field_required"),
+            )
+            try:
+                await self._update(turn, card_id, card_activity(rendered))
+                return
+            except DeliveryFailed:
+                pass  # the card could not be updated: say it in a reply instead
+        if notice is not None and not errors:
+            await self._notice(notice, delivery)
+            return
+        named = "; ".join(
+            f"{submission.labels.get(field_id, field_id)} ({message})"
+            for field_id, message in errors.items()
+        )
+        await self._notice(self.texts.rich("teams.form.errors_reply", fields=named), delivery)
+
+    def _safe_values(self, values: Mapping[str, FormValue]) -> dict[str, FormValue]:
+        safe: dict[str, FormValue] = {}
+        for field_id, value in values.items():
+            if isinstance(value, str) and value:
+                safe[field_id] = redact(value, self.guard.check({field_id: value}))
+            else:
+                safe[field_id] = value
+        return safe
+
+    # --- delivery: replies -> connector ---------------------------------------------------
+
+    async def deliver(
+        self, replies: list[Reply], delivery: Delivery, collect: list[Ephemeral] | None = None
+    ) -> None:
+        """Send replies in order. With ``collect``, notices are gathered instead of sent."""
+        for reply in replies:
+            if isinstance(reply, Ephemeral):
+                if collect is not None:
+                    collect.append(reply)
+                else:
+                    await self._notice(reply.text, delivery)
+            elif isinstance(reply, PostMessage):
+                follow_up = await self._post(reply)
+                if follow_up:
+                    await self.deliver(follow_up, delivery, collect)
+            elif isinstance(reply, UpdateMessage):
+                # A failed update is logged with its context by the messenger.
+                with contextlib.suppress(DeliveryFailed):
+                    await self.messenger.update(reply.place, reply.message_id, reply.content)
+            elif isinstance(reply, OpenForm):
+                await self._open_form(reply.form, delivery)
+            elif isinstance(reply, FormErrors):
+                log.error("form errors outside a form submission; dropped as a bug")
+            else:
+                raise UnsupportedReply(f"Teams cannot deliver {type(reply).__name__}")
+
+    async def _post(self, reply: PostMessage) -> list[Reply]:
+        try:
+            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id)
+        except DeliveryFailed as exc:
+            if reply.record_as is not None:
+                return await self.runtime.post_failed(reply.record_as, exc.reason)
+            return []
+        if reply.record_as is not None:
+            return await self.runtime.posted(reply.record_as, ref)
+        return []
+
+    async def _open_form(self, form: Form, delivery: Delivery) -> None:
+        rendered = render.render_form(
+            form,
+            {},
+            self.texts.get("teams.someone"),
+            required_text=self.texts.get("general.field_required"),
+        )
+        try:
+            card_id = await self._reply(delivery.turn, card_activity(rendered))
+        except DeliveryFailed:
+            return
+        if card_id:
+            self._forms[card_id] = form
+            while len(self._forms) > FORM_CACHE_SIZE:
+                self._forms.popitem(last=False)
+
+    async def _notice(self, text: Rich, delivery: Delivery) -> None:
+        ids = render.mention_ids([text])
+        rendered = render.render_notice(
+            text, await self.store.names(ids), self.texts.get("teams.someone")
+        )
+        if delivery.notices == "direct" and conversation_kind(delivery.turn.activity) != "personal":
+            try:
+                await self.messenger.send_direct(delivery.actor.user_id, card_activity(rendered))
+                return
+            except DeliveryFailed:
+                log.info("Teams notice could not go 1:1; answering in the conversation instead")
+        with contextlib.suppress(DeliveryFailed):  # logged by delivery_failed
+            await self._reply(delivery.turn, card_activity(rendered))
+
+    async def _reply(self, turn: TurnContext, activity: Activity) -> str | None:
+        try:
+            response = await turn.send_activity(activity)
+        except Exception as exc:
+            raise delivery_failed(exc, "reply", str(turn.activity.conversation.id)) from None
+        return str(response.id) if response is not None and response.id else None
+
+    async def _update(self, turn: TurnContext, card_id: str, activity: Activity) -> None:
+        activity.id = card_id
+        try:
+            await turn.update_activity(activity)
+        except Exception as exc:
+            raise delivery_failed(exc, "card update", str(turn.activity.conversation.id)) from None
+
+    async def _replace_card(self, turn: TurnContext, card_id: str | None, text: Rich) -> None:
+        rendered = render.render_notice(text, {}, self.texts.get("teams.someone"))
+        if card_id:
+            try:
+                await self._update(turn, card_id, card_activity(rendered))
+                return
+            except DeliveryFailed:
+                pass
+        with contextlib.suppress(DeliveryFailed):
+            await self._reply(turn, card_activity(rendered))
+
+
+class _LeerkringBot(TeamsActivityHandler):
+    """The SDK's activity routing; everything it sees goes to the adapter."""
+
+    def __init__(self, adapter: TeamsAdapter) -> None:
+        self.adapter = adapter
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        # Every conversation the bot is in, remembered on every activity: proactive messages
+        # then work after a restart and without anyone speaking first.
+        await self.adapter.store.remember(turn_context.activity)
+        connector(turn_context)  # sets a timeout fit for a chat turn
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self.adapter.on_message(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # The SDK would look up every added member through the connector first; Teams already
+        # sends their object ids, which is all we need.
+        members = turn_context.activity.members_added or []
+        if members:
+            await self.adapter.on_members_added(turn_context, members)
+
+
+# --- activity -> event parts ------------------------------------------------------------------
+
+
+def activity_problem(activity: Activity) -> str | None:
+    """Why an authenticated activity cannot be handled, or None."""
+    conversation = activity.conversation
+    if conversation is None or not getattr(conversation, "id", None):
+        return "activity has no conversation"
+    if not activity.service_url:
+        return "activity has no serviceUrl"
+    return None
+
+
+def command_words(text: str) -> tuple[str, str]:
+    """``casus Gezin zoekt hulp`` -> ("casus", "Gezin zoekt hulp"); a leading slash is fine."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    word = parts[0].lstrip("/").lower()
+    return word, parts[1].strip() if len(parts) > 1 else ""
+
+
+def _command_text(activity: Activity) -> str:
+    text = activity.text or ""
+    if activity.recipient is not None and activity.recipient.id:
+        text = TurnContext.remove_recipient_mention(activity) or ""
+    return _AT_TAG.sub("", text).replace("&nbsp;", " ")
+
+
+def _mentions_bot(activity: Activity) -> bool:
+    bot_id = getattr(activity.recipient, "id", None)
+    for entity in activity.entities or []:
+        if (getattr(entity, "type", "") or "").lower() != "mention":
+            continue
+        mentioned = (getattr(entity, "additional_properties", None) or {}).get("mentioned") or {}
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            return True
+    return False
+
+
+def _thread_id(activity: Activity) -> str | None:
+    root = thread_root(str(activity.conversation.id))
+    if root and root != activity.id:
+        return root
+    reply_to = activity.reply_to_id
+    return str(reply_to) if reply_to and reply_to != activity.id else None
+
+
+def _actor(activity: Activity) -> Actor | None:
+    user_id = user_id_of(activity.from_property)
+    if not user_id:
+        return None
+    name = getattr(activity.from_property, "name", None)
+    return Actor(PLATFORM, user_id, name if isinstance(name, str) else None, tenant_of(activity))
+
+
+def _place(activity: Activity) -> Place:
+    channel = channel_data(activity).get("channel")
+    name = channel.get("name") if isinstance(channel, dict) else None
+    return Place(
+        PLATFORM,
+        base_conversation_id(str(activity.conversation.id)),
+        team_of(activity),
+        name if isinstance(name, str) else None,
+    )
+
+
+def _field_errors(outcome: Outcome) -> dict[str, str]:
+    for reply in outcome.replies:
+        if isinstance(reply, FormErrors):
+            return dict(reply.errors)
+    return {}
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
