@@ -157,5 +157,53 @@ def upgrade() -> None:
         database.dispose()
 
 
+@main.command("teams-package")
+@click.option("--app-id", required=True, help="The bot's Microsoft app id (MICROSOFT_APP_ID).")
+@click.option(
+    "--out",
+    default="leerkring-teams.zip",
+    show_default=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the app package.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["nl", "en"]),
+    default="nl",
+    show_default=True,
+    envvar="LEERKRING_LANGUAGE",
+    help="Language of the descriptions in Teams.",
+)
+@click.option("--developer", default="Leerkring", show_default=True, help="Publisher name.")
+@click.option("--website-url", default="https://leerkring.example.org", show_default=True)
+@click.option("--privacy-url", default="https://leerkring.example.org/privacy", show_default=True)
+@click.option("--terms-url", default="https://leerkring.example.org/voorwaarden", show_default=True)
+def teams_package(
+    app_id: str,
+    out: str,
+    language: str,
+    developer: str,
+    website_url: str,
+    privacy_url: str,
+    terms_url: str,
+) -> None:
+    """Build the Teams app package (manifest.json and icons) to upload in Teams."""
+    from pathlib import Path
+
+    from bot.teams.package import Developer, build_package
+
+    try:
+        package = build_package(
+            app_id.strip(),
+            language=language,
+            developer=Developer(developer, website_url, privacy_url, terms_url),
+        )
+    except ValueError as exc:
+        click.echo(f"leerkring: {exc}", err=True)
+        raise SystemExit(2) from None
+    Path(out).write_bytes(package)
+    click.echo(f"Teams app package written to {out}")
+
+
 if __name__ == "__main__":
     main()
