@@ -76,7 +76,6 @@ from prompts import Texts
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 256 * 1024  # Teams activities are far smaller
 HELP_WORDS = {"", "help", "leerkring"}
 FORM_CACHE_SIZE = 500
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
@@ -128,7 +127,7 @@ class TeamsAdapter:
         self.bot = _LeerkringBot(self)
         # Form cards we sent, by message id: a submission with errors shows the same form
         # again. After a restart this is empty and errors come back as a reply instead.
-        self._forms: OrderedDict[str, Form] = OrderedDict()
+        self._forms: OrderedDict[tuple[str, str], Form] = OrderedDict()
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -251,7 +250,7 @@ class TeamsAdapter:
             return
         if activity.id and not await self.store.claim(f"activity:{activity.id}"):
             return
-        card_id = activity.reply_to_id
+        card_id = activity.reply_to_id or None
         if isinstance(submission, render.ButtonSubmission):
             event = ButtonPressed(
                 actor, place, submission.action_id, submission.value, card_id or None
@@ -259,7 +258,7 @@ class TeamsAdapter:
             outcome = await self.runtime.handle(event)
             await self.deliver(outcome.replies, Delivery(turn, actor, place, "direct"))
         elif isinstance(submission, render.CancelSubmission):
-            self._forms.pop(card_id or "", None)
+            self._forms.pop((place.channel_id, card_id or ""), None)
             await self._replace_card(turn, card_id, self.texts.rich("teams.form.cancelled"))
         else:
             await self._on_form(turn, delivery, submission, card_id)
@@ -271,7 +270,8 @@ class TeamsAdapter:
         submission: render.FormSubmission,
         card_id: str | None,
     ) -> None:
-        form = self._forms.get(card_id or "")
+        key = (delivery.place.channel_id, card_id or "")
+        form = self._forms.get(key)
         if form is not None and form.form_id != submission.form_id:
             form = None
         # What the form was opened with comes from our own copy when we still have it.
@@ -291,8 +291,7 @@ class TeamsAdapter:
                 turn, delivery, form, submission, card_id, notice=notices[0].text
             )
             return
-        if card_id:
-            self._forms.pop(card_id, None)
+        self._forms.pop(key, None)
         title = form.title if form is not None else submission.form_id
         await self._replace_card(turn, card_id, self.texts.rich("teams.form.sent", title=title))
 
@@ -397,7 +396,7 @@ class TeamsAdapter:
         except DeliveryFailed:
             return
         if card_id:
-            self._forms[card_id] = form
+            self._forms[(delivery.place.channel_id, card_id)] = form
             while len(self._forms) > FORM_CACHE_SIZE:
                 self._forms.popitem(last=False)
 
@@ -488,21 +487,31 @@ def command_words(text: str) -> tuple[str, str]:
 
 
 def _command_text(activity: Activity) -> str:
+    """The text without the bot's own ``<at>Leerkring</at>``; other mentions keep their name."""
     text = activity.text or ""
-    if activity.recipient is not None and activity.recipient.id:
-        text = TurnContext.remove_recipient_mention(activity) or ""
+    for tag in _bot_mention_tags(activity):
+        text = text.replace(tag, " ")
     return _AT_TAG.sub("", text).replace("&nbsp;", " ")
 
 
-def _mentions_bot(activity: Activity) -> bool:
+def _bot_mention_tags(activity: Activity) -> list[str]:
     bot_id = getattr(activity.recipient, "id", None)
+    tags = []
     for entity in activity.entities or []:
         if (getattr(entity, "type", "") or "").lower() != "mention":
             continue
-        mentioned = (getattr(entity, "additional_properties", None) or {}).get("mentioned") or {}
-        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
-            return True
-    return False
+        properties = getattr(entity, "additional_properties", None) or {}
+        mentioned = properties.get("mentioned") or {}
+        if isinstance(mentioned, dict) and bot_id and mentioned.get("id") == bot_id:
+            tag = properties.get("text")
+            tags.append(
+                tag if isinstance(tag, str) and tag else f"<at>{mentioned.get('name')}</at>"
+            )
+    return tags
+
+
+def _mentions_bot(activity: Activity) -> bool:
+    return bool(_bot_mention_tags(activity))
 
 
 def _thread_id(activity: Activity) -> str | None:

@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -23,13 +24,15 @@ from storage.models import (
     PostedMessage,
     ProcessedEvent,
 )
-from tests.bot.teams.conftest import TeamsServer
+from tests.bot.teams.conftest import TeamsServer, emulator_env, start_server
+from tests.conftest import DatabaseTarget
 from tests.support.teams_standin import (
     ANNA,
     CHANNEL,
     FLOOR,
     KARIM,
     TENANT,
+    ConnectorStandIn,
     Sent,
     TeamsUser,
     assert_valid_teams_card,
@@ -590,3 +593,30 @@ async def test_the_bot_is_not_addressed_by_other_mentions(teams: TeamsServer) ->
     await ok(teams, message(teams.connector.url, "casus", mention=KARIM))
     assert teams.connector.messages() == []
     assert teams.count(Casus) == 0
+
+
+async def test_only_the_bots_own_mention_is_taken_out_of_the_command(teams: TeamsServer) -> None:
+    form = await open_intake(teams, "Leerkring evaluatie met <at>x</at>")
+    assert inputs_of(form.card)["titel"]["value"] == "Leerkring evaluatie met x"
+
+
+async def test_after_a_restart_form_errors_come_back_as_a_reply_naming_the_fields(
+    database_target: DatabaseTarget, connector: ConnectorStandIn
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        first = await start_server(emulator_env(database_target.url), connector, http)
+        form = await open_intake(first)
+        await first.runner.cleanup()
+        second = await start_server(emulator_env(database_target.url), connector, http)
+        try:
+            await submit(second, form, {**CLEAN, "titel": "", "situatie": f"BSN {BSN}"})
+            answer = connector.last("reply")
+            text = card_text(answer.card)
+            assert "Titel (Dit veld is verplicht.)" in text
+            assert "Wat is er gebeurd? (" in text and "BSN" in text
+            assert BSN not in connector.everything()
+            assert second.count(Casus) == 0
+            await submit(second, form, CLEAN)  # the same card still works
+            assert second.count(Casus) == 1
+        finally:
+            await second.runner.cleanup()
