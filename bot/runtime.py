@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from handlers.context import HandlerContext, Repositories
 from handlers.events import Event, MemberJoined, ThreadMessage
@@ -21,6 +22,7 @@ from prompts import Texts
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Runtime:
         guard: PrivacyGuard,
         facilitators: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] | None = None,
+        zone: str = "Europe/Amsterdam",
     ) -> None:
         self.database = database
         self.router = router
@@ -47,6 +50,7 @@ class Runtime:
         self.guard = guard
         self.facilitators = facilitators
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.zone = zone
 
     def _context(self, repos: Repositories) -> HandlerContext:
         return HandlerContext(
@@ -55,7 +59,16 @@ class Runtime:
             guard=self.guard,
             facilitators=self.facilitators,
             now=self.clock,
+            zone=self.zone,
         )
+
+    def call_sync(self, step: Callable[..., T], *args: Any) -> T:
+        """Run an engine step in one unit of work: ``step(ctx, *args)``."""
+        with self.database.session() as session:
+            return step(self._context(Repositories(session)), *args)
+
+    async def call(self, step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(self.call_sync, step, *args)
 
     # --- synchronous core (worker thread) ---
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.scheduler import ReflectionScheduler
 from bot.services import Services
 from bot.slack.adapter import SlackAdapter
 from storage import migrate
@@ -20,6 +22,10 @@ log = logging.getLogger(__name__)
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 SLACK: web.AppKey[SlackAdapter | None] = web.AppKey("slack", SlackAdapter)  # type: ignore[arg-type]
 TEAMS: web.AppKey[TeamsAdapter | None] = web.AppKey("teams")
+SCHEDULER: web.AppKey[ReflectionScheduler | None] = web.AppKey(
+    "scheduler",
+    ReflectionScheduler,  # type: ignore[arg-type]
+)
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything larger is refused
 
 
@@ -58,7 +64,14 @@ async def _lifecycle(app: web.Application) -> Any:
         log.info("Slack connected in Socket Mode")
     elif slack is not None:
         log.info("Slack listening over HTTP at POST /slack/events")
+    scheduler = None
+    if services.settings.scheduler:
+        scheduler = make_scheduler(services)
+        scheduler.start()
+    app[SCHEDULER] = scheduler
     yield
+    if scheduler is not None:
+        await scheduler.stop()
     if socket_handler is not None:
         await socket_handler.close_async()
     if slack is not None:
@@ -124,3 +137,15 @@ async def _healthz(request: web.Request) -> web.Response:
         "teams": teams_mode,
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+def make_scheduler(services: Services) -> ReflectionScheduler:
+    settings = services.settings
+    weeks = settings.casus_followup_weeks
+    return ReflectionScheduler(
+        services.runtime,
+        services.messengers,
+        grace=timedelta(minutes=settings.schedule_grace_minutes),
+        followup_after=timedelta(weeks=weeks) if weeks else None,
+        tick_seconds=settings.tick_seconds,
+    )

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Europe/Amsterdam", alias="LEERKRING_TIMEZONE")
     language: Literal["nl", "en"] = Field(default="nl", alias="LEERKRING_LANGUAGE")
+    scheduler: bool = Field(default=True, alias="LEERKRING_SCHEDULER")
+    schedule_grace_minutes: int = Field(
+        default=60, ge=0, le=7 * 24 * 60, alias="LEERKRING_SCHEDULE_GRACE_MINUTES"
+    )
+    casus_followup_weeks: int = Field(
+        default=4, ge=0, le=52, alias="LEERKRING_CASUS_FOLLOWUP_WEEKS"
+    )
+    tick_seconds: float = Field(default=15, gt=0, le=300, alias="LEERKRING_TICK_SECONDS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LEERKRING_LOG_LEVEL"
     )

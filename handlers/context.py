@@ -21,6 +21,8 @@ from storage.repositories import (
     EventLog,
     MemberRepository,
     PostedMessageRepository,
+    RunRepository,
+    ScheduleRepository,
 )
 
 
@@ -33,6 +35,8 @@ class Repositories:
         self.posted = PostedMessageRepository(session)
         self.events = EventLog(session)
         self.conversations = ConversationReferenceRepository(session)
+        self.schedules = ScheduleRepository(session)
+        self.runs = RunRepository(session)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class HandlerContext:
     guard: PrivacyGuard
     facilitators: frozenset[str]
     now: Callable[[], datetime]
+    zone: str = "Europe/Amsterdam"
 
     def member(self, actor: Actor) -> Member:
         """The stored member for this actor, created on first contact."""

@@ -154,7 +154,20 @@ class MultiSelect:
     hint: str | None = None
 
 
-FormField = TextInput | MultiSelect
+@dataclass(frozen=True)
+class Select:
+    """Exactly one of a few options."""
+
+    field_id: str
+    label: str
+    options: tuple[Option, ...]
+    required: bool = True
+    initial: str | None = None
+    hint: str | None = None
+    placeholder: str | None = None
+
+
+FormField = TextInput | MultiSelect | Select
 
 
 @dataclass(frozen=True)
@@ -196,9 +209,20 @@ class UpdateMessage:
 
 @dataclass(frozen=True)
 class Ephemeral:
-    """A notice only the person who acted sees."""
+    """A notice only the person who acted sees; ``card`` adds structure and buttons where
+    the platform can show them (the text is then the fallback)."""
 
     text: Rich
+    card: Card | None = None
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A private message to one person (e.g. an answer collected for a facilitator)."""
+
+    platform: str
+    user_id: str
+    content: Card
 
 
 @dataclass(frozen=True)
@@ -213,7 +237,7 @@ class FormErrors:
     errors: Mapping[str, str]
 
 
-Reply = PostMessage | UpdateMessage | Ephemeral | OpenForm | FormErrors
+Reply = PostMessage | UpdateMessage | Ephemeral | OpenForm | FormErrors | DirectMessage
 
 
 class UnsupportedReply(TypeError):

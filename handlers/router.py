@@ -130,9 +130,10 @@ class Router:
 
 def build_router() -> Router:
     """The router with every handler module registered."""
-    from handlers import casus, general
+    from handlers import casus, general, reflection
 
     router = Router()
     general.register(router)
     casus.register(router)
+    reflection.register(router)
     return router

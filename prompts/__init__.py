@@ -31,15 +31,42 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Deck:
+    """A reflection kind: its name, a short intro and its questions."""
+
+    kind: str
+    name: str
+    intro: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
 class Perspective:
     id: str
     label: str
 
 
 class Texts:
-    def __init__(self, language: str, data: dict[str, Any], casus: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        language: str,
+        data: dict[str, Any],
+        casus: dict[str, Any],
+        decks: dict[str, Any] | None = None,
+    ) -> None:
         self.language = language
         self._data = data
+        self.decks: dict[str, Deck] = {
+            kind: Deck(
+                kind=kind,
+                name=deck["name"],
+                intro=deck.get("intro", ""),
+                questions=tuple(
+                    Question(multiline=True, max_length=1500, **q) for q in deck["question"]
+                ),
+            )
+            for kind, deck in (decks or {}).items()
+        }
         self.casus_questions: tuple[Question, ...] = tuple(
             Question(**q) for q in casus.get("question", [])
         )
@@ -111,4 +138,4 @@ def load_texts(language: str = "nl") -> Texts:
     data = _read(folder / "texts.toml")
     for extra in sorted(folder.glob("texts-*.toml")):
         _merge(data, _read(extra), extra.name)
-    return Texts(language, data, _read(folder / "casus.toml"))
+    return Texts(language, data, _read(folder / "casus.toml"), _read(folder / "reflectie.toml"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Enum,
@@ -81,6 +82,8 @@ class Member(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     role: Mapped[str | None] = mapped_column(String(200))
     is_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A person's own pause of reflection prompts, up to and including this date.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -95,6 +98,8 @@ class Channel(Base):
     platform_channel_id: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(String(200))
+    # A facilitator's pause of all schedules here (school holidays), up to and including.
+    paused_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -199,3 +204,102 @@ class ConversationReference(Base):
     service_url: Mapped[str] = mapped_column(String(500))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Schedule(Base):
+    """A recurring reflection prompt in one channel."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # a deck in prompts/<lang>/reflectie.toml
+    cron: Mapped[str] = mapped_column(String(100))  # five fields, in `timezone`
+    timezone: Mapped[str] = mapped_column(String(60))
+    delivery: Mapped[str] = mapped_column(String(20), default="channel")  # channel | dm
+    private: Mapped[bool] = mapped_column(Boolean, default=False)  # answers only for facilitators
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    window_hours: Mapped[int] = mapped_column(Integer, default=48)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The next time this schedule is due (UTC); advanced when a run is created or skipped.
+    next_fire_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel: Mapped[Channel] = relationship()
+
+
+class RunStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class PromptRun(Base):
+    """One firing of a schedule (or one casus follow-up). ``fire_key`` is unique, and the
+    row is written before anything is sent, so no failover or restart can post it twice."""
+
+    __tablename__ = "prompt_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fire_key: Mapped[str] = mapped_column(String(120), unique=True)
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), index=True
+    )
+    casus_id: Mapped[int | None] = mapped_column(ForeignKey("casussen.id", ondelete="SET NULL"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    delivery: Mapped[str] = mapped_column(String(20))
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    fire_at: Mapped[datetime] = mapped_column()
+    remind_at: Mapped[datetime] = mapped_column(index=True)
+    closes_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[RunStatus] = mapped_column(
+        Enum(
+            RunStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=RunStatus.OPEN,
+    )
+    message_id: Mapped[str | None] = mapped_column(String(100))  # the channel post
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients_listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel: Mapped[Channel] = relationship()
+    schedule: Mapped[Schedule | None] = relationship()
+
+
+class PromptDelivery(Base):
+    """One person a run is for: who got the prompt, and who got a reminder."""
+
+    __tablename__ = "prompt_deliveries"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("prompt_runs.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(100))  # platform user id
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending|sent|failed|skipped
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    reminded_at: Mapped[datetime | None] = mapped_column()
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("run_id", "member_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("prompt_runs.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()

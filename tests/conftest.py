@@ -158,6 +158,7 @@ def make_settings(database_url: str, **extra: str) -> Settings:
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "LEERKRING_FACILITATORS": "UFAC01",
+        "LEERKRING_SCHEDULER": "false",  # scheduler tests drive ticks themselves
         **extra,
     }
     return load_settings(env)

@@ -46,6 +46,7 @@ from handlers.events import (
     ThreadMessage,
 )
 from handlers.replies import (
+    DirectMessage,
     Ephemeral,
     FormErrors,
     OpenForm,
@@ -163,7 +164,7 @@ class SlackAdapter:
         delivery = Delivery(actor, place, body.get("trigger_id"), body.get("response_url"))
         notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
         if notices:
-            rendered = render.render_plain_notice(notices[0].text)
+            rendered = self._render_notice(notices[0])
             await ack(response_type="ephemeral", text=rendered.text, blocks=rendered.blocks)
         else:
             await ack()
@@ -204,12 +205,15 @@ class SlackAdapter:
             view_json = render.render_form(forms[0].form, place)
             await ack(response_action="push", view=view_json)
             return
-        # Post while the modal is still open, so a failure keeps the person's text in the form.
+        # Post while the modal is still open, so a failure keeps the person's text in the form;
+        # notices from a failed post are collected and shown on the form instead.
+        posts = [r for r in outcome.replies if isinstance(r, PostMessage)]
+        rest = [r for r in outcome.replies if not isinstance(r, PostMessage)]
         notices: list[Ephemeral] = []
         acked = asyncio.Event()
 
         async def post_then_notify() -> None:
-            await self.deliver(outcome.replies, delivery, collect=notices)
+            await self.deliver(posts, delivery, collect=notices)
             if acked.is_set():  # too slow for the modal: tell them in chat instead
                 for notice in notices:
                     await self._send_ephemeral(notice, delivery)
@@ -221,13 +225,13 @@ class SlackAdapter:
             self._tasks.add(work)
             work.add_done_callback(self._task_done)
             await ack()
-            return
-        if notices and first_field:
+        elif notices and first_field:
             await ack(response_action="errors", errors={first_field: notices[0].text.plain()})
             return
-        await ack()
-        for notice in notices:
-            self._spawn(self.deliver([notice], delivery))
+        else:
+            await ack()
+        if rest:
+            self._spawn(self.deliver(rest, delivery))
 
     async def _on_action(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
@@ -326,6 +330,11 @@ class SlackAdapter:
                     await self.deliver(follow_up, delivery, collect)
             elif isinstance(reply, UpdateMessage):
                 await self._update(reply)
+            elif isinstance(reply, DirectMessage):
+                try:
+                    await self.messenger.direct(reply.user_id, reply.content)
+                except DeliveryFailed as exc:
+                    log.warning("direct message failed: %s", exc.reason)
             elif isinstance(reply, OpenForm):
                 await self._open_form(reply, delivery)
             elif isinstance(reply, FormErrors):
@@ -364,8 +373,15 @@ class SlackAdapter:
         view = render.render_form(reply.form, delivery.place)
         await self._safe_call(self.client.views_open(trigger_id=delivery.trigger_id, view=view))
 
+    def _render_notice(self, reply: Ephemeral) -> render.RenderedMessage:
+        if reply.card is not None:
+            rendered = render.render_card(reply.card)
+            rendered.text = render.truncate(render.mrkdwn(reply.text), 3000)
+            return rendered
+        return render.render_plain_notice(reply.text)
+
     async def _send_ephemeral(self, reply: Ephemeral, delivery: Delivery) -> None:
-        rendered = render.render_plain_notice(reply.text)
+        rendered = self._render_notice(reply)
         if delivery.response_url:
             try:
                 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -444,11 +460,6 @@ def _form_errors(outcome: Outcome, field_ids: list[str]) -> dict[str, str]:
     if outcome.failure and first:
         notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
         if notices:
-            return {first: notices[0].text.plain()}
-    if first:
-        notices = [r for r in outcome.replies if isinstance(r, Ephemeral)]
-        posts = [r for r in outcome.replies if isinstance(r, PostMessage)]
-        if notices and not posts:
             return {first: notices[0].text.plain()}
     return {}
 

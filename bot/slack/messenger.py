@@ -24,6 +24,17 @@ class SlackMessenger:
     def __init__(self, client: AsyncWebClient, texts: Texts) -> None:
         self.client = client
         self.texts = texts
+        self._bot_user_id: str | None = None
+        # DM channel per user: conversations.open is rate-limited (Tier 3), the id is stable.
+        self._dm_channels: dict[str, str] = {}
+
+    async def bot_user_id(self) -> str | None:
+        if self._bot_user_id is None:
+            try:
+                self._bot_user_id = str((await self.client.auth_test()).get("user_id") or "")
+            except Exception as exc:
+                log.warning("auth.test failed: %r", exc)
+        return self._bot_user_id or None
 
     async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
         rendered = render.render_card(
@@ -48,6 +59,13 @@ class SlackMessenger:
         return MessageRef(PLATFORM, place.channel_id, ts)
 
     async def direct(self, user_id: str, content: Card) -> MessageRef:
+        channel = self._dm_channels.get(user_id)
+        if channel is None:
+            channel = await self._open_dm(user_id)
+            self._dm_channels[user_id] = channel
+        return await self.post(Place(PLATFORM, channel), content)
+
+    async def _open_dm(self, user_id: str) -> str:
         try:
             opened = await self.client.conversations_open(users=user_id)
         except SlackApiError as exc:
@@ -58,7 +76,7 @@ class SlackMessenger:
         channel = str((opened.get("channel") or {}).get("id", ""))
         if not channel:
             raise DeliveryFailed("no_dm_channel")
-        return await self.post(Place(PLATFORM, channel), content)
+        return channel
 
     async def channel_members(self, place: Place) -> list[str]:
         members: list[str] = []
@@ -74,7 +92,8 @@ class SlackMessenger:
                     break
         except SlackApiError as exc:
             raise DeliveryFailed(str(exc.response.get("error", "unknown"))) from None
-        return members
+        bot = await self.bot_user_id()
+        return [m for m in members if m != bot]
 
     async def _post_message(
         self, channel: str, rendered: render.RenderedMessage, thread_id: str | None

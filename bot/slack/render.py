@@ -26,6 +26,7 @@ from handlers.replies import (
     MultiSelect,
     Rich,
     Section,
+    Select,
     TextInput,
     UnsupportedReply,
 )
@@ -256,7 +257,7 @@ def render_form(form: Form, place: Place | None) -> dict[str, Any]:
     }
 
 
-def _render_input(item: TextInput | MultiSelect) -> dict[str, Any]:
+def _render_input(item: TextInput | MultiSelect | Select) -> dict[str, Any]:
     element: dict[str, Any]
     if isinstance(item, TextInput):
         element = {
@@ -276,6 +277,14 @@ def _render_input(item: TextInput | MultiSelect) -> dict[str, Any]:
         initial = [o for o in options if o["value"] in item.initial]
         if initial:
             element["initial_options"] = initial
+    elif isinstance(item, Select):
+        options = [
+            {"text": plain(o.label, MAX_OPTION), "value": o.value[:150]} for o in item.options[:100]
+        ]
+        element = {"type": "static_select", "action_id": item.field_id, "options": options}
+        chosen = [o for o in options if o["value"] == item.initial]
+        if chosen:
+            element["initial_option"] = chosen[0]
     else:
         raise UnsupportedReply(f"Slack cannot render form field {type(item).__name__}")
     if item.placeholder:

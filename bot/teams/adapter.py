@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -108,6 +108,14 @@ def make_teams_adapter(services: Services) -> TeamsAdapter:
     )
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A form card we sent, and for whom."""
+
+    form: Form
+    user_id: str
+
+
 class TeamsAdapter:
     def __init__(
         self,
@@ -127,7 +135,7 @@ class TeamsAdapter:
         self.bot = _LeerkringBot(self)
         # Form cards we sent, by message id: a submission with errors shows the same form
         # again. After a restart this is empty and errors come back as a reply instead.
-        self._forms: OrderedDict[tuple[str, str], Form] = OrderedDict()
+        self._forms: OrderedDict[tuple[str, str], _Opened] = OrderedDict()
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -271,29 +279,48 @@ class TeamsAdapter:
         card_id: str | None,
     ) -> None:
         key = (delivery.place.channel_id, card_id or "")
-        form = self._forms.get(key)
-        if form is not None and form.form_id != submission.form_id:
-            form = None
+        opened = self._forms.get(key)
+        if opened is not None and opened.form.form_id != submission.form_id:
+            opened = None
+        form = opened.form if opened is not None else None
+        # A form card in a channel can be submitted by anyone who sees it; only the person it
+        # was opened for changes the card. (After a restart nobody is known: the card is theirs.)
+        mine = opened is None or opened.user_id == delivery.actor.user_id
         # What the form was opened with comes from our own copy when we still have it.
         metadata = form.metadata if form is not None else submission.metadata
         event = FormSubmitted(
             delivery.actor, delivery.place, submission.form_id, submission.values, metadata
         )
         outcome = await self.runtime.handle(event)
+        privately = Delivery(turn, delivery.actor, delivery.place, "direct")
         errors = _field_errors(outcome)
         if errors:
-            await self._form_again(turn, delivery, form, submission, card_id, errors=errors)
+            if mine:
+                await self._form_again(turn, delivery, form, submission, card_id, errors=errors)
+            else:
+                await self._notice(_errors_named(self.texts, submission, errors), privately)
             return
-        notices: list[Ephemeral] = []
-        await self.deliver(outcome.replies, delivery, collect=notices)
-        if notices:
-            await self._form_again(
-                turn, delivery, form, submission, card_id, notice=notices[0].text
-            )
+        # Posts first, while the form can still show what went wrong with them.
+        posts = [r for r in outcome.replies if isinstance(r, PostMessage)]
+        rest = [r for r in outcome.replies if not isinstance(r, PostMessage)]
+        failed: list[Ephemeral] = []
+        await self.deliver(posts, delivery, collect=failed)
+        if failed:
+            if mine:
+                await self._form_again(
+                    turn, delivery, form, submission, card_id, notice=failed[0].text
+                )
+            else:
+                await self.deliver(failed, privately)
             return
-        self._forms.pop(key, None)
-        title = form.title if form is not None else submission.form_id
-        await self._replace_card(turn, card_id, self.texts.rich("teams.form.sent", title=title))
+        notices = [r for r in rest if isinstance(r, Ephemeral)]
+        if mine:
+            # The form is done: its card now says what happened, so it cannot be sent twice.
+            self._forms.pop(key, None)
+            done = self.texts.rich("teams.form.sent", title=submission.title)
+            await self._replace_card(turn, card_id, notices[0].text if notices else done)
+            rest = [r for r in rest if not (notices and r is notices[0])]
+        await self.deliver(rest, privately)
 
     async def _form_again(
         self,
@@ -331,11 +358,7 @@ class TeamsAdapter:
         if notice is not None and not errors:
             await self._notice(notice, delivery)
             return
-        named = "; ".join(
-            f"{submission.labels.get(field_id, field_id)} ({message})"
-            for field_id, message in errors.items()
-        )
-        await self._notice(self.texts.rich("teams.form.errors_reply", fields=named), delivery)
+        await self._notice(_errors_named(self.texts, submission, errors), delivery)
 
     def _safe_values(self, values: Mapping[str, FormValue]) -> dict[str, FormValue]:
         safe: dict[str, FormValue] = {}
@@ -349,7 +372,10 @@ class TeamsAdapter:
     # --- delivery: replies -> connector ---------------------------------------------------
 
     async def deliver(
-        self, replies: list[Reply], delivery: Delivery, collect: list[Ephemeral] | None = None
+        self,
+        replies: Sequence[Reply],
+        delivery: Delivery,
+        collect: list[Ephemeral] | None = None,
     ) -> None:
         """Send replies in order. With ``collect``, notices are gathered instead of sent."""
         for reply in replies:
@@ -396,7 +422,9 @@ class TeamsAdapter:
         except DeliveryFailed:
             return
         if card_id:
-            self._forms[(delivery.place.channel_id, card_id)] = form
+            self._forms[(delivery.place.channel_id, card_id)] = _Opened(
+                form, delivery.actor.user_id
+            )
             while len(self._forms) > FORM_CACHE_SIZE:
                 self._forms.popitem(last=False)
 
@@ -539,6 +567,16 @@ def _place(activity: Activity) -> Place:
         team_of(activity),
         name if isinstance(name, str) else None,
     )
+
+
+def _errors_named(
+    texts: Texts, submission: render.FormSubmission, errors: Mapping[str, str]
+) -> Rich:
+    named = "; ".join(
+        f"{submission.labels.get(field_id, field_id)} ({message})"
+        for field_id, message in errors.items()
+    )
+    return texts.rich("teams.form.errors_reply", fields=named)
 
 
 def _field_errors(outcome: Outcome) -> dict[str, str]:

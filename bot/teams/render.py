@@ -402,6 +402,7 @@ def render_form(
     submit_data = {
         MARKER: "form",
         "form_id": form.form_id,
+        "title": form.title,
         "metadata": dict(form.metadata),
         "fields": [[f.field_id, _kind(f), f.label] for f in form.fields],
     }
@@ -476,6 +477,7 @@ class FormSubmission:
     metadata: Mapping[str, object]
     values: dict[str, FormValue]
     labels: dict[str, str]  # field id -> label, in form order
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -520,8 +522,13 @@ def parse_submission(value: object) -> Submission | None:
         else:
             values[field_id] = text
         labels[field_id] = label if isinstance(label, str) else field_id
+    title = value.get("title")
     return FormSubmission(
-        form_id, dict(metadata) if isinstance(metadata, Mapping) else {}, values, labels
+        form_id,
+        dict(metadata) if isinstance(metadata, Mapping) else {},
+        values,
+        labels,
+        title if isinstance(title, str) else "",
     )
 
 

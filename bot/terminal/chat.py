@@ -28,6 +28,7 @@ from handlers.replies import (
     Actions,
     Card,
     Context,
+    DirectMessage,
     Divider,
     Ephemeral,
     Form,
@@ -39,6 +40,7 @@ from handlers.replies import (
     Reply,
     Rich,
     Section,
+    Select,
     TextInput,
     UnsupportedReply,
     UpdateMessage,
@@ -58,7 +60,11 @@ CANCEL = {"/annuleer", "/cancel"}
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 
 # How the buttons of a card are pressed in the terminal.
-BUTTON_COMMANDS = {"casus_denk_mee": "/reageer {value}", "casus_afronden": "/afronden {value}"}
+BUTTON_COMMANDS = {
+    "casus_denk_mee": "/reageer {value}",
+    "casus_afronden": "/afronden {value}",
+    "reflectie_antwoord": "/antwoord {value}",
+}
 
 
 class _Cancelled(Exception):
@@ -170,6 +176,8 @@ class TerminalChat:
             self._reply_to(number, text)
         elif word == "/afronden":
             self._press("casus_afronden", rest.strip())
+        elif word == "/antwoord":
+            self._press("reflectie_antwoord", rest.strip())
         elif word == "/knop":
             parts = shlex.split(rest)
             if len(parts) == 2:
@@ -221,7 +229,14 @@ class TerminalChat:
     def _deliver(self, replies: list[Reply], event: Event) -> None:
         for reply in replies:
             if isinstance(reply, Ephemeral):
-                self.say(f"(alleen voor jou) {self._text(reply.text)}")
+                if reply.card is not None:
+                    self.say("(alleen voor jou)")
+                    self.say(self._card_text(reply.card))
+                else:
+                    self.say(f"(alleen voor jou) {self._text(reply.text)}")
+            elif isinstance(reply, DirectMessage):
+                self.say(f"(privébericht aan @{reply.user_id})")
+                self.say(self._card_text(reply.content))
             elif isinstance(reply, PostMessage):
                 self._post(reply, event)
             elif isinstance(reply, UpdateMessage):
@@ -291,7 +306,7 @@ class TerminalChat:
                 self.say(f"! {label}: {message}")
             todo = [f for f in form.fields if f.field_id in errors.errors] or list(form.fields)
 
-    def _ask(self, item: TextInput | MultiSelect) -> FormValue:
+    def _ask(self, item: TextInput | MultiSelect | Select) -> FormValue:
         texts = self.texts
         need = texts.get(
             "casus.terminal.ask_required" if item.required else "casus.terminal.ask_optional"
@@ -310,6 +325,15 @@ class TerminalChat:
                 if number is not None and 1 <= number <= len(item.options):
                     chosen.append(item.options[number - 1].value)
             return tuple(dict.fromkeys(chosen))
+        if isinstance(item, Select):
+            for index, option in enumerate(item.options, start=1):
+                marker = "*" if option.value == item.initial else " "
+                self.say(f" {marker}{index:2}. {option.label}")
+            answer = self._line().strip()
+            number = _int(answer) if answer else None
+            if number is not None and 1 <= number <= len(item.options):
+                return item.options[number - 1].value
+            return item.initial or ""
         if item.initial:
             self.say(f"  [{item.initial}] (Enter om te houden)")
         if item.multiline:

@@ -40,6 +40,11 @@ class SlackStandIn:
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     socket_connections: int = 0
+    members: dict[str, list[str]] = field(default_factory=dict)
+    # Optional rate limit per method: (calls allowed per window, window seconds).
+    rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
+    _windows: dict[str, list[float]] = field(default_factory=dict)
+    rate_limited: int = 0
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -99,6 +104,21 @@ class SlackStandIn:
         if method == "apps.connections.open":
             ws_url = self.url.replace("http://", "ws://").replace("/api/", "/socket")
             return web.json_response({"ok": True, "url": ws_url})
+        if method in self.rate_limits:
+            allowed, window = self.rate_limits[method]
+            now = asyncio.get_running_loop().time()
+            recent = [t for t in self._windows.get(method, []) if now - t < window]
+            if len(recent) >= allowed:
+                self.rate_limited += 1
+                self.calls.pop()  # a refused call is not a call that happened
+                retry = max(1, int(window - (now - recent[0])) + 1)
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(retry)},
+                )
+            recent.append(now)
+            self._windows[method] = recent
         if method in self.delay:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
@@ -118,6 +138,17 @@ class SlackStandIn:
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method in ("views.open", "views.push", "views.update"):
             return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
+        if method == "conversations.open":
+            return web.json_response({"ok": True, "channel": {"id": "D" + str(args.get("users"))}})
+        if method == "conversations.members":
+            members = self.members.get(str(args.get("channel")), [])
+            return web.json_response(
+                {
+                    "ok": True,
+                    "members": [*members, BOT_USER_ID],
+                    "response_metadata": {"next_cursor": ""},
+                }
+            )
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": "1700000000.999999"})
         return web.json_response({"ok": True})

@@ -1,0 +1,341 @@
+"""The scheduler: one module, one explicit time zone, jobs as module-level functions.
+
+The database is the source of truth. A short ``tick`` job finds what is due (schedules to
+fire, fan-outs to finish, reminders, closings, casus follow-ups) and does it; each step is an
+engine function from handlers/reflection.py in its own transaction. Because every run has a
+unique fire key written before anything is sent, and every recipient row records whether it
+was sent, a restart or a failover resumes where it stopped without sending anything twice.
+
+Several replicas on PostgreSQL: exactly one is the leader, holding a session-level advisory
+lock on a dedicated connection that is checked every tick. If the leader dies, its connection
+closes, the lock is released and another replica takes over at its next tick. On SQLite there
+is one process, which is always the leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Connection, text
+
+from bot.messaging import DeliveryFailed, Messengers
+from bot.runtime import Runtime
+from handlers import reflection
+from handlers.events import Place
+from storage.models import PromptRun
+
+log = logging.getLogger(__name__)
+
+# The advisory lock that makes one replica the leader, scoped to database and schema so that
+# separate installations sharing a PostgreSQL server do not block each other.
+LOCK_SQL = "hashtext('leerkring-scheduler:' || current_database() || ':' || current_schema())"
+# Errors that will not get better by trying again: the recipient is marked failed.
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "user_not_found",
+    "cannot_dm_bot",
+    "user_disabled",
+    "account_inactive",
+    "unknown_conversation",
+    "no_dm_channel",
+}
+
+
+class Leadership:
+    """Who may run jobs. SQLite: this process. PostgreSQL: whoever holds the lock."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.engine = runtime.database.engine
+        self.connection: Connection | None = None
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    def check(self) -> bool:
+        if not self.is_postgres:
+            return True
+        if self.connection is not None:
+            try:
+                self.connection.execute(text("SELECT 1"))
+                return True
+            except Exception as exc:
+                log.warning("scheduler lost its leader connection: %s", type(exc).__name__)
+                self.release()
+        try:
+            connection = self.engine.connect()
+            got = connection.execute(text(f"SELECT pg_try_advisory_lock({LOCK_SQL})")).scalar()
+            connection.commit()
+        except Exception as exc:
+            log.warning("scheduler cannot reach the database: %s", type(exc).__name__)
+            return False
+        if got:
+            self.connection = connection
+            log.info("this process is now the scheduler leader")
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                self.connection.execute(text(f"SELECT pg_advisory_unlock({LOCK_SQL})"))
+                self.connection.commit()
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+
+
+class ReflectionScheduler:
+    def __init__(
+        self,
+        runtime: Runtime,
+        messengers: Messengers,
+        *,
+        grace: timedelta = timedelta(hours=1),
+        followup_after: timedelta | None = timedelta(weeks=4),
+        tick_seconds: float = 15,
+        concurrency: int = 4,
+    ) -> None:
+        self.runtime = runtime
+        self.messengers = messengers
+        self.grace = grace
+        self.followup_after = followup_after
+        self.tick_seconds = tick_seconds
+        self.leadership = Leadership(runtime)
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        global _current
+        _current = self
+        scheduler = AsyncIOScheduler(timezone=ZoneInfo(self.runtime.zone))
+        scheduler.add_job(
+            tick_job,
+            IntervalTrigger(seconds=self.tick_seconds, timezone=ZoneInfo(self.runtime.zone)),
+            id="leerkring-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info(
+            "scheduler started (tick every %ss, zone %s)", self.tick_seconds, self.runtime.zone
+        )
+
+    async def stop(self) -> None:
+        global _current
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._lock:  # let a running tick finish
+            pass
+        await asyncio.to_thread(self.leadership.release)
+        if _current is self:
+            _current = None
+
+    # --- the tick ---
+
+    async def tick(self) -> dict[str, int]:
+        """Everything that is due, once. Safe to call at any time from any replica."""
+        async with self._lock:
+            if not await asyncio.to_thread(self.leadership.check):
+                return {"leader": 0}
+            stats = {"leader": 1, "fired": 0, "sent": 0, "reminded": 0, "closed": 0}
+            for result in await self.runtime.call(reflection.fire_due, self.grace):
+                stats["fired"] += result.run_id is not None
+            if self.followup_after is not None:
+                await self.runtime.call(reflection.casus_followups, self.followup_after)
+            stats["sent"] = await self.deliver_pending()
+            stats["reminded"] = await self.send_reminders()
+            stats["closed"] = await self.close_runs()
+            return stats
+
+    async def fire_now(self, schedule_id: int) -> int | None:
+        """`leerkring schedule run <id>`: the same path as the timer, right now."""
+
+        def fire(ctx: Any) -> int | None:
+            schedule = ctx.repos.schedules.get(schedule_id)
+            if schedule is None:
+                raise LookupError(schedule_id)
+            key = f"s{schedule.id}:now:{ctx.now().isoformat()}"
+            return reflection.fire_run(ctx, schedule, ctx.now(), key).run_id
+
+        run_id = await self.runtime.call(fire)
+        if run_id is not None:
+            await self.deliver_pending()
+        return run_id
+
+    # --- delivery ---
+
+    async def deliver_pending(self) -> int:
+        runs = await self.runtime.call(_runs_needing_delivery)
+        sent = 0
+        for run in runs:
+            sent += await self.deliver_run(run)
+        return sent
+
+    async def deliver_run(self, run: RunInfo) -> int:
+        try:
+            messenger = self.messengers.get(run.platform)
+        except DeliveryFailed:
+            log.error("run %s: platform %s is not connected; not sent", run.run_id, run.platform)
+            return 0
+        place = Place(run.platform, run.channel_ref)
+        if not run.recipients_listed:
+            if run.delivery == "channel" and run.message_id is None:
+                card = await self.runtime.call(_prompt_card, run.run_id)
+                try:
+                    ref = await messenger.post(place, card)
+                except DeliveryFailed as exc:
+                    log.error(
+                        "run %s: posting in %s failed: %s", run.run_id, place.channel_id, exc.reason
+                    )
+                    if exc.reason in PERMANENT:
+                        await self.runtime.call(_abandon, run.run_id)
+                    return 0
+                await self.runtime.call(reflection.mark_posted, run.run_id, ref.message_id)
+            try:
+                members = await messenger.channel_members(place)
+            except DeliveryFailed as exc:
+                log.error(
+                    "run %s: listing members of %s failed: %s",
+                    run.run_id,
+                    place.channel_id,
+                    exc.reason,
+                )
+                members = []
+            await self.runtime.call(reflection.list_recipients, run.run_id, members)
+            if run.delivery == "channel":
+                return 1
+        pending = await self.runtime.call(_pending_deliveries, run.run_id)
+        if not pending:
+            return 0
+        card = await self.runtime.call(_prompt_card, run.run_id)
+
+        async def send(delivery_id: int, user_id: str) -> bool:
+            async with self._semaphore:
+                try:
+                    ref = await messenger.direct(user_id, card)
+                except DeliveryFailed as exc:
+                    if exc.reason in PERMANENT:
+                        await self.runtime.call(reflection.mark_sent, delivery_id, None, exc.reason)
+                    else:  # transient: stays pending, the next tick tries again
+                        log.warning(
+                            "run %s: DM to %s postponed: %s", run.run_id, user_id, exc.reason
+                        )
+                    return False
+                await self.runtime.call(reflection.mark_sent, delivery_id, ref.message_id, None)
+                return True
+
+        results = await asyncio.gather(*(send(d, u) for d, u in pending))
+        return sum(results)
+
+    async def send_reminders(self) -> int:
+        count = 0
+        for reminder in await self.runtime.call(reflection.reminders_due):
+            try:
+                messenger = self.messengers.get(reminder.platform)
+            except DeliveryFailed:
+                continue
+
+            async def remind(
+                delivery_id: int,
+                user_id: str,
+                card: Any = reminder.card,
+                messenger: Any = messenger,
+            ) -> bool:
+                async with self._semaphore:
+                    try:
+                        await messenger.direct(user_id, card)
+                    except DeliveryFailed as exc:
+                        log.warning("reminder to %s failed: %s", user_id, exc.reason)
+                        return False
+                    await self.runtime.call(reflection.mark_reminded, delivery_id)
+                    return True
+
+            results = await asyncio.gather(*(remind(d, u) for d, u in reminder.deliveries))
+            count += sum(results)
+        return count
+
+    async def close_runs(self) -> int:
+        closings = await self.runtime.call(reflection.close_due)
+        for closing in closings:
+            try:
+                messenger = self.messengers.get(closing.place.platform)
+                await messenger.post(closing.place, closing.card, closing.thread_id)
+            except DeliveryFailed as exc:
+                log.warning("run %s: summary not posted: %s", closing.run_id, exc.reason)
+        return len(closings)
+
+
+class RunInfo:
+    """What the async side needs to know about a run (no ORM objects cross threads)."""
+
+    def __init__(self, run: PromptRun) -> None:
+        self.run_id = run.id
+        self.platform = run.channel.platform
+        self.channel_ref = run.channel.platform_channel_id
+        self.delivery = run.delivery
+        self.message_id = run.message_id
+        self.recipients_listed = run.recipients_listed
+
+
+def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:
+    return [RunInfo(run) for run in ctx.repos.runs.needing_delivery()]
+
+
+def _pending_deliveries(ctx: Any, run_id: int) -> list[tuple[int, str]]:
+    run = ctx.repos.runs.get(run_id)
+    if run is None:
+        return []
+    return [(d.id, d.user_id) for d in ctx.repos.runs.deliveries(run, "pending")]
+
+
+def _prompt_card(ctx: Any, run_id: int) -> Any:
+    run = ctx.repos.runs.get(run_id)
+    casus = ctx.repos.casussen.get(run.casus_id) if run.casus_id else None
+    return reflection.prompt_card(ctx.texts, run, casus)
+
+
+def _abandon(ctx: Any, run_id: int) -> None:
+    """The channel refuses our post for good: close the run rather than retry forever."""
+    from storage.models import RunStatus
+
+    run = ctx.repos.runs.get(run_id)
+    if run is not None:
+        run.status = RunStatus.CLOSED
+        run.recipients_listed = True
+
+
+# --- module-level jobs (APScheduler calls these; their arguments are plain ids) --------------
+
+_current: ReflectionScheduler | None = None
+
+
+async def tick_job() -> None:
+    scheduler = _current
+    if scheduler is None:
+        return
+    try:
+        await scheduler.tick()
+    except Exception:
+        log.exception("scheduler tick failed")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]

@@ -1,0 +1,771 @@
+"""Scheduled reflection: facilitators plan prompts per channel, people answer them.
+
+Two halves live here, both platform-neutral and synchronous:
+- chat handlers (``/reflectie``, the planning form, the answer form and its buttons);
+- the engine steps the scheduler calls inside one transaction each (fire due schedules,
+  list recipients, remind, close, casus follow-ups). The scheduler (bot/scheduler.py) does
+  the sending between those steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.context import HandlerContext
+from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
+from handlers.forms import FieldRule, clean_text, validate
+from handlers.replies import (
+    Actions,
+    Block,
+    Button,
+    Card,
+    Context,
+    DirectMessage,
+    Ephemeral,
+    Form,
+    FormErrors,
+    FormField,
+    Header,
+    Mention,
+    OpenForm,
+    Option,
+    PostMessage,
+    Reply,
+    Rich,
+    Section,
+    Select,
+    TextInput,
+    rich,
+)
+from handlers.router import Router
+from handlers.schedules import RuleError, describe, holiday_name, next_fire, parse_rule
+from prompts import Deck, Texts
+from storage.models import (
+    Casus,
+    CasusStatus,
+    Channel,
+    Member,
+    PromptRun,
+    RunStatus,
+    Schedule,
+)
+
+log = logging.getLogger(__name__)
+
+COMMAND = "reflectie"
+ACTION_ANSWER = "reflectie_antwoord"
+ACTION_ADD = "reflectie_nieuw"
+ACTION_PAUSE = "reflectie_pauze"
+ACTION_RESUME = "reflectie_hervat"
+ACTION_DELETE = "reflectie_verwijder"
+ACTION_SEND_NOW = "reflectie_nu"
+FORM_SCHEDULE = "reflectie_schema"
+FORM_ANSWER = "reflectie_antwoord"
+FOLLOWUP_KIND = "casus-vervolg"
+REMIND_AT = 0.8  # share of the response window after which non-responders get a reminder
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _facilitator(ctx: HandlerContext, member: Member) -> bool:
+    return member.is_facilitator or member.platform_user_id in ctx.facilitators
+
+
+def _refuse(ctx: HandlerContext) -> list[Reply]:
+    return [Ephemeral(ctx.texts.rich("reflectie.only_facilitators"))]
+
+
+def describe_rule(rule: str, texts: Texts) -> str:
+    days = {d: texts.get(f"schedule.days.{d}") for d in ("mon", "tue", "wed", "thu", "fri",
+                                                          "sat", "sun")}  # fmt: skip
+    phrases = {p: texts.get(f"schedule.words.{p}") for p in ("daily", "weekdays", "weekly", "and")}
+    return describe(rule, days, phrases, texts.language)
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y %H:%M")
+
+
+def parse_date(text: str) -> date | None:
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _deck(texts: Texts, kind: str) -> Deck:
+    return texts.decks[kind]
+
+
+def _channel(ctx: HandlerContext, place: Place) -> Channel:
+    return ctx.repos.channels.ensure(place.platform, place.channel_id, place.team_id, place.name)
+
+
+def _place(channel: Channel) -> Place:
+    return Place(channel.platform, channel.platform_channel_id, channel.team_id, channel.name)
+
+
+# --- /reflectie ---------------------------------------------------------------------------------
+
+
+def reflectie_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    words = event.text.split()
+    sub = words[0].lower() if words else ""
+    if sub in {"snooze", "sluimer"}:
+        return _snooze(ctx, member, words[1:])
+    if not _facilitator(ctx, member):
+        return _refuse(ctx)
+    channel = _channel(ctx, event.place)
+    if sub in {"pauze", "pause"}:
+        until = parse_date(words[1]) if len(words) > 1 else None
+        if until is None:
+            return [Ephemeral(texts.rich("reflectie.bad_date"))]
+        channel.paused_until = until
+        return [Ephemeral(texts.rich("reflectie.channel_paused", until=until.strftime("%d-%m-%Y")))]
+    if sub in {"hervat", "resume"}:
+        channel.paused_until = None
+        return [Ephemeral(texts.rich("reflectie.channel_resumed"))]
+    if sub:
+        return [Ephemeral(texts.rich("reflectie.usage"))]
+    return [overview(ctx, channel)]
+
+
+def _snooze(ctx: HandlerContext, member: Member, args: list[str]) -> list[Reply]:
+    texts = ctx.texts
+    if args and args[0].lower() in {"uit", "off", "stop"}:
+        member.snoozed_until = None
+        return [Ephemeral(texts.rich("reflectie.unsnoozed"))]
+    until = parse_date(args[0]) if args else None
+    if until is None:
+        return [Ephemeral(texts.rich("reflectie.bad_date"))]
+    member.snoozed_until = until
+    return [Ephemeral(texts.rich("reflectie.snoozed", until=until.strftime("%d-%m-%Y")))]
+
+
+def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
+    texts = ctx.texts
+    schedules = ctx.repos.schedules.in_channel(channel)
+    blocks: list[Block] = [Header(texts.get("reflectie.list_header"))]
+    lines: list[str] = []
+    if not schedules:
+        blocks.append(Section(texts.rich("reflectie.none")))
+        lines.append(texts.get("reflectie.none"))
+    for schedule in schedules:
+        item = _schedule_line(ctx, schedule, channel)
+        lines.append(item.plain())
+        blocks.append(Section(item))
+        if schedule.next_fire_at is not None and not schedule.paused:
+            at = local_time(schedule.next_fire_at, schedule.timezone)
+            blocks.append(Context(texts.rich("reflectie.next_run", at=at)))
+        toggle = (
+            Button(ACTION_RESUME, texts.get("reflectie.resume"), str(schedule.id))
+            if schedule.paused
+            else Button(ACTION_PAUSE, texts.get("reflectie.pause"), str(schedule.id))
+        )
+        blocks.append(
+            Actions(
+                (
+                    Button(ACTION_SEND_NOW, texts.get("reflectie.send_now"), str(schedule.id)),
+                    toggle,
+                    Button(
+                        ACTION_DELETE, texts.get("reflectie.delete"), str(schedule.id), "danger"
+                    ),
+                )
+            )
+        )
+    blocks.append(
+        Actions((Button(ACTION_ADD, texts.get("reflectie.add"), "new", style="primary"),))
+    )
+    fallback = rich("{text}", text="\n".join(lines))
+    return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
+
+
+def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) -> Rich:
+    texts = ctx.texts
+    delivery = texts.get(f"reflectie.delivery_{schedule.delivery}")
+    if schedule.private:
+        delivery += ", " + texts.get("reflectie.delivery_private")
+    state = ""
+    if schedule.paused:
+        state = texts.get("reflectie.state_paused")
+    elif channel.paused_until is not None:
+        state = texts.rich(
+            "reflectie.state_channel_paused", until=channel.paused_until.strftime("%d-%m-%Y")
+        ).plain()
+    return texts.rich(
+        "reflectie.list_item",
+        id=schedule.id,
+        kind=_deck(texts, schedule.kind).name,
+        when=describe_rule(schedule.cron, texts),
+        delivery=delivery,
+        state=state,
+    )
+
+
+def schedule_form(texts: Texts) -> Form:
+    kinds = tuple(Option(k, d.name) for k, d in texts.decks.items() if k != FOLLOWUP_KIND)
+    fields: tuple[FormField, ...] = (
+        Select("soort", texts.get("reflectie.form.kind"), kinds, initial="wat-ging-goed"),
+        TextInput(
+            "wanneer",
+            texts.get("reflectie.form.when"),
+            required=True,
+            max_length=100,
+            placeholder=texts.get("reflectie.form.when_placeholder"),
+            hint=texts.get("reflectie.form.when_hint"),
+        ),
+        Select(
+            "bezorging",
+            texts.get("reflectie.form.delivery"),
+            (
+                Option("channel", texts.get("reflectie.form.delivery_channel")),
+                Option("dm", texts.get("reflectie.form.delivery_dm")),
+            ),
+            initial="channel",
+        ),
+        Select(
+            "antwoorden",
+            texts.get("reflectie.form.answers"),
+            (
+                Option("public", texts.get("reflectie.form.answers_public")),
+                Option("private", texts.get("reflectie.form.answers_private")),
+            ),
+            initial="public",
+        ),
+        Select(
+            "feestdagen",
+            texts.get("reflectie.form.holidays"),
+            (
+                Option("skip", texts.get("reflectie.form.holidays_skip")),
+                Option("keep", texts.get("reflectie.form.holidays_keep")),
+            ),
+            initial="skip",
+        ),
+        TextInput(
+            "venster",
+            texts.get("reflectie.form.window"),
+            required=True,
+            max_length=3,
+            initial="48",
+            hint=texts.get("reflectie.form.window_hint"),
+        ),
+    )
+    return Form(
+        form_id=FORM_SCHEDULE,
+        title=texts.get("reflectie.form.title"),
+        submit_label=texts.get("reflectie.form.submit"),
+        cancel_label=texts.get("reflectie.form.cancel"),
+        fields=fields,
+    )
+
+
+def start_add(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    if not _facilitator(ctx, ctx.member(event.actor)):
+        return _refuse(ctx)
+    return [OpenForm(schedule_form(ctx.texts))]
+
+
+@dataclass(frozen=True)
+class NewSchedule:
+    kind: str
+    rule: str
+    delivery: str = "channel"
+    private: bool = False
+    skip_holidays: bool = True
+    window_hours: int = 48
+
+
+def create_schedule(
+    ctx: HandlerContext, channel: Channel, spec: NewSchedule, creator: Member | None
+) -> Schedule:
+    """Also used by the CLI. ``spec.rule`` is what a person typed; raises RuleError."""
+    if spec.kind not in ctx.texts.decks or spec.kind == FOLLOWUP_KIND:
+        raise RuleError(f"unknown kind {spec.kind!r}")
+    if spec.delivery not in {"channel", "dm"}:
+        raise RuleError(f"unknown delivery {spec.delivery!r}")
+    if not 1 <= spec.window_hours <= 336:
+        raise RuleError("window must be 1 to 336 hours")
+    cron = parse_rule(spec.rule)
+    schedule = Schedule(
+        channel_id=channel.id,
+        kind=spec.kind,
+        cron=cron,
+        timezone=ctx.zone,
+        delivery=spec.delivery,
+        private=spec.private,
+        skip_holidays=spec.skip_holidays,
+        window_hours=spec.window_hours,
+        paused=False,
+        next_fire_at=next_fire(cron, ctx.zone, ctx.now()),
+        created_by_id=creator.id if creator else None,
+        created_at=ctx.now(),
+    )
+    return ctx.repos.schedules.add(schedule)
+
+
+def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    if not _facilitator(ctx, member):
+        return _refuse(ctx)
+    if event.place is None:
+        return [Ephemeral(texts.rich("general.error_generic"))]
+    window_text = clean_text(event.text("venster")) or "48"
+    if not window_text.isdigit() or not 1 <= int(window_text) <= 336:
+        return [FormErrors({"venster": texts.get("reflectie.form.window_bad")})]
+    spec = NewSchedule(
+        kind=event.text("soort") or "wat-ging-goed",
+        rule=clean_text(event.text("wanneer")),
+        delivery=event.text("bezorging") or "channel",
+        private=event.text("antwoorden") == "private",
+        skip_holidays=event.text("feestdagen") != "keep",
+        window_hours=int(window_text),
+    )
+    try:
+        schedule = create_schedule(ctx, _channel(ctx, event.place), spec, member)
+    except RuleError as exc:
+        return [FormErrors({"wanneer": texts.rich("reflectie.bad_rule", problem=str(exc)).plain()})]
+    assert schedule.next_fire_at is not None
+    return [
+        Ephemeral(
+            texts.rich(
+                "reflectie.added",
+                id=schedule.id,
+                kind=_deck(texts, schedule.kind).name,
+                when=describe_rule(schedule.cron, texts),
+                at=local_time(schedule.next_fire_at, schedule.timezone),
+            )
+        )
+    ]
+
+
+def _managed_schedule(event: ButtonPressed, ctx: HandlerContext) -> Schedule | list[Reply]:
+    if not _facilitator(ctx, ctx.member(event.actor)):
+        return _refuse(ctx)
+    schedule = ctx.repos.schedules.get(int(event.value)) if event.value.isdigit() else None
+    if schedule is None:
+        return [Ephemeral(ctx.texts.rich("reflectie.not_found", id=event.value))]
+    return schedule
+
+
+def pause_schedule(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    schedule = _managed_schedule(event, ctx)
+    if isinstance(schedule, list):
+        return schedule
+    schedule.paused = True
+    return [Ephemeral(ctx.texts.rich("reflectie.paused", id=schedule.id))]
+
+
+def resume_schedule(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    schedule = _managed_schedule(event, ctx)
+    if isinstance(schedule, list):
+        return schedule
+    schedule.paused = False
+    schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, ctx.now())
+    return [
+        Ephemeral(
+            ctx.texts.rich(
+                "reflectie.resumed",
+                id=schedule.id,
+                at=local_time(schedule.next_fire_at, schedule.timezone),
+            )
+        )
+    ]
+
+
+def delete_schedule(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    schedule = _managed_schedule(event, ctx)
+    if isinstance(schedule, list):
+        return schedule
+    schedule_id = schedule.id
+    ctx.repos.schedules.delete(schedule)
+    return [Ephemeral(ctx.texts.rich("reflectie.deleted", id=schedule_id))]
+
+
+def send_now(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    schedule = _managed_schedule(event, ctx)
+    if isinstance(schedule, list):
+        return schedule
+    fire_run(ctx, schedule, ctx.now(), key=f"s{schedule.id}:now:{ctx.now().isoformat()}")
+    return [Ephemeral(ctx.texts.rich("reflectie.sent_now", id=schedule.id))]
+
+
+# --- answering ---------------------------------------------------------------------------------
+
+
+def answer_form(texts: Texts, run: PromptRun, intro: Rich | None = None) -> Form:
+    deck = _deck(texts, run.kind)
+    return Form(
+        form_id=FORM_ANSWER,
+        title=texts.get("reflectie.prompt.answer_title"),
+        submit_label=texts.get("reflectie.prompt.answer_submit"),
+        cancel_label=texts.get("reflectie.prompt.answer_cancel"),
+        fields=tuple(
+            TextInput(
+                q.id,
+                q.label,
+                required=q.required,
+                multiline=True,
+                max_length=q.max_length,
+                placeholder=q.placeholder,
+            )
+            for q in deck.questions
+        ),
+        intro=intro or rich("**{name}**\n{intro}", name=deck.name, intro=deck.intro),
+        metadata={"run_id": run.id},
+    )
+
+
+def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    run = ctx.repos.runs.get(int(event.value)) if event.value.isdigit() else None
+    if run is None or run.kind not in ctx.texts.decks:
+        return [Ephemeral(ctx.texts.rich("reflectie.prompt.run_gone"))]
+    return [OpenForm(answer_form(ctx.texts, run))]
+
+
+def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    run_id = event.metadata.get("run_id")
+    run = (
+        ctx.repos.runs.get(int(run_id))
+        if isinstance(run_id, int | str) and str(run_id).isdigit()
+        else None
+    )
+    if run is None or run.kind not in texts.decks:
+        return [Ephemeral(texts.rich("reflectie.prompt.run_gone"))]
+    deck = _deck(texts, run.kind)
+    values = {q.id: clean_text(event.text(q.id)) for q in deck.questions}
+    errors = validate(
+        values,
+        [FieldRule(q.id, q.required, q.max_length) for q in deck.questions],
+        texts,
+        ctx.guard,
+    )
+    if errors:
+        return [FormErrors(errors)]
+    member = ctx.member(event.actor)
+    late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
+    for question in deck.questions:
+        if values[question.id]:
+            ctx.repos.runs.save_answer(run, member, question.id, values[question.id], late)
+    replies: list[Reply] = [
+        Ephemeral(
+            texts.rich("reflectie.prompt.answered_late" if late else "reflectie.prompt.answered")
+        )
+    ]
+    shared = _answer_card(texts, deck, values, event.actor.user_id)
+    if run.private or run.kind == FOLLOWUP_KIND:
+        for facilitator in _facilitators(ctx, run.channel.platform):
+            if facilitator != event.actor.user_id:
+                replies.append(DirectMessage(run.channel.platform, facilitator, shared))
+    elif run.delivery == "channel" and run.message_id and not late:
+        replies.append(PostMessage(_place(run.channel), shared, thread_id=run.message_id))
+    return replies
+
+
+def _answer_card(texts: Texts, deck: Deck, values: dict[str, str], user_id: str) -> Card:
+    parts = [f"{q.label}\n{values[q.id]}" for q in deck.questions if values[q.id]]
+    text = texts.rich(
+        "reflectie.prompt.posted_answer", author=Mention(user_id), text="\n\n".join(parts)
+    )
+    return Card((Section(text),), fallback=text)
+
+
+def _facilitators(ctx: HandlerContext, platform: str) -> list[str]:
+    from sqlalchemy import select
+
+    session = ctx.repos.members.session
+    stored = session.scalars(
+        select(Member.platform_user_id).where(
+            Member.platform == platform, Member.is_facilitator.is_(True)
+        )
+    )
+    return sorted(set(stored) | set(ctx.facilitators))
+
+
+# --- engine steps (called by the scheduler, one transaction each) ------------------------------
+
+
+def prompt_card(texts: Texts, run: PromptRun, casus: Casus | None = None) -> Card:
+    deck = _deck(texts, run.kind)
+    blocks: list[Block] = [Header(deck.name)]
+    if casus is not None and casus.next_step:
+        blocks.append(
+            Section(
+                texts.rich(
+                    "reflectie.prompt.casus_followup_intro", title=casus.title, step=casus.next_step
+                )
+            )
+        )
+    blocks.append(Section(rich("{intro}", intro=deck.intro)))
+    blocks.append(Section(rich("**{q}**", q=deck.questions[0].label)))
+    blocks.append(
+        Actions(
+            (Button(ACTION_ANSWER, texts.get("reflectie.prompt.button"), str(run.id), "primary"),)
+        )
+    )
+    blocks.append(
+        Context(
+            texts.rich(
+                "reflectie.prompt.footer",
+                kind=deck.name,
+                until=local_time(run.closes_at, _zone_of(run)),
+            )
+        )
+    )
+    fallback = texts.rich(
+        "reflectie.prompt.fallback", kind=deck.name, question=deck.questions[0].label
+    )
+    return Card(tuple(blocks), fallback=fallback)
+
+
+def _zone_of(run: PromptRun) -> str:
+    return run.schedule.timezone if getattr(run, "schedule", None) else "Europe/Amsterdam"
+
+
+@dataclass(frozen=True)
+class FireResult:
+    run_id: int | None
+    skipped: str | None = None  # why nothing was sent: holiday, paused, missed, duplicate
+
+
+def fire_due(ctx: HandlerContext, grace: timedelta) -> list[FireResult]:
+    """Create a run for every schedule that is due, and move each one to its next time.
+
+    A run that was due while the bot was down is created once if it is within ``grace``;
+    older missed runs are skipped and logged. The run row (unique fire key) is written before
+    anything is sent.
+    """
+    now = ctx.now()
+    results: list[FireResult] = []
+    for schedule in ctx.repos.schedules.due(now, lock=True):
+        fire_at = schedule.next_fire_at
+        assert fire_at is not None
+        schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, max(fire_at, now))
+        if now - fire_at > grace:
+            log.warning(
+                "schedule %s: run due at %s was missed (more than %s ago); skipped",
+                schedule.id,
+                fire_at.isoformat(),
+                grace,
+            )
+            results.append(FireResult(None, "missed"))
+            continue
+        results.append(
+            fire_run(ctx, schedule, fire_at, key=f"s{schedule.id}:{fire_at.isoformat()}")
+        )
+    return results
+
+
+def fire_run(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str) -> FireResult:
+    local_day = fire_at.astimezone(ZoneInfo(schedule.timezone)).date()
+    channel = schedule.channel
+    if channel.paused_until is not None and local_day <= channel.paused_until:
+        log.info("schedule %s: channel paused until %s", schedule.id, channel.paused_until)
+        return FireResult(None, "paused")
+    if schedule.skip_holidays and (name := holiday_name(local_day)) is not None:
+        log.info("schedule %s: skipped on %s (%s)", schedule.id, local_day, name)
+        return FireResult(None, "holiday")
+    window = timedelta(hours=schedule.window_hours)
+    run = ctx.repos.runs.create(
+        {
+            "fire_key": key,
+            "schedule_id": schedule.id,
+            "channel_id": schedule.channel_id,
+            "kind": schedule.kind,
+            "delivery": schedule.delivery,
+            "private": schedule.private,
+            "fire_at": fire_at,
+            "remind_at": fire_at + window * REMIND_AT,
+            "closes_at": fire_at + window,
+            "status": RunStatus.OPEN,
+        }
+    )
+    if run is None:
+        return FireResult(None, "duplicate")
+    return FireResult(run.id)
+
+
+def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
+    """Runs asking inbrengers how their "stap voor morgen" went, ``after`` their closing."""
+    from sqlalchemy import select
+
+    now = ctx.now()
+    session = ctx.repos.members.session
+    # Only casussen closed in the week before the follow-up moment: switching the feature on
+    # must not flood people about old casussen.
+    due = session.scalars(
+        select(Casus).where(
+            Casus.status == CasusStatus.CLOSED,
+            Casus.closed_at <= now - after,
+            Casus.closed_at > now - after - timedelta(days=7),
+        )
+    )
+    created: list[int] = []
+    for casus in due:
+        run = ctx.repos.runs.create(
+            {
+                "fire_key": f"casus:{casus.id}",
+                "casus_id": casus.id,
+                "channel_id": casus.channel_id,
+                "kind": FOLLOWUP_KIND,
+                "delivery": "dm",
+                "private": True,
+                "fire_at": now,
+                "remind_at": now + timedelta(days=5),
+                "closes_at": now + timedelta(days=7),
+                "status": RunStatus.OPEN,
+            }
+        )
+        if run is not None:
+            ctx.repos.runs.add_recipients(run, [casus.inbrenger.platform_user_id], "pending")
+            created.append(run.id)
+    return created
+
+
+def list_recipients(ctx: HandlerContext, run_id: int, members: list[str]) -> None:
+    """Record who a run is for. Snoozed people are skipped; in channel mode the post reaches
+    everyone at once, so rows only track answers and reminders."""
+    run = ctx.repos.runs.get(run_id)
+    if run is None or run.recipients_listed:
+        return
+    today = ctx.now().astimezone(ZoneInfo(_zone_of(run))).date()
+    active, snoozed = [], []
+    for user_id in dict.fromkeys(members):
+        member = ctx.repos.members.find(run.channel.platform, user_id)
+        if (
+            member is not None
+            and member.snoozed_until is not None
+            and member.snoozed_until >= today
+        ):
+            snoozed.append(user_id)
+        else:
+            active.append(user_id)
+    ctx.repos.runs.add_recipients(run, active, "pending" if run.delivery == "dm" else "channel")
+    ctx.repos.runs.add_recipients(run, snoozed, "skipped")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    run_id: int
+    platform: str
+    deliveries: tuple[tuple[int, str], ...]  # (delivery id, user id)
+    card: Card
+
+
+def reminders_due(ctx: HandlerContext) -> list[Reminder]:
+    texts = ctx.texts
+    out: list[Reminder] = []
+    for run in ctx.repos.runs.due_for_reminder(ctx.now()):
+        answered = ctx.repos.runs.answered_user_ids(run)
+        targets = tuple(
+            (d.id, d.user_id)
+            for d in ctx.repos.runs.deliveries(run)
+            if d.status in {"sent", "channel"}
+            and d.reminded_at is None
+            and d.user_id not in answered
+        )
+        deck = _deck(texts, run.kind)
+        text = texts.rich(
+            "reflectie.prompt.reminder",
+            kind=deck.name,
+            until=local_time(run.closes_at, _zone_of(run)),
+        )
+        card = Card(
+            (
+                Section(text),
+                Actions(
+                    (
+                        Button(
+                            ACTION_ANSWER,
+                            texts.get("reflectie.prompt.button"),
+                            str(run.id),
+                            "primary",
+                        ),
+                    )
+                ),
+            ),
+            fallback=text,
+        )
+        run.reminded = True
+        out.append(Reminder(run.id, run.channel.platform, targets, card))
+    return out
+
+
+def mark_reminded(ctx: HandlerContext, delivery_id: int) -> None:
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is not None:
+        delivery.reminded_at = ctx.now()
+
+
+def mark_sent(
+    ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
+) -> None:
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is None:
+        return
+    if error is None:
+        delivery.status = "sent"
+        delivery.message_id = message_id
+        delivery.sent_at = ctx.now()
+    else:
+        delivery.status = "failed"
+        delivery.error = error[:100]
+
+
+def mark_posted(ctx: HandlerContext, run_id: int, message_id: str) -> None:
+    run = ctx.repos.runs.get(run_id)
+    if run is not None:
+        run.message_id = message_id
+        ctx.repos.posted.record(
+            run.channel.platform, run.channel.platform_channel_id, message_id, "prompt_run", run.id
+        )
+
+
+@dataclass(frozen=True)
+class Closing:
+    run_id: int
+    place: Place
+    thread_id: str | None
+    card: Card
+
+
+def close_due(ctx: HandlerContext) -> list[Closing]:
+    texts = ctx.texts
+    out: list[Closing] = []
+    for run in ctx.repos.runs.due_for_closing(ctx.now()):
+        run.status = RunStatus.CLOSED
+        if run.kind == FOLLOWUP_KIND:
+            continue
+        participants = [
+            d for d in ctx.repos.runs.deliveries(run) if d.status in {"sent", "channel"}
+        ]
+        answered = ctx.repos.runs.answered_user_ids(run)
+        total = len(participants)
+        shared = len({d.user_id for d in participants} & answered)
+        key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
+        text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
+        card = Card((Section(text),), fallback=text)
+        out.append(Closing(run.id, _place(run.channel), run.message_id, card))
+    return out
+
+
+def register(router: Router) -> None:
+    router.command(COMMAND, reflectie_command)
+    router.form(FORM_SCHEDULE, submit_schedule)
+    router.form(FORM_ANSWER, submit_answer)
+    router.action(ACTION_ADD, start_add)
+    router.action(ACTION_PAUSE, pause_schedule)
+    router.action(ACTION_RESUME, resume_schedule)
+    router.action(ACTION_DELETE, delete_schedule)
+    router.action(ACTION_SEND_NOW, send_now)
+    router.action(ACTION_ANSWER, start_answer)
