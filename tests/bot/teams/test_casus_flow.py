@@ -485,10 +485,35 @@ async def test_a_form_for_a_casus_that_no_longer_exists_says_so_and_stores_nothi
         session.delete(gone)
     await submit(teams, form, {"bijdrage": "Nog een gedachte."}, user=KARIM)
     update = teams.connector.last("update")
-    assert update.activity_id == form.response_id
-    assert TEXTS.get("casus.close_form.not_found") in card_text(update.card)
-    assert inputs_of(update.card)["bijdrage"]["value"] == "Nog een gedachte."
+    assert update.activity_id == form.response_id  # the form card now says why
+    assert card_text(update.card) == TEXTS.get("casus.close_form.not_found")
+    assert "actions" not in update.card
     assert teams.count(Bijdrage) == 0
+
+
+async def test_someone_elses_submission_of_a_form_card_leaves_the_card_alone(
+    teams: TeamsServer,
+) -> None:
+    casus = await bring_in(teams)
+    card = casus_post(teams).card
+    await ok(
+        teams,
+        card_submit(
+            teams.connector.url, card, casus.message_id or "", action=1, thread=casus.message_id
+        ),
+    )
+    close_form = teams.connector.last("reply")
+    updates_before = len(teams.connector.calls("update"))
+    # Karim sees Anna's close form in the thread and submits it.
+    await submit(teams, close_form, {"inzicht": "x", "stap": "y"}, user=KARIM)
+    assert len(teams.connector.calls("update")) == updates_before
+    refusal = teams.connector.last("send")
+    assert refusal.conversation_id == teams.connector.last("create").response_id
+    assert "inbrenger" in card_text(refusal.card)
+    assert teams.rows(Casus)[-1].status == CasusStatus.OPEN
+    # Anna's card still works for her.
+    await submit(teams, close_form, {"inzicht": "Rust.", "stap": "Bellen."})
+    assert teams.rows(Casus)[-1].status == CasusStatus.CLOSED
 
 
 # --- identity, commands and bad input -----------------------------------------------------------
