@@ -61,6 +61,8 @@ from handlers.events import (
 from handlers.forms import redact
 from handlers.privacy import PrivacyGuard
 from handlers.replies import (
+    Card,
+    DirectMessage,
     Ephemeral,
     Form,
     FormErrors,
@@ -318,7 +320,10 @@ class TeamsAdapter:
             # The form is done: its card now says what happened, so it cannot be sent twice.
             self._forms.pop(key, None)
             done = self.texts.rich("teams.form.sent", title=submission.title)
-            await self._replace_card(turn, card_id, notices[0].text if notices else done)
+            if notices:
+                await self._replace_card(turn, card_id, notices[0].text, notices[0].card)
+            else:
+                await self._replace_card(turn, card_id, done)
             rest = [r for r in rest if not (notices and r is notices[0])]
         await self.deliver(rest, privately)
 
@@ -383,7 +388,7 @@ class TeamsAdapter:
                 if collect is not None:
                     collect.append(reply)
                 else:
-                    await self._notice(reply.text, delivery)
+                    await self._notice(reply.text, delivery, reply.card)
             elif isinstance(reply, PostMessage):
                 follow_up = await self._post(reply)
                 if follow_up:
@@ -392,6 +397,8 @@ class TeamsAdapter:
                 # A failed update is logged with its context by the messenger.
                 with contextlib.suppress(DeliveryFailed):
                     await self.messenger.update(reply.place, reply.message_id, reply.content)
+            elif isinstance(reply, DirectMessage):
+                await self._direct_message(reply)
             elif isinstance(reply, OpenForm):
                 await self._open_form(reply.form, delivery)
             elif isinstance(reply, FormErrors):
@@ -428,11 +435,20 @@ class TeamsAdapter:
             while len(self._forms) > FORM_CACHE_SIZE:
                 self._forms.popitem(last=False)
 
-    async def _notice(self, text: Rich, delivery: Delivery) -> None:
-        ids = render.mention_ids([text])
-        rendered = render.render_notice(
-            text, await self.store.names(ids), self.texts.get("teams.someone")
-        )
+    async def _direct_message(self, reply: DirectMessage) -> None:
+        if reply.platform != PLATFORM:
+            log.error("a %s direct message reached the Teams adapter; dropped", reply.platform)
+            return
+        # A failure is logged with its context by the messenger.
+        with contextlib.suppress(DeliveryFailed):
+            await self.messenger.direct(reply.user_id, reply.content)
+
+    async def _notice(self, text: Rich, delivery: Delivery, card: Card | None = None) -> None:
+        if card is not None:
+            rendered = await self.messenger.render(card)
+        else:
+            names = await self.store.names(render.mention_ids([text]))
+            rendered = render.render_notice(text, names, self.texts.get("teams.someone"))
         if delivery.notices == "direct" and conversation_kind(delivery.turn.activity) != "personal":
             try:
                 await self.messenger.send_direct(delivery.actor.user_id, card_activity(rendered))
@@ -456,8 +472,14 @@ class TeamsAdapter:
         except Exception as exc:
             raise delivery_failed(exc, "card update", str(turn.activity.conversation.id)) from None
 
-    async def _replace_card(self, turn: TurnContext, card_id: str | None, text: Rich) -> None:
-        rendered = render.render_notice(text, {}, self.texts.get("teams.someone"))
+    async def _replace_card(
+        self, turn: TurnContext, card_id: str | None, text: Rich, card: Card | None = None
+    ) -> None:
+        if card is not None:
+            rendered = await self.messenger.render(card)
+        else:
+            names = await self.store.names(render.mention_ids([text]))
+            rendered = render.render_notice(text, names, self.texts.get("teams.someone"))
         if card_id:
             try:
                 await self._update(turn, card_id, card_activity(rendered))

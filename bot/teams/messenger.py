@@ -51,6 +51,8 @@ class TeamsMessenger:
         self.connection = connection
         self.store = store
         self.texts = texts
+        # Teams accounts (29:…) by object id, from member lists: saves a look-up per new chat.
+        self._accounts: dict[str, ChannelAccount] = {}
 
     @property
     def someone(self) -> str:
@@ -87,11 +89,13 @@ class TeamsMessenger:
 
         await self._continue(stored, logic, "member list", place.channel_id)
         bot_id = (stored.reference.get("bot") or {}).get("id")
-        return [
-            str(m.aad_object_id or m.id)
-            for m in found
-            if m.id and m.id != bot_id and not str(m.id).startswith("28:")
-        ]
+        people = [m for m in found if m.id and m.id != bot_id and not str(m.id).startswith("28:")]
+        for member in people:
+            if member.aad_object_id:
+                self._accounts[str(member.aad_object_id)] = ChannelAccount(
+                    id=member.id, name=member.name, aad_object_id=member.aad_object_id
+                )
+        return [str(m.aad_object_id or m.id) for m in people]
 
     # --- beyond the protocol: what the adapter needs ---
 
@@ -158,7 +162,7 @@ class TeamsMessenger:
 
     async def _create_personal(self, user_id: str, activity: Activity) -> MessageRef:
         """No 1:1 chat stored yet: create one through the connector, then remember it."""
-        anchor = await self.store.any()
+        anchor = await self.store.anchor()
         if anchor is None:
             log.warning("Teams: cannot reach %s directly; no conversation is known yet", user_id)
             raise DeliveryFailed("unknown_conversation")
@@ -204,6 +208,8 @@ class TeamsMessenger:
 
     async def _member(self, anchor: StoredReference, user_id: str) -> ChannelAccount:
         """The person's Teams account (``29:…``); their Entra object id when the look-up fails."""
+        if user_id in self._accounts:
+            return self._accounts[user_id]
         found: list[ChannelAccount] = []
         if anchor.kind != "personal":
 
@@ -221,7 +227,9 @@ class TeamsMessenger:
                     "Teams member look-up failed (%s); using the object id", type(exc).__name__
                 )
         if found and found[0].id:
-            return ChannelAccount(id=found[0].id, name=found[0].name, aad_object_id=user_id)
+            account = ChannelAccount(id=found[0].id, name=found[0].name, aad_object_id=user_id)
+            self._accounts[user_id] = account
+            return account
         return ChannelAccount(id=user_id, aad_object_id=user_id)
 
 

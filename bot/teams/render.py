@@ -32,6 +32,7 @@ from handlers.replies import (
     MultiSelect,
     Rich,
     Section,
+    Select,
     TextInput,
     UnsupportedReply,
 )
@@ -425,7 +426,9 @@ def render_form(
 
 
 def _kind(item: FormField) -> str:
-    return "choices" if isinstance(item, MultiSelect) else "text"
+    if isinstance(item, MultiSelect):
+        return "choices"
+    return "choice" if isinstance(item, Select) else "text"
 
 
 def _render_input(item: FormField, value: FormValue | None, required_text: str) -> dict[str, Any]:
@@ -450,6 +453,17 @@ def _render_input(item: FormField, value: FormValue | None, required_text: str) 
         selected = [v for v in chosen if v in known]
         if selected:
             element["value"] = ",".join(selected)
+    elif isinstance(item, Select):
+        element = {
+            "type": "Input.ChoiceSet",
+            "id": item.field_id,
+            "isMultiSelect": False,
+            "style": "compact",
+            "choices": [{"title": o.label, "value": o.value} for o in item.options],
+        }
+        current = value if isinstance(value, str) else item.initial
+        if current in {o.value for o in item.options}:
+            element["value"] = current
     else:
         raise UnsupportedReply(f"Teams cannot render form field {type(item).__name__}")
     element["label"] = item.label

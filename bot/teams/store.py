@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity
+from botbuilder.schema import ConversationReference as SdkReference
+from sqlalchemy import select
 
 from bot.runtime import Runtime
+from storage.models import ConversationReference
 from storage.repositories import ConversationReferenceRepository, EventLog, MemberRepository
 
 log = logging.getLogger(__name__)
@@ -76,8 +79,8 @@ class StoredReference:
     tenant_id: str | None
     reference: dict[str, Any]
 
-    def sdk_reference(self) -> ConversationReference:
-        return ConversationReference.deserialize(self.reference)
+    def sdk_reference(self) -> SdkReference:
+        return SdkReference.deserialize(self.reference)
 
 
 class TeamsStore:
@@ -115,7 +118,7 @@ class TeamsStore:
 
     def save_sync(
         self,
-        reference: ConversationReference,
+        reference: SdkReference,
         kind: str,
         user_id: str | None,
         tenant_id: str | None,
@@ -133,7 +136,7 @@ class TeamsStore:
 
     async def save(
         self,
-        reference: ConversationReference,
+        reference: SdkReference,
         kind: str,
         user_id: str | None,
         tenant_id: str | None,
@@ -163,6 +166,28 @@ class TeamsStore:
 
     async def any(self, tenant_id: str | None = None) -> StoredReference | None:
         return await asyncio.to_thread(self._load, "any", tenant_id)
+
+    def _anchor(self) -> StoredReference | None:
+        with self.runtime.database.session() as session:
+            row = session.scalars(
+                select(ConversationReference)
+                .where(ConversationReference.platform == PLATFORM)
+                # A team channel can look up its members; a 1:1 chat only its one person.
+                .order_by(
+                    (ConversationReference.kind == "personal").asc(),
+                    ConversationReference.updated_at.desc(),
+                )
+                .limit(1)
+            ).one_or_none()
+            if row is None:
+                return None
+            return StoredReference(
+                row.conversation_id, row.kind, row.service_url, row.tenant_id, dict(row.reference)
+            )
+
+    async def anchor(self) -> StoredReference | None:
+        """A conversation to start a new 1:1 chat from: its serviceUrl, tenant and bot."""
+        return await asyncio.to_thread(self._anchor)
 
     # --- names and deliveries ---
 
