@@ -205,5 +205,13 @@ def teams_package(
     click.echo(f"Teams app package written to {out}")
 
 
+def _register_subcommands() -> None:
+    from bot.cli_schedule import schedule
+
+    main.add_command(schedule)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     main()

@@ -88,6 +88,10 @@ class Leadership:
             with contextlib.suppress(Exception):
                 self.connection.execute(text(f"SELECT pg_advisory_unlock({LOCK_SQL})"))
                 self.connection.commit()
+            # This connection held session state (the lock): close it for real rather than
+            # hand it back to the pool.
+            with contextlib.suppress(Exception):
+                self.connection.invalidate()
             with contextlib.suppress(Exception):
                 self.connection.close()
             self.connection = None

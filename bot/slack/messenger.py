@@ -69,7 +69,7 @@ class SlackMessenger:
         try:
             opened = await self.client.conversations_open(users=user_id)
         except SlackApiError as exc:
-            raise DeliveryFailed(str(exc.response.get("error", "unknown"))) from None
+            raise DeliveryFailed(_error_code(exc)) from None
         except Exception as exc:
             log.warning("conversations.open failed: %r", exc)
             raise DeliveryFailed("unreachable") from None
@@ -91,7 +91,7 @@ class SlackMessenger:
                 if not cursor:
                     break
         except SlackApiError as exc:
-            raise DeliveryFailed(str(exc.response.get("error", "unknown"))) from None
+            raise DeliveryFailed(_error_code(exc)) from None
         bot = await self.bot_user_id()
         return [m for m in members if m != bot]
 
@@ -108,10 +108,18 @@ class SlackMessenger:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            reason = str(exc.response.get("error", "unknown"))
+            reason = _error_code(exc)
             log.warning("chat.postMessage to %s failed: %s", channel, reason)
             raise DeliveryFailed(reason) from None
         except Exception as exc:  # network failure, timeout
             log.warning("chat.postMessage to %s failed: %r", channel, exc)
             raise DeliveryFailed("unreachable") from None
         return str(response.get("ts", ""))
+
+
+def _error_code(exc: SlackApiError) -> str:
+    """Slack's error code, also when the response was not JSON (a proxy's 502, a 405)."""
+    try:
+        return str(exc.response.get("error", "unknown"))
+    except Exception:
+        return f"http_{getattr(exc.response, 'status_code', 'error')}"

@@ -45,6 +45,8 @@ class SlackStandIn:
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     _windows: dict[str, list[float]] = field(default_factory=dict)
     rate_limited: int = 0
+    # method -> (successful calls allowed, error afterwards): to break a fan-out half-way.
+    fail_after: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -66,6 +68,7 @@ class SlackStandIn:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -84,6 +87,9 @@ class SlackStandIn:
             await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
+        query = dict(request.query)  # Slack accepts arguments in the query string too
+        if request.method == "GET":
+            return query
         raw = await request.text()
         if request.content_type == "application/json":
             args = json.loads(raw) if raw else {}
@@ -92,7 +98,7 @@ class SlackStandIn:
             for key in ("blocks", "view"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
-        return args
+        return {**query, **args}
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -123,6 +129,11 @@ class SlackStandIn:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
             return web.json_response({"ok": False, "error": self.fail[method]})
+        if method in self.fail_after:
+            allowed, error = self.fail_after[method]
+            if len(self.calls_to(method)) > allowed:
+                self.calls.pop()
+                return web.json_response({"ok": False, "error": error})
         if method == "auth.test":
             return web.json_response(
                 {
