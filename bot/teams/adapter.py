@@ -346,11 +346,17 @@ class TeamsAdapter:
             summary = notice or self.texts.rich("teams.form.has_errors")
             if notice is None and unknown:
                 summary = rich("{text}", text=unknown[0])
+            values = self._safe_values(submission.values)
+            if values != submission.values:
+                summary = Rich(
+                    f"{summary.template}\n{self.texts.get('teams.form.blocked_value_removed')}",
+                    summary.params,
+                )
             rendered = render.render_form(
                 form,
                 {},
                 self.texts.get("teams.someone"),
-                values=self._safe_values(submission.values),
+                values=values,
                 errors=errors,
                 notice=summary,
                 required_text=self.texts.get("general.field_required"),

@@ -192,6 +192,7 @@ async def test_bsn_keeps_the_form_open_with_an_error_and_stores_nothing(
     assert inputs["situatie"]["value"] == "Moeder (BSN [BSN]) heeft schulden."
     text = card_text(card)
     assert "BSN" in text and TEXTS.get("privacy.advice") in text
+    assert TEXTS.get("teams.form.blocked_value_removed") in text  # why their text changed
     # The error sits right under the field it is about.
     body_ids = [item.get("id") for item in card["body"]]
     position = body_ids.index("situatie")
@@ -207,6 +208,7 @@ async def test_required_fields_left_empty_get_errors_on_those_fields(teams: Team
     form = await open_intake(teams)
     await submit(teams, form, {**CLEAN, "titel": "   ", "vraag": ""})
     card = teams.connector.last("update").card
+    assert TEXTS.get("teams.form.blocked_value_removed") not in card_text(card)
     body = card["body"]
     ids = [item.get("id") for item in body]
     for field_id in ("titel", "vraag"):
