@@ -303,3 +303,17 @@ class Answer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class HarvestLog(Base):
+    """Every harvest (oogst) is logged: who, when, which period and channel."""
+
+    __tablename__ = "harvest_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(200))  # platform:user id, or "cli"
+    channel_ref: Mapped[str | None] = mapped_column(String(200))
+    period_start: Mapped[datetime] = mapped_column()
+    period_end: Mapped[datetime] = mapped_column()
+    output: Mapped[str] = mapped_column(String(40))  # chat, md, html, csv, json
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
