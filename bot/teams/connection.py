@@ -6,6 +6,7 @@ a move to the Microsoft 365 Agents SDK replaces this folder and nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -114,7 +115,13 @@ class TeamsConnection:
         """Raises when the request does not carry a valid Bot Framework token (with an app id)."""
         # Without an app id authentication is off by design; a token sent anyway is not checked.
         header = auth_header if self.authenticated else None
-        return await self.auth.authenticate_request(activity, header)  # type: ignore[arg-type]
+
+        def check() -> AuthenticateRequestResult:
+            # The SDK fetches signing keys with blocking requests (daily, and for an unknown
+            # key id); on a loop of its own in a worker thread that never stalls the server.
+            return asyncio.run(self.auth.authenticate_request(activity, header))  # type: ignore[arg-type]
+
+        return await asyncio.to_thread(check)
 
     async def process(
         self, authenticated: AuthenticateRequestResult, activity: Activity, logic: Logic
