@@ -404,3 +404,56 @@ def test_engine_counts(database_target: DatabaseTarget) -> None:
 
 
 Factory = Callable[[], Services]
+
+
+async def test_casus_follow_up_asks_the_inbrenger_after_four_weeks(server: RunningServer) -> None:
+    from storage.models import Casus, CasusStatus
+
+    services, slack = server.services, server.slack
+
+    def closed_casus(ctx: Any) -> int:
+        channel = ctx.repos.channels.ensure("slack", "C100")
+        member = ctx.repos.members.ensure("slack", "U111")
+        casus = ctx.repos.casussen.add(
+            channel=channel, inbrenger=member, title="Gezin met schulden", situation="s",
+            obstacle=None, uncertainty=None, question="v", perspectives=[],
+        )  # fmt: skip
+        ctx.repos.casussen.close(casus, "Rust eerst", "Morgen bel ik de moeder", at=MONDAY)
+        return casus.id
+
+    casus_id = services.runtime.call_sync(closed_casus)
+    clock = Clock(MONDAY + timedelta(weeks=3))
+    services.runtime.clock = clock
+    scheduler = scheduler_for(services, followup_after=timedelta(weeks=4))
+    await scheduler.tick()
+    assert slack.calls_to("chat.postMessage") == []  # not yet
+    clock.set(MONDAY + timedelta(weeks=4, hours=1))
+    await scheduler.tick()
+    await scheduler.tick()  # once only
+    (dm,) = slack.calls_to("chat.postMessage")
+    assert dm["channel"] == "DU111"
+    text = json.dumps(dm, ensure_ascii=False)
+    assert "Morgen bel ik de moeder" in text and "Gezin met schulden" in text
+    (run,) = rows(services, PromptRun)
+    assert run.kind == "casus-vervolg" and run.casus_id == casus_id
+    assert rows(services, Casus)[0].status == CasusStatus.CLOSED
+
+
+async def test_private_answers_go_to_facilitators_not_the_thread(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    slack.members["C200"] = ["U1"]
+    clock = Clock(MONDAY)
+    _schedule(services, clock, "vrijdag 15:00", private=True)
+    clock.set(FRIDAY_1500 + timedelta(seconds=1))
+    await scheduler_for(services).tick()
+    (run,) = rows(services, PromptRun)
+    await post(server, interactive_body(block_action("reflectie_antwoord", str(run.id), user="U1")))
+    view = (await slack.wait_for("views.open"))[-1]["view"]
+    answer = {"wat": "Ik vroeg door naar wat wel lukte", "gezien": "", "opnieuw": ""}
+    await post(server, interactive_body(view_submission(view, answer, user="U1")))
+    dms = await slack.wait_for("conversations.open")
+    assert [c["users"] for c in dms] == ["UFAC01"]  # the facilitator from LEERKRING_FACILITATORS
+    posts = await slack.wait_for("chat.postMessage", 2)
+    assert posts[-1]["channel"] == "DUFAC01"
+    assert not [p for p in posts if p.get("thread_ts") == run.message_id]
+    assert "Ik vroeg door" in json.dumps(posts[-1], ensure_ascii=False)
