@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import os
@@ -106,6 +107,7 @@ def chat(user: str | None, channel: str) -> None:
     """A local channel in the terminal: bring in a casus, reply, close it."""
     from bot.services import build_services, ensure_schema
     from bot.terminal.chat import TerminalChat
+    from bot.terminal.messenger import TerminalMessenger
 
     settings = _settings_or_exit()
     _configure_logging("WARNING")
@@ -113,16 +115,27 @@ def chat(user: str | None, channel: str) -> None:
     if not settings.is_sqlite:
         ensure_schema(services.database)
     name = user or _login_name()
+    # The terminal is a local sandbox: whoever types is the facilitator of it, so /reflectie
+    # can be tried out. Schedules fire while the chat runs (after every command).
+    services.runtime.facilitators = services.runtime.facilitators | {name}
+    terminal = TerminalChat(
+        services.runtime,
+        services.texts,
+        user=name,
+        channel=channel,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+    )
+    services.messengers.add(TerminalMessenger(terminal))
+    if settings.scheduler:
+        from bot.server import make_scheduler
+
+        scheduler = make_scheduler(services)
+        loop = asyncio.new_event_loop()
+        terminal.after_command = lambda: loop.run_until_complete(scheduler.tick()) and None
     try:
-        TerminalChat(
-            services.runtime,
-            services.texts,
-            user=name,
-            channel=channel,
-            stdin=sys.stdin,
-            stdout=sys.stdout,
-            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
-        ).run()
+        terminal.run()
     except KeyboardInterrupt:
         click.echo()
     finally:

@@ -90,6 +90,8 @@ class TerminalChat:
         self.stdin = stdin
         self.stdout = stdout
         self.color = color
+        # Called after every command: lets the scheduler deliver what is due (reflection).
+        self.after_command: Callable[[], None] | None = None
 
     # --- I/O helpers ---
 
@@ -138,6 +140,8 @@ class TerminalChat:
                     break
             except _Cancelled:
                 self.say(self.texts.get("casus.terminal.cancelled"))
+            if self.after_command is not None:
+                self.after_command()
         self.say(self.texts.get("casus.terminal.bye"))
         return 0
 
@@ -260,6 +264,9 @@ class TerminalChat:
                 reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, message_id)
             )
             self._deliver(follow, event)
+
+    def card_text(self, card: Card) -> str:
+        return self._card_text(card)
 
     def _card_text(self, card: Card) -> str:
         lines: list[str] = []

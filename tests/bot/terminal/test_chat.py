@@ -123,3 +123,53 @@ def test_leerkring_chat_runs_as_a_program(tmp_path: Path) -> None:
     with database.session() as session:
         assert session.scalars(select(Casus)).one().status == CasusStatus.CLOSED
     database.dispose()
+
+
+REFLECTION_SCRIPT = "\n".join(
+    [
+        "/reflectie",
+        "/knop reflectie_nieuw new",
+        "1",  # wat-ging-goed
+        "vrijdag 15:00",
+        "1",  # in the channel
+        "1",  # answers visible to everyone
+        "1",  # skip holidays
+        "",  # keep 48 hours
+        "/knop reflectie_nu 1",
+        "/antwoord 1",
+        "Het gesprek met de moeder liep goed",
+        "",
+        "Ik bleef rustig",
+        "",
+        "/stop",
+        "",
+    ]
+)
+
+
+def test_reflection_can_be_planned_sent_and_answered_in_the_terminal(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "anna"],
+        input=REFLECTION_SCRIPT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Schema #1 staat klaar: Wat ging goed?, elke vrijdag om 15:00." in out
+    assert "[Antwoord geven: /antwoord 1]" in out  # the scheduler delivered the prompt
+    assert "↳ Het gesprek met de moeder liep goed" in out  # the answer shown in the thread
+    from storage.models import Answer
+
+    database = Database.from_url(env["DATABASE_URL"])
+    with database.session() as session:
+        answers = {a.question_id: a.text for a in session.scalars(select(Answer))}
+    database.dispose()
+    assert answers == {"goed": "Het gesprek met de moeder liep goed", "bijdrage": "Ik bleef rustig"}
