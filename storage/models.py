@@ -317,3 +317,128 @@ class HarvestLog(Base):
     period_end: Mapped[datetime] = mapped_column()
     output: Mapped[str] = mapped_column(String(40))  # chat, md, html, csv, json
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemberProfile(Base):
+    """What a person tells about themselves beyond ``Member`` (organisation and role live
+    there): expertise areas, and when they were welcomed (the onboarding DM goes out once)."""
+
+    __tablename__ = "member_profiles"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    welcomed_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+    member: Mapped[Member] = relationship()
+
+
+class SpeedsparStatus(enum.StrEnum):
+    OPEN = "open"  # announced, sign-up open until the start
+    RUNNING = "running"
+    CLOSING = "closing"  # rounds done; takeaways are being collected
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class SpeedsparSession(Base):
+    """One speedspar session in a channel. Rounds are timed from ``round_started_at``; the
+    scheduler advances the session when a boundary has passed, also after a restart."""
+
+    __tablename__ = "speedspar_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    status: Mapped[SpeedsparStatus] = mapped_column(
+        Enum(
+            SpeedsparStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=SpeedsparStatus.OPEN,
+        index=True,
+    )
+    starts_at: Mapped[datetime] = mapped_column()
+    rounds: Mapped[int] = mapped_column(Integer, default=3)
+    minutes: Mapped[int] = mapped_column(Integer, default=6)
+    deck: Mapped[str] = mapped_column(String(40))
+    seed: Mapped[int] = mapped_column(Integer)
+    facilitator_fills: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    message_id: Mapped[str | None] = mapped_column(String(100))  # the announcement
+    current_round: Mapped[int] = mapped_column(Integer, default=0)
+    round_ends_at: Mapped[datetime | None] = mapped_column()
+    closing_until: Mapped[datetime | None] = mapped_column()
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    # A channel post still owed: "summary" or "cancelled"; cleared when posted.
+    post_pending: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel: Mapped[Channel] = relationship()
+
+
+class SpeedsparParticipant(Base):
+    __tablename__ = "speedspar_participants"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("speedspar_sessions.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(100))  # platform user id
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_at: Mapped[datetime | None] = mapped_column()
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()
+
+
+class SpeedsparSeat(Base):
+    """Who sat with whom: one row per person per round. This is the pairing history."""
+
+    __tablename__ = "speedspar_seats"
+    __table_args__ = (UniqueConstraint("session_id", "round", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("speedspar_sessions.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    group_no: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)  # 0 tells first
+    cross_org: Mapped[bool] = mapped_column(Boolean, default=False)
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)  # met this partner before
+
+
+class SpeedsparMessage(Base):
+    """One direct message of a session to one person, written before it is sent and marked
+    after: a restart resumes the fan-out without sending anything twice."""
+
+    __tablename__ = "speedspar_messages"
+    __table_args__ = (UniqueConstraint("session_id", "kind", "round", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("speedspar_sessions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # round | closing | cancelled | alone
+    round: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class SpeedsparTakeaway(Base):
+    """``Wat neem je mee?`` at the end of a session (for /oogsten)."""
+
+    __tablename__ = "speedspar_takeaways"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("speedspar_sessions.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()
