@@ -97,6 +97,9 @@ class TeamsStore:
         reference.conversation.id = conversation_id
         reference.activity_id = None
         kind = conversation_kind(activity)
+        if kind != "personal":
+            # Whoever spoke last is not needed to post in a channel or group chat: keep no name.
+            reference.user = None
         with self.runtime.database.session() as session:
             ConversationReferenceRepository(session).save(
                 platform=PLATFORM,

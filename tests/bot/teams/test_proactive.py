@@ -65,6 +65,8 @@ async def test_install_and_every_activity_store_the_conversation_reference(
     assert (channel.kind, channel.team_id, channel.service_url) == ("channel", TEAM, url)
     assert channel.reference["conversation"]["id"] == CHANNEL
     assert "activityId" not in channel.reference
+    assert "user" not in channel.reference  # no names kept where they are not needed
+    assert personal.reference["user"]["aadObjectId"] == KARIM.aad
     assert (personal.kind, personal.user_id) == ("personal", KARIM.aad)
 
 
