@@ -12,7 +12,6 @@ Bot Framework's (issuer ``https://api.botframework.com``, audience the app id, `
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import threading
@@ -75,11 +74,6 @@ class Sent:
         content: dict[str, Any] = attachments[0]["content"]
         return content
 
-    @property
-    def text(self) -> str:
-        """All text of the card (for checks of wording and of what must not be there)."""
-        return json.dumps(self.body, ensure_ascii=False)
-
 
 @dataclass
 class ConnectorStandIn:
@@ -123,16 +117,6 @@ class ConnectorStandIn:
         calls = self.calls(method)
         assert calls, f"no {method} call; got {[s.method for s in self.sent]}"
         return calls[-1]
-
-    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Sent]:
-        deadline = asyncio.get_running_loop().time() + within
-        while len(self.calls(method)) < count:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(
-                    f"expected {count} {method} call(s), got {[s.method for s in self.sent]}"
-                )
-            await asyncio.sleep(0.01)
-        return self.calls(method)
 
     def everything(self) -> str:
         return json.dumps([s.body for s in self.sent], ensure_ascii=False)
