@@ -295,6 +295,17 @@ class TeamsAdapter:
         )
         outcome = await self.runtime.handle(event)
         privately = Delivery(turn, delivery.actor, delivery.place, "direct")
+        if outcome.failure is not None:
+            # Nothing was written (the database was down, or a bug): keep what was typed.
+            notice = next(
+                (r.text for r in outcome.replies if isinstance(r, Ephemeral)),
+                self.texts.rich("general.error_generic"),
+            )
+            if mine:
+                await self._form_again(turn, delivery, form, submission, card_id, notice=notice)
+            else:
+                await self._notice(notice, privately)
+            return
         errors = _field_errors(outcome)
         if errors:
             if mine:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.slack.render import render_form as render_slack_modal
 from handlers.casus import intake_form
 from prompts import load_texts
+from storage.db import Database
 from storage.models import (
     Bijdrage,
     Casus,
@@ -647,3 +648,47 @@ async def test_after_a_restart_form_errors_come_back_as_a_reply_naming_the_field
             assert second.count(Casus) == 1
         finally:
             await second.runner.cleanup()
+
+
+def _dead_database() -> Database:
+    return Database.from_url(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 1}
+    )
+
+
+async def test_a_database_outage_keeps_the_form_and_the_server_up(teams: TeamsServer) -> None:
+    form = await open_intake(teams)
+    real = teams.services.runtime.database
+    teams.services.runtime.database = _dead_database()
+    try:
+        await submit(teams, form, CLEAN)
+    finally:
+        teams.services.runtime.database.dispose()
+        teams.services.runtime.database = real
+    update = teams.connector.last("update")
+    assert update.activity_id == form.response_id
+    assert "niets bewaard" in card_text(update.card)
+    assert inputs_of(update.card)["situatie"]["value"] == CLEAN["situatie"]  # nothing lost
+    assert teams.count(Casus) == 0
+    async with teams.http.get(f"{teams.url}/healthz") as resp:
+        assert resp.status == 200
+    await submit(teams, form, CLEAN)  # after recovery the same card goes through
+    assert teams.count(Casus) == 1
+
+
+async def test_a_thread_reply_during_an_outage_gets_503_then_its_redelivery_is_stored(
+    teams: TeamsServer,
+) -> None:
+    casus = await bring_in(teams)
+    reply = message(teams.connector.url, "Goede vraag!", user=KARIM, thread=casus.message_id)
+    real = teams.services.runtime.database
+    teams.services.runtime.database = _dead_database()
+    try:
+        status, _ = await teams.post(reply)
+        assert status == 503  # Teams delivers it again
+    finally:
+        teams.services.runtime.database.dispose()
+        teams.services.runtime.database = real
+    assert teams.count(Bijdrage) == 0
+    await ok(teams, reply)
+    assert [b.text for b in teams.rows(Bijdrage)] == ["Goede vraag!"]
