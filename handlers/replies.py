@@ -237,7 +237,43 @@ class FormErrors:
     errors: Mapping[str, str]
 
 
-Reply = PostMessage | UpdateMessage | Ephemeral | OpenForm | FormErrors | DirectMessage
+@dataclass(frozen=True)
+class UploadFile:
+    """A file for one person privately (``user_id``) or for a conversation (``place``).
+    Adapters that cannot upload files raise UnsupportedReply."""
+
+    filename: str
+    content: bytes
+    title: str
+    place: Place | None = None
+    user_id: str | None = None
+    comment: Rich | None = None
+
+    def __post_init__(self) -> None:
+        if (self.place is None) == (self.user_id is None):
+            raise ValueError("UploadFile needs exactly one of place and user_id")
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Slow work to do after the platform has had its answer (Slack waits 3 s for an ack):
+    the runtime runs ``step(ctx, *args)`` in its own unit of work and the adapter delivers
+    the replies it returns. ``args`` are plain values, never database objects."""
+
+    step: Callable[..., list[Reply]]
+    args: tuple[object, ...] = ()
+
+
+Reply = (
+    PostMessage
+    | UpdateMessage
+    | Ephemeral
+    | OpenForm
+    | FormErrors
+    | DirectMessage
+    | UploadFile
+    | Deferred
+)
 
 
 class UnsupportedReply(TypeError):

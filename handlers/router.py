@@ -130,10 +130,13 @@ class Router:
 
 def build_router() -> Router:
     """The router with every handler module registered."""
-    from handlers import casus, general, reflection
+    from handlers import casus, general, harvest, profiles, reflection, speedsparren
 
     router = Router()
     general.register(router)
     casus.register(router)
     reflection.register(router)
+    profiles.register(router)
+    speedsparren.register(router)
+    harvest.register(router)
     return router

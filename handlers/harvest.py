@@ -1,0 +1,400 @@
+"""``/oogsten [periode] [#kanaal]``: facilitators harvest what the network learned.
+
+The command answers at once ("gathering…") and hands the harvest itself to a ``Deferred``
+step, so Slack gets its ack in time even for a long period. The step collects the harvest in
+SQL, logs it in harvest_log, and replies with a private summary card (key figures, highlights,
+a "share in the channel" button) plus the full report as files: the HTML leergeschiedenis and
+the participation chart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from handlers.context import HandlerContext
+from handlers.events import ButtonPressed, CommandInvoked
+from handlers.harvest_report import Harvest, HarvestOptions, collect_harvest
+from handlers.periods import Period, PeriodError, parse_period
+from handlers.replies import (
+    Actions,
+    Block,
+    Button,
+    Card,
+    Context,
+    Deferred,
+    Divider,
+    Ephemeral,
+    Header,
+    Mention,
+    PostMessage,
+    Reply,
+    Rich,
+    Section,
+    UploadFile,
+    rich,
+)
+from handlers.report_render import chart_png, file_name, local_day, render_html
+from handlers.router import Router
+from prompts import Texts
+from storage.harvest import channel_by_platform_id
+from storage.models import Channel, HarvestLog, Member
+
+COMMAND = "oogsten"
+ACTION_SHARE = "oogsten_deel"
+INSIGHTS_SHOWN = 3
+SUCCESSES_SHOWN = 3
+WAITING_SHOWN = 5
+QUOTE_CHARS = 280
+
+_SLACK_CHANNEL = re.compile(r"<#(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
+_HASH_CHANNEL = re.compile(r"(?:^|\s)#(?P<name>[\w.-]+)")
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    channel_id: str | None  # the platform's id, when the platform sent one
+    name: str | None
+
+    @property
+    def shown(self) -> str:
+        return self.name or self.channel_id or ""
+
+
+def split_channel(text: str) -> tuple[ChannelRef | None, str]:
+    """The channel named in the command (Slack's ``<#C123|naam>`` or ``#naam``) and the rest."""
+    if match := _SLACK_CHANNEL.search(text):
+        rest = text[: match.start()] + " " + text[match.end() :]
+        return ChannelRef(match.group("id"), match.group("name") or None), rest.strip()
+    if match := _HASH_CHANNEL.search(text):
+        rest = text[: match.start()] + " " + text[match.end() :]
+        return ChannelRef(None, match.group("name")), rest.strip()
+    return None, text.strip()
+
+
+def find_channel(session: Session, platform: str, ref: ChannelRef) -> Channel | None:
+    for key in (ref.channel_id, ref.name):
+        if key:
+            channel = channel_by_platform_id(session, platform, key)
+            if channel is not None:
+                return channel
+    return None
+
+
+def is_facilitator(ctx: HandlerContext, member: Member) -> bool:
+    return member.is_facilitator or member.platform_user_id in ctx.facilitators
+
+
+def channel_ref(channel: Channel) -> str:
+    return f"{channel.platform}:{channel.platform_channel_id}"
+
+
+def channel_label(channel: Channel) -> str:
+    return channel.name or channel.platform_channel_id
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HarvestRequest:
+    """Everything the deferred step needs, as plain values."""
+
+    platform: str
+    user_id: str
+    period: Period
+    channel_id: int | None
+    channel_label: str | None
+    channel_ref: str | None
+
+
+def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    if not is_facilitator(ctx, member):
+        return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
+    ref, period_text = split_channel(event.text)
+    try:
+        period = parse_period(period_text, ctx.now(), ctx.zone)
+    except PeriodError:
+        return [Ephemeral(texts.rich("oogsten.bad_period", text=period_text))]
+    channel = None
+    if ref is not None:
+        channel = find_channel(ctx.repos.channels.session, event.actor.platform, ref)
+        if channel is None:
+            return [Ephemeral(texts.rich("oogsten.unknown_channel", channel=ref.shown))]
+    request = HarvestRequest(
+        platform=event.actor.platform,
+        user_id=event.actor.user_id,
+        period=period,
+        channel_id=channel.id if channel else None,
+        channel_label=channel_label(channel) if channel else None,
+        channel_ref=channel_ref(channel) if channel else None,
+    )
+    notice = (
+        texts.rich(
+            "oogsten.collecting_channel", period=period.label(), channel=channel_label(channel)
+        )
+        if channel
+        else texts.rich("oogsten.collecting_all", period=period.label())
+    )
+    return [Ephemeral(notice), Deferred(deliver_harvest, (request,))]
+
+
+def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]:
+    """The deferred step: collect, log, and reply privately with the summary and the files."""
+    texts = ctx.texts
+    session = ctx.repos.channels.session
+    harvest = collect_harvest(
+        session,
+        request.period,
+        channel_id=request.channel_id,
+        channel_label=request.channel_label,
+        now=ctx.now(),
+        options=HarvestOptions(),
+    )
+    entry = log_harvest(
+        session, f"{request.platform}:{request.user_id}", request.channel_ref, request.period, ""
+    )
+    if harvest.is_empty:
+        entry.output = "chat-empty"
+        return [Ephemeral(empty_notice(harvest, texts))]
+    card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id)
+    html = render_html(harvest, texts, chart=(chart := chart_png(harvest, texts)), zone=ctx.zone)
+    title = texts.rich("oogsten.card.title", period=harvest.period.label()).plain()
+    entry.output = "chat,html,png"
+    return [
+        Ephemeral(card.fallback, card),
+        UploadFile(
+            file_name(harvest, "html"),
+            html.encode("utf-8"),
+            title,
+            user_id=request.user_id,
+            comment=texts.rich("oogsten.files_comment", period=harvest.period.label()),
+        ),
+        UploadFile(file_name(harvest, "png"), chart, title, user_id=request.user_id),
+    ]
+
+
+def log_harvest(
+    session: Session, who: str, channel: str | None, period: Period, output: str
+) -> HarvestLog:
+    entry = HarvestLog(
+        requested_by=who[:200],
+        channel_ref=channel,
+        period_start=period.start,
+        period_end=period.end,
+        output=output,
+        created_at=datetime.now(ZoneInfo("UTC")),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def empty_notice(harvest: Harvest, texts: Texts) -> Rich:
+    scope = (
+        texts.rich("oogsten.report.scope_channel", channel=harvest.channel).plain()
+        if harvest.channel
+        else texts.get("oogsten.report.scope_all")
+    )
+    return texts.rich("oogsten.empty", period=harvest.period.label(), scope=scope)
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+
+def period_of(entry: HarvestLog, zone: str) -> Period:
+    tz = ZoneInfo(zone)
+    return Period(
+        entry.period_start,
+        entry.period_end,
+        entry.period_start.astimezone(tz).date(),
+        (entry.period_end - timedelta(microseconds=1)).astimezone(tz).date(),
+    )
+
+
+def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    if not is_facilitator(ctx, ctx.member(event.actor)):
+        return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
+    session = ctx.repos.channels.session
+    entry = session.get(HarvestLog, int(event.value)) if event.value.isdigit() else None
+    if entry is None:
+        return [Ephemeral(texts.rich("oogsten.gone"))]
+    if event.place is None:
+        return [Ephemeral(texts.rich("oogsten.no_place"))]
+    channel = None
+    if entry.channel_ref:
+        platform, _, platform_id = entry.channel_ref.partition(":")
+        channel = channel_by_platform_id(session, platform, platform_id)
+    period = period_of(entry, ctx.zone)
+    harvest = collect_harvest(
+        session,
+        period,
+        channel_id=channel.id if channel else None,
+        channel_label=channel_label(channel) if channel else None,
+        now=ctx.now(),
+    )
+    target = f"{event.place.platform}:{event.place.channel_id}"
+    log_harvest(
+        session,
+        f"{event.actor.platform}:{event.actor.user_id}",
+        entry.channel_ref,
+        period,
+        "chat-shared",
+    )
+    # Quotes (insights, successes, titles) only when the harvest is of this very channel: an
+    # all-channel harvest must not carry text from other (perhaps private) channels into it.
+    card = summary_card(
+        harvest,
+        texts,
+        zone=ctx.zone,
+        share_id=None,
+        shared_by=event.actor.user_id,
+        quotes=entry.channel_ref == target,
+    )
+    return [PostMessage(event.place, card), Ephemeral(texts.rich("oogsten.shared"))]
+
+
+# --- the summary card ---------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int = QUOTE_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def summary_card(
+    harvest: Harvest,
+    texts: Texts,
+    *,
+    zone: str,
+    share_id: int | None,
+    shared_by: str | None = None,
+    quotes: bool = True,
+) -> Card:
+    """Key figures and highlights, well within Slack's limits (about 15 blocks, short quotes).
+    Answers to private prompts are never quoted here: the card may be shared in a channel."""
+    period = harvest.period.label()
+    c, r = harvest.casus, harvest.reflection
+    scope = (
+        texts.rich("oogsten.card.scope_channel", channel=harvest.channel, days=harvest.period.days)
+        if harvest.channel
+        else texts.rich("oogsten.card.scope_all", days=harvest.period.days)
+    )
+    fields = [
+        texts.rich(
+            "oogsten.card.casussen", brought_in=c.brought_in, closed=c.closed, open=c.still_open
+        ),
+        texts.rich(
+            "oogsten.card.bijdragen", contributions=c.contributions, contributors=c.contributors
+        ),
+        texts.rich(
+            "oogsten.card.people", people=harvest.people, organisations=harvest.organisations
+        ),
+        texts.rich("oogsten.card.cross", count=harvest.cross_contributions),
+        texts.rich("oogsten.card.successen", count=r.success_responses),
+        texts.rich("oogsten.card.leervragen", count=r.leervragen, addressed=r.leervragen_addressed),
+    ]
+    for source in harvest.sources:
+        for label, value in source.figures[:1]:
+            fields.append(texts.rich("oogsten.card.source", label=label, value=value))
+    blocks: list[Block] = [
+        Header(texts.rich("oogsten.card.title", period=period).plain()),
+        Section(scope, fields=tuple(fields[:10])),
+    ]
+    if shared_by:
+        blocks.insert(
+            1, Context(texts.rich("oogsten.card.shared_by", facilitator=Mention(shared_by)))
+        )
+    if harvest.summary:
+        blocks.append(
+            Section(texts.rich("oogsten.card.summary", text=_short(harvest.summary, 1500)))
+        )
+    if quotes:
+        blocks.extend(_highlights(harvest, texts, zone))
+    themes = [texts.perspective_label(p) for p, _ in harvest.perspectives[:5]]
+    themes += [k for k in harvest.keywords[:6] if k not in {t.lower() for t in themes}]
+    if themes:
+        blocks.append(Section(texts.rich("oogsten.card.themes", themes=" · ".join(themes))))
+    if share_id is not None:
+        blocks.append(Context(texts.rich("oogsten.files_note")))
+        blocks.append(
+            Actions(
+                (Button(ACTION_SHARE, texts.get("oogsten.card.share"), str(share_id), "primary"),)
+            )
+        )
+    fallback = texts.rich(
+        "oogsten.card.fallback",
+        period=period,
+        brought_in=c.brought_in,
+        contributions=c.contributions,
+        answers=sum(n for _, n in r.responses_by_kind),
+    )
+    return Card(tuple(blocks), fallback=fallback)
+
+
+def _highlights(harvest: Harvest, texts: Texts, zone: str) -> list[Block]:
+    blocks: list[Block] = []
+    insights = [i for i in harvest.casussen if i.status == "closed" and i.insight]
+    if insights:
+        lines = [
+            texts.rich(
+                "oogsten.card.insight_item",
+                title=_short(i.title, 120),
+                insight=_short(i.insight or ""),
+            )
+            for i in insights[:INSIGHTS_SHOWN]
+        ]
+        blocks.append(Divider())
+        blocks.append(Section(_joined(texts.rich("oogsten.card.insights"), lines)))
+    quotes = [
+        group.responses[0].lines[0].text
+        for group in harvest.successes
+        if not group.private and group.responses and group.responses[0].lines
+    ]
+    if quotes:
+        lines = [
+            texts.rich("oogsten.card.success_item", text=_short(q))
+            for q in quotes[:SUCCESSES_SHOWN]
+        ]
+        blocks.append(Section(_joined(texts.rich("oogsten.card.successes"), lines)))
+    waiting = [i for i in harvest.casussen if i.status == "open" and i.contributions == 0]
+    if waiting:
+        lines = [
+            texts.rich(
+                "oogsten.card.waiting_item",
+                title=_short(i.title, 150),
+                since=local_day(i.created_at, zone),
+            )
+            for i in waiting[:WAITING_SHOWN]
+        ]
+        blocks.append(Section(_joined(texts.rich("oogsten.card.waiting"), lines)))
+    return blocks
+
+
+def _joined(heading: Rich, lines: list[Rich]) -> Rich:
+    """One Rich of a heading and lines: templates joined, parameters renamed apart."""
+    template = [heading.template]
+    params: dict[str, object] = dict(heading.params)
+    for index, line in enumerate(lines):
+        renamed = line.template
+        for name, value in line.params.items():
+            key = f"{name}_{index}"
+            renamed = renamed.replace("{" + name + "}", "{" + key + "}")
+            params[key] = value
+        template.append(renamed)
+    return rich("\n".join(template), **params)  # type: ignore[arg-type]
+
+
+def register(router: Router) -> None:
+    router.command(COMMAND, oogsten_command)
+    router.action(ACTION_SHARE, share_harvest)

@@ -1,0 +1,631 @@
+"""SQL aggregation for the harvest (``/oogsten``): counts and groupings are computed by the
+database, and only bounded lists of items come back as rows. Functions take a session and
+never commit.
+
+Extra sources (speedsparren, #5) plug in through ``register_source``: a ``HarvestSource``
+returns a ``SourceSection`` with its own figures and items, and the activity, participants and
+texts that feed the chart, the collaboration section and the themes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import (
+    Answer,
+    Bijdrage,
+    Casus,
+    CasusStatus,
+    Channel,
+    Member,
+    Organisation,
+    PromptRun,
+)
+
+SUCCESS_KINDS = ("wat-ging-goed", "succesvragen")
+LEERVRAAG_KIND = "leervraag"
+LEERVRAAG_QUESTION = "leervraag"
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    channel_id: int | None = None  # our Channel.id; None: every channel
+
+
+def _in(column: Any, scope: Scope) -> ColumnElement[bool]:
+    return and_(column >= scope.start, column < scope.end)
+
+
+def _channel(column: Any, scope: Scope) -> ColumnElement[bool]:
+    return column == scope.channel_id if scope.channel_id is not None else literal(True)
+
+
+# --- casussen ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CasusCounts:
+    brought_in: int = 0
+    closed: int = 0
+    still_open: int = 0
+    open_without_contributions: int = 0
+    contributions: int = 0  # bijdragen written in the period
+    contributors: int = 0  # distinct people who wrote them
+
+
+@dataclass(frozen=True)
+class CasusItem:
+    id: int
+    title: str
+    status: str
+    channel: str | None
+    inbrenger: str
+    organisation: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    perspectives: tuple[str, ...]
+    contributions: int
+    contributing_organisations: tuple[str, ...]
+    insight: str | None
+    next_step: str | None
+
+
+def _visible_casus() -> ColumnElement[bool]:
+    return Casus.status != CasusStatus.PENDING
+
+
+def _relevant_casus(scope: Scope) -> ColumnElement[bool]:
+    """Brought in or closed in the period, or still open at its end."""
+    return and_(
+        _visible_casus(),
+        _channel(Casus.channel_id, scope),
+        or_(
+            _in(Casus.created_at, scope),
+            _in(Casus.closed_at, scope),
+            and_(Casus.status == CasusStatus.OPEN, Casus.created_at < scope.end),
+        ),
+    )
+
+
+def _has_contribution() -> Any:
+    return exists().where(Bijdrage.casus_id == Casus.id)
+
+
+def casus_counts(session: Session, scope: Scope) -> CasusCounts:
+    still_open = and_(Casus.status == CasusStatus.OPEN, Casus.created_at < scope.end)
+    row = session.execute(
+        select(
+            func.count().filter(_in(Casus.created_at, scope)),
+            func.count().filter(_in(Casus.closed_at, scope)),
+            func.count().filter(still_open),
+            func.count().filter(and_(still_open, ~_has_contribution())),
+        ).where(_visible_casus(), _channel(Casus.channel_id, scope))
+    ).one()
+    contributions = session.execute(
+        select(func.count(), func.count(func.distinct(Bijdrage.author_id)))
+        .select_from(Bijdrage)
+        .join(Casus, Casus.id == Bijdrage.casus_id)
+        .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
+    ).one()
+    return CasusCounts(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        int(row[3]),
+        int(contributions[0]),
+        int(contributions[1]),
+    )
+
+
+def casus_items(session: Session, scope: Scope, limit: int) -> tuple[list[CasusItem], int]:
+    """The casussen of the period (at most ``limit``) and how many there are in all.
+
+    Order: open casussen that nobody has contributed to yet, then the other open ones (oldest
+    first: they have waited longest), then the closed ones (most recently closed first).
+    """
+    relevant = _relevant_casus(scope)
+    total = int(session.scalar(select(func.count()).select_from(Casus).where(relevant)) or 0)
+    is_open = Casus.status == CasusStatus.OPEN
+    priority = case((and_(is_open, ~_has_contribution()), 0), (is_open, 1), else_=2)
+    contributions = (
+        select(func.count()).where(Bijdrage.casus_id == Casus.id).correlate(Casus).scalar_subquery()
+    )
+    closed_order = case((is_open, Casus.created_at), else_=None)
+    rows = session.execute(
+        select(
+            Casus.id,
+            Casus.title,
+            Casus.status,
+            Channel.name,
+            Member.display_name,
+            Member.platform_user_id,
+            Organisation.name,
+            Casus.created_at,
+            Casus.closed_at,
+            Casus.perspectives,
+            contributions,
+            Casus.insight,
+            Casus.next_step,
+        )
+        .join(Member, Member.id == Casus.inbrenger_id)
+        .join(Channel, Channel.id == Casus.channel_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .where(relevant)
+        .order_by(priority, closed_order.asc(), Casus.closed_at.desc(), Casus.id)
+        .limit(limit)
+    ).all()
+    ids = [r[0] for r in rows]
+    orgs: dict[int, list[str]] = {}
+    if ids:
+        author = aliased(Member)
+        for casus_id, name in session.execute(
+            select(Bijdrage.casus_id, Organisation.name)
+            .join(author, author.id == Bijdrage.author_id)
+            .join(Organisation, Organisation.id == author.organisation_id)
+            .where(Bijdrage.casus_id.in_(ids))
+            .distinct()
+            .order_by(Bijdrage.casus_id, Organisation.name)
+        ):
+            orgs.setdefault(casus_id, []).append(name)
+    items = [
+        CasusItem(
+            id=r[0],
+            title=r[1],
+            status=str(r[2].value if hasattr(r[2], "value") else r[2]),
+            channel=r[3],
+            inbrenger=r[4] or r[5],
+            organisation=r[6],
+            created_at=r[7],
+            closed_at=r[8],
+            perspectives=tuple(r[9] or ()),
+            contributions=int(r[10] or 0),
+            contributing_organisations=tuple(orgs.get(r[0], ())),
+            insight=r[11],
+            next_step=r[12],
+        )
+        for r in rows
+    ]
+    return items, total
+
+
+def perspective_counts(session: Session, scope: Scope) -> list[tuple[str, int]]:
+    """How often each perspective was sought in casussen brought in during the period."""
+    if session.get_bind().dialect.name == "postgresql":
+        elements = func.json_array_elements_text(Casus.perspectives).table_valued("value")
+    else:
+        elements = func.json_each(Casus.perspectives).table_valued("value")
+    value = elements.c.value
+    rows = session.execute(
+        select(value, func.count())
+        .select_from(Casus)
+        .join(elements, literal(True))
+        .where(_visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope))
+        .group_by(value)
+        .order_by(func.count().desc(), value)
+    ).all()
+    return [(str(p), int(n)) for p, n in rows]
+
+
+# --- reflection answers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    question_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """One person's answers to one prompt."""
+
+    member: str
+    organisation: str | None
+    at: datetime
+    lines: tuple[AnswerLine, ...]
+
+
+@dataclass(frozen=True)
+class SuccessGroup:
+    run_id: int
+    kind: str
+    channel: str | None
+    fired_at: datetime
+    private: bool
+    respondents: int
+    responses: tuple[Response, ...]
+
+
+@dataclass(frozen=True)
+class ReflectionCounts:
+    responses_by_kind: tuple[tuple[str, int], ...] = ()  # (kind, people × prompts answered)
+    respondents: int = 0
+    success_responses: int = 0
+    leervragen: int = 0
+    leervragen_addressed: int = 0
+
+
+@dataclass(frozen=True)
+class Leervraag:
+    answer_id: int
+    member: str
+    organisation: str | None
+    at: datetime
+    text: str
+    addressed: bool
+    private: bool
+
+
+def _answers_in(scope: Scope) -> ColumnElement[bool]:
+    return and_(_in(Answer.created_at, scope), _channel(PromptRun.channel_id, scope))
+
+
+def _addressed(answer: Any) -> Any:
+    """Our definition of a leervraag that was worked on: after asking it, the same person
+    brought in a casus and closed it with an inzicht (the method's way through a question)."""
+    later = aliased(Casus)
+    return (
+        exists()
+        .where(
+            later.inbrenger_id == answer.member_id,
+            later.created_at > answer.created_at,
+            later.status == CasusStatus.CLOSED,
+        )
+        .correlate(answer)
+    )
+
+
+def reflection_counts(session: Session, scope: Scope) -> ReflectionCounts:
+    responses = (
+        select(PromptRun.kind, Answer.run_id, Answer.member_id)
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .where(_answers_in(scope))
+        .distinct()
+        .subquery()
+    )
+    by_kind = session.execute(
+        select(responses.c.kind, func.count()).group_by(responses.c.kind).order_by(responses.c.kind)
+    ).all()
+    respondents = session.scalar(
+        select(func.count(func.distinct(Answer.member_id)))
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .where(_answers_in(scope))
+    )
+    leer = session.execute(
+        select(func.count(), func.count().filter(_addressed(Answer)))
+        .select_from(Answer)
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .where(
+            _answers_in(scope),
+            PromptRun.kind == LEERVRAAG_KIND,
+            Answer.question_id == LEERVRAAG_QUESTION,
+        )
+    ).one()
+    counts = {k: int(n) for k, n in by_kind}
+    return ReflectionCounts(
+        responses_by_kind=tuple(counts.items()),
+        respondents=int(respondents or 0),
+        success_responses=sum(counts.get(k, 0) for k in SUCCESS_KINDS),
+        leervragen=int(leer[0]),
+        leervragen_addressed=int(leer[1]),
+    )
+
+
+def success_groups(
+    session: Session, scope: Scope, max_groups: int, max_responses: int
+) -> list[SuccessGroup]:
+    """Success prompts with answers in the period, the most-answered first."""
+    respondents = func.count(func.distinct(Answer.member_id))
+    runs = session.execute(
+        select(
+            PromptRun.id,
+            PromptRun.kind,
+            Channel.name,
+            PromptRun.fire_at,
+            PromptRun.private,
+            respondents,
+        )
+        .join(Answer, Answer.run_id == PromptRun.id)
+        .join(Channel, Channel.id == PromptRun.channel_id)
+        .where(_answers_in(scope), PromptRun.kind.in_(SUCCESS_KINDS))
+        .group_by(PromptRun.id, PromptRun.kind, Channel.name, PromptRun.fire_at, PromptRun.private)
+        .order_by(respondents.desc(), PromptRun.fire_at.desc())
+        .limit(max_groups)
+    ).all()
+    if not runs:
+        return []
+    rows = session.execute(
+        select(
+            Answer.run_id,
+            Answer.member_id,
+            Member.display_name,
+            Member.platform_user_id,
+            Organisation.name,
+            Answer.question_id,
+            Answer.text,
+            Answer.created_at,
+        )
+        .join(Member, Member.id == Answer.member_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .where(Answer.run_id.in_([r[0] for r in runs]), _in(Answer.created_at, scope))
+        .order_by(Answer.run_id, Answer.created_at, Answer.member_id, Answer.id)
+    ).all()
+    by_run: dict[int, dict[int, tuple[str, str | None, datetime, list[AnswerLine]]]] = {}
+    for run_id, member_id, name, user_id, org, question, body, at in rows:
+        people = by_run.setdefault(run_id, {})
+        if member_id not in people:
+            if len(people) >= max_responses:
+                continue
+            people[member_id] = (name or user_id, org, at, [])
+        people[member_id][3].append(AnswerLine(question, body))
+    return [
+        SuccessGroup(
+            run_id=r[0],
+            kind=r[1],
+            channel=r[2],
+            fired_at=r[3],
+            private=bool(r[4]),
+            respondents=int(r[5]),
+            responses=tuple(
+                Response(name, org, at, tuple(lines))
+                for name, org, at, lines in by_run.get(r[0], {}).values()
+            ),
+        )
+        for r in runs
+    ]
+
+
+def leervragen(session: Session, scope: Scope, limit: int) -> list[Leervraag]:
+    """Leervragen of the period: open ones first, then the addressed ones; newest first."""
+    addressed = _addressed(Answer)
+    rows = session.execute(
+        select(
+            Answer.id,
+            Member.display_name,
+            Member.platform_user_id,
+            Organisation.name,
+            Answer.created_at,
+            Answer.text,
+            addressed,
+            PromptRun.private,
+        )
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .join(Member, Member.id == Answer.member_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .where(
+            _answers_in(scope),
+            PromptRun.kind == LEERVRAAG_KIND,
+            Answer.question_id == LEERVRAAG_QUESTION,
+        )
+        .order_by(case((addressed, 1), else_=0), Answer.created_at.desc(), Answer.id)
+        .limit(limit)
+    ).all()
+    return [Leervraag(r[0], r[1] or r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7])) for r in rows]
+
+
+# --- activity and collaboration ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    week: date  # the Monday (UTC calendar)
+    organisation: str | None
+    count: int
+
+
+def _week(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
+    # SQLite: 'weekday 0' moves to the coming Sunday (or stays), minus six days is its Monday.
+    return func.date(column, "weekday 0", "-6 days")
+
+
+def _actions(session: Session, scope: Scope) -> Select[Any]:
+    """Every action in the period as (member id, moment): casus brought in, bijdrage, answer."""
+    casus = select(Casus.inbrenger_id.label("member_id"), Casus.created_at.label("at")).where(
+        _visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope)
+    )
+    bijdrage = (
+        select(Bijdrage.author_id.label("member_id"), Bijdrage.created_at.label("at"))
+        .join(Casus, Casus.id == Bijdrage.casus_id)
+        .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
+    )
+    # One action per person per prompt, not per question answered.
+    answer = (
+        select(Answer.member_id.label("member_id"), func.min(Answer.created_at).label("at"))
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .where(_answers_in(scope))
+        .group_by(Answer.run_id, Answer.member_id)
+    )
+    extra = SOURCES.actions(scope)
+    return union_all(casus, bijdrage, answer, *extra)  # type: ignore[return-value]
+
+
+def weekly_activity(session: Session, scope: Scope) -> list[Activity]:
+    actions = _actions(session, scope).subquery()
+    week = _week(session, actions.c.at).label("week")
+    rows = session.execute(
+        select(week, Organisation.name, func.count())
+        .select_from(actions)
+        .join(Member, Member.id == actions.c.member_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .group_by(week, Organisation.name)
+        .order_by(week)
+    ).all()
+    return [Activity(_as_date(w), org, int(n)) for w, org, n in rows]
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def participants_by_organisation(session: Session, scope: Scope) -> list[tuple[str | None, int]]:
+    actions = _actions(session, scope).subquery()
+    people = func.count(func.distinct(actions.c.member_id))
+    rows = session.execute(
+        select(Organisation.name, people)
+        .select_from(actions)
+        .join(Member, Member.id == actions.c.member_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .group_by(Organisation.name)
+        .order_by(people.desc(), Organisation.name)
+    ).all()
+    return [(org, int(n)) for org, n in rows]
+
+
+@dataclass(frozen=True)
+class Link:
+    contributor_organisation: str
+    casus_organisation: str
+    contributions: int
+    people: int
+
+
+def cross_organisation_links(session: Session, scope: Scope) -> list[Link]:
+    """Bijdragen in the period by someone of one organisation to a casus of another."""
+    author, inbrenger = aliased(Member), aliased(Member)
+    from_org, to_org = aliased(Organisation), aliased(Organisation)
+    rows = session.execute(
+        select(
+            from_org.name,
+            to_org.name,
+            func.count(),
+            func.count(func.distinct(Bijdrage.author_id)),
+        )
+        .select_from(Bijdrage)
+        .join(Casus, Casus.id == Bijdrage.casus_id)
+        .join(author, author.id == Bijdrage.author_id)
+        .join(inbrenger, inbrenger.id == Casus.inbrenger_id)
+        .join(from_org, from_org.id == author.organisation_id)
+        .join(to_org, to_org.id == inbrenger.organisation_id)
+        .where(
+            _in(Bijdrage.created_at, scope),
+            _channel(Casus.channel_id, scope),
+            author.organisation_id != inbrenger.organisation_id,
+        )
+        .group_by(from_org.name, to_org.name)
+        .order_by(func.count().desc(), from_org.name, to_org.name)
+    ).all()
+    return [Link(a, b, int(n), int(p)) for a, b, n, p in rows]
+
+
+def text_sample(session: Session, scope: Scope, per_kind: int, max_chars: int) -> list[str]:
+    """The newest texts of the period, bounded: at most ``per_kind`` casussen, bijdragen and
+    answers each, every text cut at ``max_chars``. Enough for recurring themes, never the
+    whole history in memory."""
+    casus_rows = session.execute(
+        select(Casus.title, Casus.question, Casus.insight)
+        .where(_visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope))
+        .order_by(Casus.created_at.desc())
+        .limit(per_kind)
+    ).all()
+    bijdragen = session.scalars(
+        select(func.substr(Bijdrage.text, 1, max_chars))
+        .join(Casus, Casus.id == Bijdrage.casus_id)
+        .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
+        .order_by(Bijdrage.created_at.desc())
+        .limit(per_kind)
+    ).all()
+    answers = session.scalars(
+        select(func.substr(Answer.text, 1, max_chars))
+        .join(PromptRun, PromptRun.id == Answer.run_id)
+        .where(_answers_in(scope))
+        .order_by(Answer.created_at.desc())
+        .limit(per_kind)
+    ).all()
+    texts = [" ".join(p for p in row if p)[:max_chars] for row in casus_rows]
+    return [*texts, *bijdragen, *answers]
+
+
+def channel_by_platform_id(session: Session, platform: str, channel_ref: str) -> Channel | None:
+    return session.scalars(
+        select(Channel).where(
+            Channel.platform == platform,
+            or_(Channel.platform_channel_id == channel_ref, Channel.name == channel_ref),
+        )
+    ).first()
+
+
+# --- pluggable sources -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    title: str
+    lines: tuple[str, ...] = ()
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceSection:
+    """What one extra source shows: ``figures`` are (label, number) pairs shown as key figures,
+    ``items`` its highlights; ``texts`` join the keyword sample for the themes."""
+
+    key: str
+    title: str
+    figures: tuple[tuple[str, int], ...] = ()
+    items: tuple[SourceItem, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
+class HarvestSource(Protocol):
+    """An extra source of learning. ``actions`` selects (member_id, at) rows for the period:
+    they are added, in SQL, to the weekly chart and the participants per organisation."""
+
+    key: str
+
+    def collect(self, session: Session, scope: Scope) -> SourceSection: ...
+
+    def actions(self, scope: Scope) -> Select[Any] | None: ...
+
+
+@dataclass
+class SourceRegistry:
+    sources: dict[str, HarvestSource] = field(default_factory=dict)
+
+    def register(self, source: HarvestSource) -> None:
+        if source.key in self.sources:
+            raise ValueError(f"harvest source {source.key!r} is registered twice")
+        self.sources[source.key] = source
+
+    def unregister(self, key: str) -> None:
+        self.sources.pop(key, None)
+
+    def collect(self, session: Session, scope: Scope) -> list[SourceSection]:
+        return [source.collect(session, scope) for source in self.sources.values()]
+
+    def actions(self, scope: Scope) -> list[Select[Any]]:
+        selects = [source.actions(scope) for source in self.sources.values()]
+        return [s for s in selects if s is not None]
+
+
+SOURCES = SourceRegistry()
+
+
+def register_source(source: HarvestSource) -> None:
+    """For feature modules: ``register_source(SpeedsparSource())`` at import/registration."""
+    SOURCES.register(source)
