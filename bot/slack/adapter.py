@@ -46,6 +46,7 @@ from handlers.events import (
     ThreadMessage,
 )
 from handlers.replies import (
+    Deferred,
     DirectMessage,
     Ephemeral,
     FormErrors,
@@ -54,6 +55,7 @@ from handlers.replies import (
     Reply,
     UnsupportedReply,
     UpdateMessage,
+    UploadFile,
 )
 from prompts import Texts
 
@@ -339,8 +341,39 @@ class SlackAdapter:
                 await self._open_form(reply, delivery)
             elif isinstance(reply, FormErrors):
                 log.error("form errors outside a form submission; dropped as a bug")
+            elif isinstance(reply, UploadFile):
+                await self._upload(reply)
+            elif isinstance(reply, Deferred):
+                await self.deliver(await self._run_deferred(reply), delivery, collect)
             else:
                 raise UnsupportedReply(f"Slack cannot deliver {type(reply).__name__}")
+
+    async def _run_deferred(self, reply: Deferred) -> list[Reply]:
+        try:
+            return await self.runtime.call(reply.step, *reply.args)
+        except Exception:
+            log.exception("deferred step %s failed", getattr(reply.step, "__name__", "?"))
+            return [Ephemeral(self.texts.rich("general.error_generic"))]
+
+    async def _upload(self, reply: UploadFile) -> None:
+        """files_upload_v2: getUploadURLExternal, the upload, completeUploadExternal. A file
+        for one person goes to their direct message with the bot."""
+        channel = reply.place.channel_id if reply.place is not None else None
+        try:
+            if channel is None:
+                opened = await self.client.conversations_open(users=reply.user_id)
+                channel = str((opened.get("channel") or {}).get("id", ""))
+            await self.client.files_upload_v2(
+                channel=channel,
+                filename=reply.filename,
+                content=reply.content,
+                title=reply.title,
+                initial_comment=render.mrkdwn(reply.comment) if reply.comment else None,
+            )
+        except SlackApiError as exc:
+            log.warning("file upload failed: %s", exc.response.get("error"))
+        except Exception as exc:
+            log.warning("file upload failed: %r", exc)
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
         try:

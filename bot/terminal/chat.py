@@ -11,6 +11,7 @@ import shlex
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.runtime import Runtime
@@ -28,6 +29,7 @@ from handlers.replies import (
     Actions,
     Card,
     Context,
+    Deferred,
     DirectMessage,
     Divider,
     Ephemeral,
@@ -44,6 +46,7 @@ from handlers.replies import (
     TextInput,
     UnsupportedReply,
     UpdateMessage,
+    UploadFile,
 )
 from handlers.router import MessageRef
 from prompts import Texts
@@ -92,6 +95,8 @@ class TerminalChat:
         self.color = color
         # Called after every command: lets the scheduler deliver what is due (reflection).
         self.after_command: Callable[[], None] | None = None
+        # Where files the bot hands out (the harvest report) are saved.
+        self.files_dir = Path("oogst")
 
     # --- I/O helpers ---
 
@@ -250,8 +255,19 @@ class TerminalChat:
             elif isinstance(reply, FormErrors):
                 for message in reply.errors.values():
                     self.say(f"! {message}")
+            elif isinstance(reply, UploadFile):
+                self._save_file(reply)
+            elif isinstance(reply, Deferred):
+                self._deliver(self.runtime.call_sync(reply.step, *reply.args), event)
             else:
                 raise UnsupportedReply(f"the terminal cannot show {type(reply).__name__}")
+
+    def _save_file(self, reply: UploadFile) -> None:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(reply.filename).name
+        path.write_bytes(reply.content)
+        who = f"@{reply.user_id}" if reply.user_id else f"#{reply.place.channel_id}"  # type: ignore[union-attr]
+        self.say(f"(bestand voor {who}) {_strip_escapes(reply.title)}: {path}")
 
     def _post(self, reply: PostMessage, event: Event) -> None:
         message_id = _new_id()

@@ -47,6 +47,9 @@ class SlackStandIn:
     rate_limited: int = 0
     # method -> (successful calls allowed, error afterwards): to break a fan-out half-way.
     fail_after: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # files_upload_v2: file id -> bytes posted to the upload URL (step 2 of 3).
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -70,6 +73,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -162,7 +166,23 @@ class SlackStandIn:
             )
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": "1700000000.999999"})
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):08d}"
+            upload_url = self.url.replace("/api/", f"/upload/{file_id}")
+            return web.json_response({"ok": True, "upload_url": upload_url, "file_id": file_id})
+        if method == "files.completeUploadExternal":
+            files = json.loads(args.get("files") or "[]")
+            for item in files:
+                if item.get("id") not in self.uploads:
+                    return web.json_response({"ok": False, "error": "file_not_found"})
+            return web.json_response(
+                {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+            )
         return web.json_response({"ok": True})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - " + str(len(self.uploads)))
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
