@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 
 from bot.messaging import DeliveryFailed, Messengers
 from bot.runtime import Runtime
+from bot.speedsparren import SpeedsparRunner
 from handlers import reflection
 from handlers.events import Place
 from storage.models import PromptRun
@@ -117,6 +118,7 @@ class ReflectionScheduler:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
+        self.speedspar = SpeedsparRunner(runtime, messengers, self._semaphore, wake=self.tick)
 
     # --- lifecycle ---
 
@@ -134,12 +136,14 @@ class ReflectionScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
+        self.speedspar.attach(scheduler)
         log.info(
             "scheduler started (tick every %ss, zone %s)", self.tick_seconds, self.runtime.zone
         )
 
     async def stop(self) -> None:
         global _current
+        self.speedspar.detach()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -164,6 +168,7 @@ class ReflectionScheduler:
             stats["sent"] = await self.deliver_pending()
             stats["reminded"] = await self.send_reminders()
             stats["closed"] = await self.close_runs()
+            await self.speedspar.tick()
             return stats
 
     async def fire_now(self, schedule_id: int) -> int | None:

@@ -21,8 +21,10 @@ from storage.repositories import (
     EventLog,
     MemberRepository,
     PostedMessageRepository,
+    ProfileRepository,
     RunRepository,
     ScheduleRepository,
+    SpeedsparRepository,
 )
 
 
@@ -37,6 +39,8 @@ class Repositories:
         self.conversations = ConversationReferenceRepository(session)
         self.schedules = ScheduleRepository(session)
         self.runs = RunRepository(session)
+        self.profiles = ProfileRepository(session)
+        self.speedspar = SpeedsparRepository(session)
 
 
 @dataclass

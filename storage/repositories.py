@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,12 +18,20 @@ from storage.models import (
     Channel,
     ConversationReference,
     Member,
+    MemberProfile,
+    Organisation,
     PostedMessage,
     ProcessedEvent,
     PromptDelivery,
     PromptRun,
     RunStatus,
     Schedule,
+    SpeedsparMessage,
+    SpeedsparParticipant,
+    SpeedsparSeat,
+    SpeedsparSession,
+    SpeedsparStatus,
+    SpeedsparTakeaway,
     utcnow,
 )
 
@@ -528,3 +536,234 @@ class RunRepository:
             .where(Answer.run_id == run.id)
         )
         return set(rows)
+
+
+class ProfileRepository:
+    """Member profiles and organisations (for onboarding, /profiel and the CSV import)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, member: Member) -> MemberProfile | None:
+        return self.session.get(MemberProfile, member.id)
+
+    def ensure(self, member: Member) -> MemberProfile:
+        _insert_ignoring_conflict(
+            self.session, MemberProfile, {"member_id": member.id, "expertise": []}
+        )
+        profile = self.session.get(MemberProfile, member.id)
+        assert profile is not None
+        return profile
+
+    def welcome_once(self, member: Member, at: datetime) -> bool:
+        """Mark the person welcomed; True only for the one call that did it (race-safe)."""
+        self.ensure(member)
+        result = self.session.execute(
+            update(MemberProfile)
+            .where(MemberProfile.member_id == member.id, MemberProfile.welcomed_at.is_(None))
+            .values(welcomed_at=at),
+            execution_options={"preserve_rowcount": True, "synchronize_session": False},
+        )
+        self.session.expire_all()
+        return result.rowcount > 0  # type: ignore[attr-defined]
+
+    def organisation(self, name: str) -> Organisation:
+        """The organisation with this name (case-insensitive), created when new."""
+        found = self.find_organisation(name)
+        if found is not None:
+            return found
+        _insert_ignoring_conflict(
+            self.session, Organisation, {"name": name, "created_at": utcnow()}
+        )
+        found = self.find_organisation(name)
+        assert found is not None
+        return found
+
+    def find_organisation(self, name: str) -> Organisation | None:
+        return self.session.scalars(
+            select(Organisation)
+            .where(func.lower(Organisation.name) == name.lower())
+            .order_by(Organisation.id)
+            .limit(1)
+        ).one_or_none()
+
+
+class SpeedsparRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, speedspar: SpeedsparSession) -> SpeedsparSession:
+        self.session.add(speedspar)
+        self.session.flush()
+        return speedspar
+
+    def get(self, session_id: int, *, lock: bool = False) -> SpeedsparSession | None:
+        query = select(SpeedsparSession).where(SpeedsparSession.id == session_id)
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.session.scalars(query).one_or_none()
+
+    def active_in_channel(self, channel_id: int) -> SpeedsparSession | None:
+        return self.session.scalars(
+            select(SpeedsparSession)
+            .where(
+                SpeedsparSession.channel_id == channel_id,
+                SpeedsparSession.status.in_(
+                    [SpeedsparStatus.OPEN, SpeedsparStatus.RUNNING, SpeedsparStatus.CLOSING]
+                ),
+            )
+            .order_by(SpeedsparSession.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def unfinished(self) -> list[SpeedsparSession]:
+        """Sessions the scheduler still has work for, soon or now."""
+        pending = select(SpeedsparMessage.session_id).where(SpeedsparMessage.status == "pending")
+        return list(
+            self.session.scalars(
+                select(SpeedsparSession)
+                .where(
+                    SpeedsparSession.status.in_(
+                        [SpeedsparStatus.OPEN, SpeedsparStatus.RUNNING, SpeedsparStatus.CLOSING]
+                    )
+                    | SpeedsparSession.post_pending.is_not(None)
+                    | SpeedsparSession.id.in_(pending)
+                )
+                .order_by(SpeedsparSession.id)
+            )
+        )
+
+    # --- participants ---
+
+    def join(self, speedspar: SpeedsparSession, member: Member) -> bool:
+        """Sign up (or come back after stopping); False when already active."""
+        existing = self.participant(speedspar, member)
+        if existing is None:
+            inserted = _insert_ignoring_conflict(
+                self.session,
+                SpeedsparParticipant,
+                {
+                    "session_id": speedspar.id,
+                    "member_id": member.id,
+                    "user_id": member.platform_user_id,
+                    "active": True,
+                    "joined_at": utcnow(),
+                },
+            )
+            return inserted
+        if existing.active:
+            return False
+        existing.active = True
+        existing.left_at = None
+        self.session.flush()
+        return True
+
+    def participant(
+        self, speedspar: SpeedsparSession, member: Member
+    ) -> SpeedsparParticipant | None:
+        return self.session.scalars(
+            select(SpeedsparParticipant).where(
+                SpeedsparParticipant.session_id == speedspar.id,
+                SpeedsparParticipant.member_id == member.id,
+            )
+        ).one_or_none()
+
+    def participants(
+        self, speedspar: SpeedsparSession, *, active_only: bool = True
+    ) -> list[SpeedsparParticipant]:
+        query = select(SpeedsparParticipant).where(SpeedsparParticipant.session_id == speedspar.id)
+        if active_only:
+            query = query.where(SpeedsparParticipant.active.is_(True))
+        return list(self.session.scalars(query.order_by(SpeedsparParticipant.id)))
+
+    # --- seats (pairing history) ---
+
+    def seat(self, values: dict[str, object]) -> None:
+        _insert_ignoring_conflict(self.session, SpeedsparSeat, values)
+
+    def seats(self, speedspar: SpeedsparSession, round_: int | None = None) -> list[SpeedsparSeat]:
+        query = select(SpeedsparSeat).where(SpeedsparSeat.session_id == speedspar.id)
+        if round_ is not None:
+            query = query.where(SpeedsparSeat.round == round_)
+        return list(
+            self.session.scalars(
+                query.order_by(SpeedsparSeat.round, SpeedsparSeat.group_no, SpeedsparSeat.position)
+            )
+        )
+
+    def recent_session_ids(self, before: SpeedsparSession, count: int) -> list[int]:
+        with_seats = select(SpeedsparSeat.session_id).distinct()
+        return list(
+            self.session.scalars(
+                select(SpeedsparSession.id)
+                .where(SpeedsparSession.id != before.id, SpeedsparSession.id.in_(with_seats))
+                .order_by(SpeedsparSession.id.desc())
+                .limit(count)
+            )
+        )
+
+    def seats_of_sessions(self, session_ids: Sequence[int]) -> list[SpeedsparSeat]:
+        if not session_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(SpeedsparSeat).where(SpeedsparSeat.session_id.in_(list(session_ids)))
+            )
+        )
+
+    # --- direct messages ---
+
+    def add_messages(
+        self, speedspar: SpeedsparSession, kind: str, round_: int, user_ids: Iterable[str]
+    ) -> None:
+        for user_id in user_ids:
+            _insert_ignoring_conflict(
+                self.session,
+                SpeedsparMessage,
+                {
+                    "session_id": speedspar.id,
+                    "kind": kind,
+                    "round": round_,
+                    "user_id": user_id,
+                    "status": "pending",
+                },
+            )
+
+    def messages(
+        self, speedspar: SpeedsparSession, status: str | None = None
+    ) -> list[SpeedsparMessage]:
+        query = select(SpeedsparMessage).where(SpeedsparMessage.session_id == speedspar.id)
+        if status is not None:
+            query = query.where(SpeedsparMessage.status == status)
+        return list(self.session.scalars(query.order_by(SpeedsparMessage.id)))
+
+    def message(self, message_id: int) -> SpeedsparMessage | None:
+        return self.session.get(SpeedsparMessage, message_id)
+
+    # --- takeaways ---
+
+    def save_takeaway(self, speedspar: SpeedsparSession, member: Member, text: str) -> None:
+        existing = self.session.scalars(
+            select(SpeedsparTakeaway).where(
+                SpeedsparTakeaway.session_id == speedspar.id,
+                SpeedsparTakeaway.member_id == member.id,
+            )
+        ).one_or_none()
+        if existing is not None:
+            existing.text = text
+        else:
+            self.session.add(
+                SpeedsparTakeaway(
+                    session_id=speedspar.id, member_id=member.id, text=text, created_at=utcnow()
+                )
+            )
+        self.session.flush()
+
+    def takeaways(self, speedspar: SpeedsparSession) -> list[SpeedsparTakeaway]:
+        return list(
+            self.session.scalars(
+                select(SpeedsparTakeaway)
+                .where(SpeedsparTakeaway.session_id == speedspar.id)
+                .order_by(SpeedsparTakeaway.id)
+            )
+        )

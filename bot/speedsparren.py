@@ -1,0 +1,164 @@
+"""Runs speedspar sessions: advances them at their boundaries and fans out the direct messages.
+
+Driven from the ReflectionScheduler: its tick calls ``SpeedsparRunner.tick`` (under the same
+leader lock), and for precision an APScheduler ``DateTrigger`` job is planned at every
+session's next boundary (start, end of a round, end of the takeaway window), so a round's
+fan-out starts at its time rather than at the next tick. That job only wakes the scheduler's
+tick; a restart finds the same boundaries in the database and plans them again.
+
+The fan-out is the one of bot/scheduler.py: each DM is a row written before sending and
+marked after, sent with bounded concurrency through ``Messengers``; a transient failure
+leaves the row pending for the next tick, and a round's unsent DMs expire when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.messaging import DeliveryFailed, Messengers
+from bot.runtime import Runtime
+from handlers import speedsparren
+
+log = logging.getLogger(__name__)
+
+PERMANENT = {
+    "channel_not_found",
+    "user_not_found",
+    "cannot_dm_bot",
+    "user_disabled",
+    "account_inactive",
+    "unknown_conversation",
+    "no_dm_channel",
+    "not_in_channel",
+    "is_archived",
+}
+MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
+
+
+class SpeedsparRunner:
+    def __init__(
+        self,
+        runtime: Runtime,
+        messengers: Messengers,
+        semaphore: asyncio.Semaphore,
+        wake: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.messengers = messengers
+        self._semaphore = semaphore
+        self._wake = wake
+        self._scheduler: AsyncIOScheduler | None = None
+        self._planned: dict[int, datetime] = {}
+
+    def attach(self, scheduler: AsyncIOScheduler) -> None:
+        global _current
+        _current = self
+        self._scheduler = scheduler
+
+    def detach(self) -> None:
+        global _current
+        if _current is self:
+            _current = None
+        self._scheduler = None
+        self._planned.clear()
+
+    async def tick(self) -> dict[str, int]:
+        """Everything due for speedsparren, once. The caller holds the leader lock."""
+        stats = {"sessions": 0, "sent": 0, "posted": 0}
+        for plan in await self.runtime.call(speedsparren.plans):
+            if plan.work_now:
+                stats["sessions"] += 1
+                sent, posted = await self.run_session(plan.session_id)
+                stats["sent"] += sent
+                stats["posted"] += posted
+        self.plan_jobs(await self.runtime.call(speedsparren.plans))
+        return stats
+
+    async def run_session(self, session_id: int) -> tuple[int, int]:
+        for _ in range(MAX_STEPS):
+            if not await self.runtime.call(speedsparren.advance, session_id):
+                break
+        sent = await self.fan_out(session_id)
+        posted = await self.post(session_id)
+        return sent, posted
+
+    async def fan_out(self, session_id: int) -> int:
+        outgoing = await self.runtime.call(speedsparren.pending_messages, session_id)
+
+        async def send(item: speedsparren.Outgoing) -> bool:
+            async with self._semaphore:
+                try:
+                    messenger = self.messengers.get(item.platform)
+                    ref = await messenger.direct(item.user_id, item.card)
+                except DeliveryFailed as exc:
+                    if exc.reason in PERMANENT or exc.reason.startswith("platform_off"):
+                        await self.runtime.call(
+                            speedsparren.mark_sent, item.message_id, None, exc.reason
+                        )
+                    else:  # transient: stays pending, the next tick tries again
+                        log.warning("speedspar DM to %s postponed: %s", item.user_id, exc.reason)
+                    return False
+                await self.runtime.call(
+                    speedsparren.mark_sent, item.message_id, ref.message_id, None
+                )
+                return True
+
+        return sum(await asyncio.gather(*(send(item) for item in outgoing)))
+
+    async def post(self, session_id: int) -> int:
+        post = await self.runtime.call(speedsparren.pending_post, session_id)
+        if post is None:
+            return 0
+        try:
+            await self.messengers.get(post.place.platform).post(post.place, post.card)
+        except DeliveryFailed as exc:
+            log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
+            if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
+                return 0  # try again at the next tick
+        await self.runtime.call(speedsparren.mark_posted, session_id)
+        return 1
+
+    def plan_jobs(self, plans: list[speedsparren.Plan]) -> None:
+        """A DateTrigger job at each session's next boundary (replacing an older one)."""
+        if self._scheduler is None:
+            return
+        for plan in plans:
+            if (
+                plan.next_boundary is None
+                or self._planned.get(plan.session_id) == plan.next_boundary
+            ):
+                continue
+            self._scheduler.add_job(
+                boundary_job,
+                DateTrigger(run_date=plan.next_boundary),
+                args=[plan.session_id],
+                id=f"speedspar-{plan.session_id}",
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+            self._planned[plan.session_id] = plan.next_boundary
+
+
+# --- module-level job (APScheduler calls it; its argument is a plain id) -------------------------
+
+_current: SpeedsparRunner | None = None
+
+
+async def boundary_job(session_id: int) -> None:
+    """A session reached a boundary: run the scheduler's tick now (leader check included)."""
+    runner = _current
+    if runner is None or runner._wake is None:
+        return
+    runner._planned.pop(session_id, None)
+    try:
+        await runner._wake()
+    except Exception:
+        log.exception("speedspar boundary for session %s failed", session_id)

@@ -1,0 +1,174 @@
+"""Member profiles: organisation, role and expertise areas.
+
+A person who joins a channel where Leerkring is active gets one friendly direct message with
+a button to the profile form, once per person (not on every channel join). ``/profiel`` shows
+and edits one's own profile. Speedsparren uses the organisation to pair across organisations;
+a person without one still takes part, as an organisation of their own.
+"""
+
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, MemberJoined
+from handlers.forms import FieldRule, clean_text, validate
+from handlers.replies import (
+    Actions,
+    Button,
+    Card,
+    DirectMessage,
+    Ephemeral,
+    Form,
+    FormErrors,
+    Header,
+    Mention,
+    MultiSelect,
+    OpenForm,
+    Option,
+    Reply,
+    Rich,
+    Section,
+    TextInput,
+)
+from handlers.router import Router
+from prompts import Texts
+from storage.models import Member
+
+COMMAND = "profiel"
+ACTION_EDIT = "profiel_bewerken"
+FORM_PROFILE = "profiel"
+MAX_NAME = 200
+
+
+def profile_form(ctx: HandlerContext, member: Member) -> Form:
+    texts = ctx.texts
+    profile = ctx.repos.profiles.get(member)
+    known = {p.id for p in texts.perspectives}
+    return Form(
+        form_id=FORM_PROFILE,
+        title=texts.get("profiel.form.title"),
+        submit_label=texts.get("profiel.form.submit"),
+        cancel_label=texts.get("profiel.form.cancel"),
+        fields=(
+            TextInput(
+                "organisatie",
+                texts.get("profiel.form.organisation"),
+                max_length=MAX_NAME,
+                initial=member.organisation.name if member.organisation else None,
+                hint=texts.get("profiel.form.organisation_hint"),
+            ),
+            TextInput(
+                "rol",
+                texts.get("profiel.form.role"),
+                max_length=MAX_NAME,
+                initial=member.role,
+                placeholder=texts.get("profiel.form.role_placeholder"),
+            ),
+            MultiSelect(
+                "expertise",
+                texts.get("profiel.form.expertise"),
+                tuple(Option(p.id, p.label) for p in texts.perspectives),
+                initial=tuple(e for e in (profile.expertise if profile else []) if e in known),
+            ),
+        ),
+    )
+
+
+def describe(ctx: HandlerContext, member: Member) -> Rich:
+    texts = ctx.texts
+    unknown = texts.get("profiel.unknown")
+    profile = ctx.repos.profiles.get(member)
+    expertise = [texts.perspective_label(e) for e in (profile.expertise if profile else [])]
+    return texts.rich(
+        "profiel.shown",
+        organisation=member.organisation.name if member.organisation else unknown,
+        role=member.role or unknown,
+        expertise=", ".join(expertise) or unknown,
+    )
+
+
+def welcome_card(texts: Texts, user_id: str) -> Card:
+    text = texts.rich("profiel.welcome", person=Mention(user_id))
+    return Card(
+        (
+            Section(text),
+            Actions((Button(ACTION_EDIT, texts.get("profiel.fill"), "welkom", "primary"),)),
+        ),
+        fallback=texts.rich("profiel.welcome_fallback"),
+    )
+
+
+def member_joined(event: MemberJoined, ctx: HandlerContext) -> list[Reply]:
+    member = ctx.member(event.actor)
+    if not ctx.repos.profiles.welcome_once(member, ctx.now()):
+        return []
+    return [
+        DirectMessage(
+            event.actor.platform,
+            event.actor.user_id,
+            welcome_card(ctx.texts, member.platform_user_id),
+        )
+    ]
+
+
+def profiel_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    text = describe(ctx, member)
+    card = Card(
+        (
+            Header(texts.get("profiel.header")),
+            Section(text),
+            Actions((Button(ACTION_EDIT, texts.get("profiel.edit"), "profiel", "primary"),)),
+        ),
+        fallback=text,
+    )
+    return [Ephemeral(text, card)]
+
+
+def edit_profile(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    return [OpenForm(profile_form(ctx, ctx.member(event.actor)))]
+
+
+def submit_profile(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    values = {
+        "organisatie": clean_text(event.text("organisatie")),
+        "rol": clean_text(event.text("rol")),
+    }
+    errors = validate(
+        values,
+        [FieldRule("organisatie", False, MAX_NAME), FieldRule("rol", False, MAX_NAME)],
+        texts,
+        ctx.guard,
+    )
+    if errors:
+        return [FormErrors(errors)]
+    member = ctx.member(event.actor)
+    known = [p.id for p in texts.perspectives]
+    chosen = set(event.choices("expertise"))
+    save_profile(
+        ctx, member, values["organisatie"], values["rol"], [p for p in known if p in chosen]
+    )
+    return [Ephemeral(texts.rich("profiel.saved"))]
+
+
+def save_profile(
+    ctx: HandlerContext, member: Member, organisation: str, role: str, expertise: list[str]
+) -> None:
+    """Also used by the CSV import. Empty values clear the field."""
+    member.organisation_id = (
+        ctx.repos.profiles.organisation(organisation).id if organisation else None
+    )
+    member.role = role or None
+    profile = ctx.repos.profiles.ensure(member)
+    profile.expertise = list(expertise)
+    profile.updated_at = ctx.now()
+    ctx.repos.profiles.session.flush()
+    ctx.repos.profiles.session.refresh(member)
+
+
+def register(router: Router) -> None:
+    router.command(COMMAND, profiel_command)
+    router.action(ACTION_EDIT, edit_profile)
+    router.form(FORM_PROFILE, submit_profile)
+    router.member_joined(member_joined)

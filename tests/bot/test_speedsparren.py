@@ -1,0 +1,389 @@
+"""Speedsparren end to end: a facilitator starts a session in Slack, nine people from three
+organisations join, the scheduler runs three rounds with the clock controlled, people share a
+takeaway, a summary is posted. Also: a restart in the middle of a round, cancelling, too few
+people, invalid input, and someone who stops halfway."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler import ReflectionScheduler
+from bot.services import Services, build_services
+from bot.speedsparren import boundary_job
+from handlers import speedsparren
+from handlers.profiles import save_profile
+from storage.models import (
+    SpeedsparMessage,
+    SpeedsparSeat,
+    SpeedsparSession,
+    SpeedsparStatus,
+    SpeedsparTakeaway,
+)
+from tests.conftest import DatabaseTarget, RunningServer, make_settings
+from tests.support.signing import (
+    block_action,
+    command_body,
+    interactive_body,
+    signed_headers,
+    view_submission,
+)
+from tests.support.slack_standin import SlackStandIn
+
+AMS = ZoneInfo("Europe/Amsterdam")
+FORM = "application/x-www-form-urlencoded"
+MONDAY_10 = datetime(2026, 3, 23, 10, 0, tzinfo=AMS).astimezone(UTC)
+START = MONDAY_10 + timedelta(minutes=5)
+ORGS = {"Gemeente Utrecht": "G", "Buurtteam Noord": "B", "Jeugdzorg Midden": "J"}
+PEOPLE = {f"U{code}{n}": org for org, code in ORGS.items() for n in range(1, 4)}
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment.astimezone(UTC)
+
+
+_made: list[ReflectionScheduler] = []
+
+
+def scheduler_for(services: Services, **kw: Any) -> ReflectionScheduler:
+    scheduler = ReflectionScheduler(services.runtime, services.messengers, **kw)
+    _made.append(scheduler)
+    return scheduler
+
+
+@pytest.fixture(autouse=True)
+async def _stop_schedulers() -> Any:
+    yield
+    while _made:
+        await _made.pop().stop()
+
+
+async def post(server: RunningServer, body: str) -> tuple[int, str]:
+    headers = signed_headers(body, FORM)
+    async with server.http.post(
+        f"{server.url}/slack/events", data=body.encode(), headers=headers
+    ) as resp:
+        return resp.status, await resp.text()
+
+
+def rows(services: Services, model: type, *where: Any) -> list[Any]:
+    with services.database.session() as session:
+        return list(session.scalars(select(model).where(*where)))
+
+
+def give_profiles(services: Services, people: dict[str, str | None]) -> None:
+    def step(ctx: Any) -> None:
+        for user_id, org in people.items():
+            member = ctx.repos.members.ensure("slack", user_id)
+            save_profile(ctx, member, org or "", "jeugdconsulent", ["jeugd"])
+
+    services.runtime.call_sync(step)
+
+
+def dms(slack: SlackStandIn, since: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Direct messages per person (the stand-in's DM channel for U1 is DU1)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for call in slack.calls_to("chat.postMessage")[since:]:
+        if str(call["channel"]).startswith("D"):
+            out.setdefault(call["channel"][1:], []).append(call)
+    return out
+
+
+def groups_of(services: Services, round_: int) -> list[tuple[str, ...]]:
+    from storage.models import Member
+
+    members = {m.id: m.platform_user_id for m in rows(services, Member)}
+    grouped: dict[int, list[SpeedsparSeat]] = {}
+    for seat in rows(services, SpeedsparSeat, SpeedsparSeat.round == round_):
+        grouped.setdefault(seat.group_no, []).append(seat)
+    return [
+        tuple(members[s.member_id] for s in sorted(g, key=lambda s: s.position))
+        for g in grouped.values()
+    ]
+
+
+async def test_three_rounds_with_nine_people_from_three_organisations(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    give_profiles(services, PEOPLE)
+    scheduler = scheduler_for(services)
+
+    # Only facilitators start a session; bad input gets a clear answer.
+    _, text = await post(server, command_body("/speedsparren", "10:05", user="UG1"))
+    assert "Alleen begeleiders" in json.loads(text)["text"]
+    _, text = await post(server, command_body("/speedsparren", "10:05 minuten 0", user="UFAC01"))
+    assert "van 2 tot en met 30" in json.loads(text)["text"]
+    _, text = await post(server, command_body("/speedsparren", "09:00", user="UFAC01"))
+    assert "al voorbij" in json.loads(text)["text"]
+
+    _, text = await post(
+        server, command_body("/speedsparren", "10:05 rondes 3 minuten 6", user="UFAC01")
+    )
+    assert "start om 10:05, 3 rondes van 6 minuten" in json.loads(text)["text"]
+    (announcement,) = await slack.wait_for("chat.postMessage")
+    assert announcement["channel"] == "C100"
+    assert "speedspar_doe_mee" in json.dumps(announcement["blocks"])
+    (session,) = rows(services, SpeedsparSession)
+    assert session.status == SpeedsparStatus.OPEN
+    for _ in range(100):  # the announcement's ts is recorded right after the post
+        if rows(services, SpeedsparSession)[0].message_id:
+            break
+        await asyncio.sleep(0.02)
+    assert rows(services, SpeedsparSession)[0].message_id == "1700000000.000001"
+
+    # Nine people sign up with "Doe mee" (one clicks twice).
+    for user in [*PEOPLE, "UG1"]:
+        await post(
+            server, interactive_body(block_action("speedspar_doe_mee", str(session.id), user=user))
+        )
+    notices = await slack.wait_for("chat.postEphemeral", 10)
+    assert sum("Je doet mee!" in json.dumps(n, ensure_ascii=False) for n in notices) == 9
+    assert sum("Je doet al mee" in json.dumps(n, ensure_ascii=False) for n in notices) == 1
+
+    # Before the start nothing happens; at the start everyone gets round 1.
+    await scheduler.tick()
+    assert dms(slack) == {}
+    met: Counter[frozenset[str]] = Counter()
+    trios: list[frozenset[str]] = []
+    for number in (1, 2, 3):
+        before = len(slack.calls_to("chat.postMessage"))
+        clock.set(START + timedelta(minutes=6 * (number - 1), seconds=1))
+        await scheduler.tick()
+        sent = dms(slack, before)
+        assert sorted(sent) == sorted(PEOPLE)  # all nine, once each
+        assert all(len(messages) == 1 for messages in sent.values())
+        groups = groups_of(services, number)
+        assert sorted(len(g) for g in groups) == [2, 2, 2, 3]
+        for group in groups:
+            orgs = {PEOPLE[p] for p in group}
+            assert len(orgs) == len(group)  # every pair and the trio cross organisations
+            for person in group:
+                text = json.dumps(sent[person][0], ensure_ascii=False)
+                assert f"ronde {number} van 3" in text
+                for partner in group:
+                    if partner != person:
+                        assert f"<@{partner}>" in text
+                assert ("wisselen van partner" in text) == (number > 1)
+                assert "Wat deed je precies waardoor het werkte?" in text
+            met.update(frozenset(p) for p in combinations(group, 2))
+        trios.append(next(frozenset(g) for g in groups if len(g) == 3))
+        await scheduler.tick()  # a second tick in the same round sends nothing again
+        assert len(slack.calls_to("chat.postMessage")) == before + 9
+    assert max(met.values()) == 1  # nobody met anyone twice
+    assert not (trios[0] & trios[1] or trios[1] & trios[2] or trios[0] & trios[2])
+
+    # After the last round: "Wat neem je mee?" for everyone, and no summary yet.
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(START + timedelta(minutes=18, seconds=1))
+    await scheduler.tick()
+    closing = dms(slack, before)
+    assert sorted(closing) == sorted(PEOPLE)
+    assert "Wat neem je mee uit deze ronde?" in json.dumps(closing["UG1"], ensure_ascii=False)
+    assert rows(services, SpeedsparSession)[0].status == SpeedsparStatus.CLOSING
+
+    # Five people share a takeaway through the one-line form.
+    for user in ["UG1", "UB2", "UJ3", "UG2", "UB1"]:
+        opened = len(slack.calls_to("views.open"))
+        await post(
+            server,
+            interactive_body(
+                block_action("speedspar_meenemen", str(session.id), user=user, channel="D" + user)
+            ),
+        )
+        view = (await slack.wait_for("views.open", opened + 1))[-1]["view"]
+        status, body = await post(
+            server,
+            interactive_body(
+                view_submission(view, {"meenemen": f"Doorvragen werkt ({user})"}, user=user)
+            ),
+        )
+        assert status == 200 and "errors" not in body, body
+    assert len(rows(services, SpeedsparTakeaway)) == 5
+
+    # The takeaway window ends: one summary in the channel.
+    clock.set(START + timedelta(minutes=18 + 7))
+    await scheduler.tick()
+    await scheduler.tick()
+    summaries = [c for c in slack.calls_to("chat.postMessage") if c["channel"] == "C100"][1:]
+    assert len(summaries) == 1
+    summary = json.dumps(summaries[0], ensure_ascii=False)
+    assert (
+        "9 deelnemers, 3 rondes en 12 gesprekken, waarvan 12 met iemand van een andere" in summary
+    )
+    assert "(100%)" in summary and "5 deelnemers deelden" in summary
+    assert rows(services, SpeedsparSession)[0].status == SpeedsparStatus.CLOSED
+    statuses = Counter(m.status for m in rows(services, SpeedsparMessage))
+    assert statuses == {"sent": 36}
+
+
+async def _session_with(services: Services, people: dict[str, str | None], **kw: Any) -> int:
+    give_profiles(services, people)
+
+    def create(ctx: Any) -> int:
+        channel = ctx.repos.channels.ensure("slack", "C200")
+        request = speedsparren.Request(starts_at=START, **kw)
+        created = speedsparren.create_session(ctx, channel, request, None)
+        for user_id in people:
+            ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+        return created.id
+
+    return services.runtime.call_sync(create)
+
+
+async def test_a_restart_in_the_middle_of_a_round_sends_nothing_twice(
+    database_target: DatabaseTarget, slack_api: SlackStandIn
+) -> None:
+    settings = make_settings(database_target.url, SLACK_API_URL=slack_api.url)
+    first = build_services(settings)
+    first.runtime.clock = Clock(MONDAY_10)
+    await _session_with(first, PEOPLE)
+
+    # Round 1 starts; the process dies after four of the nine DMs.
+    first.runtime.clock = Clock(START + timedelta(seconds=1))
+    slack_api.fail_after["chat.postMessage"] = (4, "internal_error")
+    dying = scheduler_for(first)
+    await dying.tick()
+    assert len(slack_api.calls_to("chat.postMessage")) == 4
+    await dying.stop()
+    first.close()
+
+    # A new process on the same database, three minutes into round 1.
+    slack_api.fail_after.clear()
+    second = build_services(settings)
+    clock = Clock(START + timedelta(minutes=3))
+    second.runtime.clock = clock
+    survivor = scheduler_for(second)
+    await survivor.tick()
+    round1 = dms(slack_api)
+    assert sorted(round1) == sorted(PEOPLE) and all(len(m) == 1 for m in round1.values())
+    groups_before = groups_of(second, 1)
+    await survivor.tick()
+    assert len(slack_api.calls_to("chat.postMessage")) == 9
+    assert groups_of(second, 1) == groups_before  # not paired again
+
+    # Down again across the end of round 1: round 1 is closed when it comes back and round 2
+    # runs to its planned end (no one is left waiting).
+    clock.set(START + timedelta(minutes=8))
+    await survivor.tick()
+    round2 = dms(slack_api, 9)
+    assert sorted(round2) == sorted(PEOPLE)
+    (session,) = rows(second, SpeedsparSession)
+    assert session.current_round == 2
+    assert session.round_ends_at == START + timedelta(minutes=12)
+
+    # Down for more than a whole round: the session ends cleanly with the takeaway question.
+    clock.set(START + timedelta(minutes=19))
+    await survivor.tick()
+    (session,) = rows(second, SpeedsparSession)
+    assert session.status == SpeedsparStatus.CLOSING and session.current_round == 2
+    closing = dms(slack_api, 18)
+    assert sorted(closing) == sorted(PEOPLE)
+    assert "Wat neem je mee" in json.dumps(closing["UG1"], ensure_ascii=False)
+    keys = [(m.kind, m.round, m.user_id) for m in rows(second, SpeedsparMessage)]
+    assert len(keys) == len(set(keys)) == 27
+    await survivor.stop()
+    second.close()
+
+
+async def test_boundary_job_starts_the_round_at_its_time(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    session_id = await _session_with(services, {"U1": "A", "U2": "B"})
+    scheduler = scheduler_for(services, tick_seconds=300)
+    scheduler.start()
+    await scheduler.tick()
+    job = scheduler._scheduler.get_job(f"speedspar-{session_id}")  # type: ignore[union-attr]
+    assert job is not None and job.trigger.run_date == START.astimezone(job.trigger.run_date.tzinfo)
+    clock.set(START)
+    await boundary_job(session_id)  # what APScheduler calls at 10:05:00
+    assert sorted(dms(slack)) == ["U1", "U2"]
+    job = scheduler._scheduler.get_job(f"speedspar-{session_id}")  # type: ignore[union-attr]
+    assert job.trigger.run_date == (START + timedelta(minutes=6)).astimezone(
+        job.trigger.run_date.tzinfo
+    )
+    await scheduler.stop()  # before the server closes the database
+
+
+async def test_fewer_than_two_people_cancels_cleanly(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await _session_with(services, {"U1": "A"})
+    clock.set(START + timedelta(seconds=1))
+    await scheduler_for(services).tick()
+    (session,) = rows(services, SpeedsparSession)
+    assert session.status == SpeedsparStatus.CANCELLED and session.cancel_reason == "too_few"
+    channel_posts = [c for c in slack.calls_to("chat.postMessage") if c["channel"] == "C200"]
+    assert len(channel_posts) == 1 and "minder dan twee" in json.dumps(
+        channel_posts[0], ensure_ascii=False
+    )
+    assert "minder dan twee" in json.dumps(dms(slack)["U1"], ensure_ascii=False)
+    assert rows(services, SpeedsparSeat) == []
+
+
+async def test_a_facilitator_cancels_and_participants_are_told(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await _session_with(services, {"U1": "A", "U2": "B", "U3": None})
+    _, text = await post(
+        server, command_body("/speedsparren", "annuleer", user="U1", channel="C200")
+    )
+    assert "Alleen begeleiders" in json.loads(text)["text"]
+    _, text = await post(
+        server, command_body("/speedsparren", "annuleer", user="UFAC01", channel="C200")
+    )
+    assert "geannuleerd" in json.loads(text)["text"]
+    await scheduler_for(services).tick()
+    assert sorted(dms(slack)) == ["U1", "U2", "U3"]
+    assert "geannuleerd door de begeleider" in json.dumps(dms(slack)["U3"], ensure_ascii=False)
+    clock.set(START + timedelta(minutes=1))
+    await scheduler_for(services).tick()
+    assert rows(services, SpeedsparSeat) == []  # a cancelled session never starts
+
+
+async def test_someone_who_stops_is_dropped_and_their_partner_is_told(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    people: dict[str, str | None] = {"U1": "A", "U2": "B", "U3": "A", "U4": "B"}
+    session_id = await _session_with(services, people)
+    scheduler = scheduler_for(services)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler.tick()
+    group = next(g for g in groups_of(services, 1) if "U1" in g)
+    partner = next(p for p in group if p != "U1")
+    before = len(slack.calls_to("chat.postMessage"))
+    await post(
+        server,
+        interactive_body(block_action("speedspar_stop", str(session_id), user="U1", channel="DU1")),
+    )
+    told = await slack.wait_for("chat.postMessage", before + 1)
+    assert told[-1]["channel"] == f"D{partner}"
+    assert "<@U1> moest stoppen" in json.dumps(told[-1], ensure_ascii=False)
+    clock.set(START + timedelta(minutes=6, seconds=1))
+    await scheduler.tick()
+    round2 = groups_of(services, 2)
+    assert all("U1" not in g for g in round2)
+    assert sorted(len(g) for g in round2) == [3]  # three left: one trio
