@@ -219,9 +219,11 @@ def teams_package(
 
 
 def _register_subcommands() -> None:
+    from bot.cli_harvest import oogst
     from bot.cli_schedule import schedule
 
     main.add_command(schedule)
+    main.add_command(oogst)
 
 
 _register_subcommands()
