@@ -220,10 +220,12 @@ def teams_package(
 
 def _register_subcommands() -> None:
     from bot.cli_harvest import oogst
+    from bot.cli_members import members
     from bot.cli_schedule import schedule
 
     main.add_command(schedule)
     main.add_command(oogst)
+    main.add_command(members)
 
 
 _register_subcommands()
