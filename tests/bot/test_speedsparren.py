@@ -387,3 +387,65 @@ async def test_someone_who_stops_is_dropped_and_their_partner_is_told(
     round2 = groups_of(services, 2)
     assert all("U1" not in g for g in round2)
     assert sorted(len(g) for g in round2) == [3]  # three left: one trio
+
+
+async def test_the_facilitator_fills_the_odd_seat_when_asked(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    people: dict[str, str | None] = {"U1": "A", "U2": "B", "U3": "C"}
+    give_profiles(services, {**people, "UFAC01": "Leerkring"})
+
+    def create(ctx: Any) -> int:
+        channel = ctx.repos.channels.ensure("slack", "C200")
+        facilitator = ctx.repos.members.ensure("slack", "UFAC01", facilitator=True)
+        request = speedsparren.Request(starts_at=START, facilitator_fills=True)
+        created = speedsparren.create_session(ctx, channel, request, facilitator)
+        for user_id in people:
+            ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+        return created.id
+
+    services.runtime.call_sync(create)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler_for(services).tick()
+    assert sorted(dms(slack)) == ["U1", "U2", "U3", "UFAC01"]
+    assert sorted(len(g) for g in groups_of(services, 1)) == [2, 2]  # no trio needed
+
+
+async def test_a_group_too_small_for_new_partners_is_told(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await _session_with(services, {"U1": "A", "U2": None}, rounds=2)
+    scheduler = scheduler_for(services)
+    for number in (1, 2):
+        clock.set(START + timedelta(minutes=6 * (number - 1), seconds=1))
+        await scheduler.tick()
+    first, second = dms(slack)["U1"]
+    assert "al eerder" not in json.dumps(first, ensure_ascii=False)
+    assert "al eerder in deze sessie" in json.dumps(second, ensure_ascii=False)
+    seats = rows(services, SpeedsparSeat, SpeedsparSeat.round == 2)
+    assert all(seat.repeat for seat in seats) and all(seat.cross_org for seat in seats)
+
+
+async def test_two_hundred_people_are_paired_and_messaged_once_despite_rate_limits(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    people: dict[str, str | None] = {
+        f"U{n:03d}": (f"Organisatie {n % 15}" if n % 20 else None) for n in range(200)
+    }
+    await _session_with(services, people)
+    slack.rate_limits["chat.postMessage"] = (120, 1.0)
+    scheduler = scheduler_for(services, concurrency=8)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler.tick()
+    sent = dms(slack)
+    assert sorted(sent) == sorted(people) and all(len(m) == 1 for m in sent.values())
+    assert slack.rate_limited > 0  # 429s happened and were waited out
+    groups = groups_of(services, 1)
+    assert len(groups) == 100 and sorted({len(g) for g in groups}) == [2]
+    assert all(s.cross_org for s in rows(services, SpeedsparSeat))
+    assert {m.status for m in rows(services, SpeedsparMessage)} == {"sent"}
