@@ -233,6 +233,14 @@ async def test_three_rounds_with_nine_people_from_three_organisations(
     statuses = Counter(m.status for m in rows(services, SpeedsparMessage))
     assert statuses == {"sent": 36}
 
+    # Sign-up closed at the start.
+    before = len(slack.calls_to("chat.postEphemeral"))
+    await post(
+        server, interactive_body(block_action("speedspar_doe_mee", str(session.id), user="ULATE"))
+    )
+    late = await slack.wait_for("chat.postEphemeral", before + 1)
+    assert "aanmelding voor deze sessie is gesloten" in json.dumps(late[-1], ensure_ascii=False)
+
 
 async def _session_with(services: Services, people: dict[str, str | None], **kw: Any) -> int:
     give_profiles(services, people)
