@@ -537,9 +537,9 @@ async def test_help_and_an_unknown_word_get_a_clear_answer(teams: TeamsServer) -
     help_card = teams.connector.last("reply").card
     assert_valid_teams_card(help_card)
     assert "@Leerkring casus" in card_text(help_card)
-    await ok(teams, message(teams.connector.url, "oogsten graag", mention_bot=True))
+    await ok(teams, message(teams.connector.url, "fietsen graag", mention_bot=True))
     answer = teams.connector.last("reply")
-    assert "oogsten" in card_text(answer.card) and "casus" in card_text(answer.card)
+    assert "fietsen" in card_text(answer.card) and "casus" in card_text(answer.card)
     assert answer.conversation_id.startswith(CHANNEL)
     assert teams.count(Casus) == 0
 
