@@ -38,9 +38,9 @@ MAX_SUCCESS_GROUPS = 12
 MAX_RESPONSES_PER_GROUP = 15
 MAX_LEERVRAGEN = 100
 # Keyword extraction reads the newest texts only: at most this many casussen, bijdragen and
-# answers each, every text cut at SAMPLE_CHARS characters (≤ 3 × 150 × 400 = 180,000 characters).
-SAMPLE_PER_KIND = 150
-SAMPLE_CHARS = 400
+# answers each, every text cut at SAMPLE_CHARS characters (≤ 3 × 100 × 300 = 90,000 characters).
+SAMPLE_PER_KIND = 100
+SAMPLE_CHARS = 300
 KEYWORDS = 12
 TOP_ORGANISATIONS = 8  # the chart and the matrix show these; the rest is one "other" group
 
@@ -136,6 +136,7 @@ def collect_harvest(
     others = tuple(s for s in sections if s.key != SPEEDSPAR_KEY)
     sample = queries.text_sample(session, scope, options.sample_per_kind, SAMPLE_CHARS)
     sample.extend(t[:SAMPLE_CHARS] for s in sections for t in s.texts[: options.sample_per_kind])
+    weekly, participants = queries.activity(session, scope)
     harvest = Harvest(
         period=period,
         channel=channel_label,
@@ -150,9 +151,9 @@ def collect_harvest(
         leervragen=tuple(queries.leervragen(session, scope, MAX_LEERVRAGEN)),
         speedsparren=speedsparren,
         other_sources=others,
-        participants=tuple(queries.participants_by_organisation(session, scope)),
+        participants=tuple(participants),
         links=tuple(queries.cross_organisation_links(session, scope)),
-        activity=tuple(queries.weekly_activity(session, scope)),
+        activity=tuple(weekly),
         perspectives=tuple(queries.perspective_counts(session, scope)),
         keywords=tuple(keywords(sample)),
     )

@@ -121,12 +121,16 @@ def casus_counts(session: Session, scope: Scope) -> CasusCounts:
             func.count().filter(and_(still_open, ~_has_contribution())),
         ).where(_visible_casus(), _channel(Casus.channel_id, scope))
     ).one()
-    contributions = session.execute(
+    contributions_query = (
         select(func.count(), func.count(func.distinct(Bijdrage.author_id)))
         .select_from(Bijdrage)
-        .join(Casus, Casus.id == Bijdrage.casus_id)
-        .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
-    ).one()
+        .where(_in(Bijdrage.created_at, scope))
+    )
+    if scope.channel_id is not None:
+        contributions_query = contributions_query.join(Casus, Casus.id == Bijdrage.casus_id).where(
+            Casus.channel_id == scope.channel_id
+        )
+    contributions = session.execute(contributions_query).one()
     return CasusCounts(
         int(row[0]),
         int(row[1]),
@@ -280,19 +284,21 @@ def _answers_in(scope: Scope) -> ColumnElement[bool]:
     return and_(_in(Answer.created_at, scope), _channel(PromptRun.channel_id, scope))
 
 
-def _addressed(answer: Any) -> Any:
-    """Our definition of a leervraag that was worked on: after asking it, the same person
-    brought in a casus and closed it with an inzicht (the method's way through a question)."""
-    later = aliased(Casus)
+def _last_closed_casus() -> Any:
+    """Per person, when they brought in their newest casus that is now closed."""
     return (
-        exists()
-        .where(
-            later.inbrenger_id == answer.member_id,
-            later.created_at > answer.created_at,
-            later.status == CasusStatus.CLOSED,
-        )
-        .correlate(answer)
+        select(Casus.inbrenger_id.label("member_id"), func.max(Casus.created_at).label("last"))
+        .where(Casus.status == CasusStatus.CLOSED)
+        .group_by(Casus.inbrenger_id)
+        .subquery()
     )
+
+
+def _addressed(last: Any) -> ColumnElement[bool]:
+    """Our definition of a leervraag that was worked on: after asking it, the same person
+    brought in a casus and closed it with an inzicht (the method's way through a question).
+    Written as a comparison with the newest such casus, so it needs no index on inbrenger."""
+    return and_(last.c.last.is_not(None), last.c.last > Answer.created_at)
 
 
 def reflection_counts(session: Session, scope: Scope) -> ReflectionCounts:
@@ -311,10 +317,12 @@ def reflection_counts(session: Session, scope: Scope) -> ReflectionCounts:
         .join(PromptRun, PromptRun.id == Answer.run_id)
         .where(_answers_in(scope))
     )
+    last = _last_closed_casus()
     leer = session.execute(
-        select(func.count(), func.count().filter(_addressed(Answer)))
+        select(func.count(), func.count().filter(_addressed(last)))
         .select_from(Answer)
         .join(PromptRun, PromptRun.id == Answer.run_id)
+        .outerjoin(last, last.c.member_id == Answer.member_id)
         .where(
             _answers_in(scope),
             PromptRun.kind == LEERVRAAG_KIND,
@@ -397,7 +405,8 @@ def success_groups(
 
 def leervragen(session: Session, scope: Scope, limit: int) -> list[Leervraag]:
     """Leervragen of the period: open ones first, then the addressed ones; newest first."""
-    addressed = _addressed(Answer)
+    last = _last_closed_casus()
+    addressed = _addressed(last)
     rows = session.execute(
         select(
             Answer.id,
@@ -412,6 +421,7 @@ def leervragen(session: Session, scope: Scope, limit: int) -> list[Leervraag]:
         .join(PromptRun, PromptRun.id == Answer.run_id)
         .join(Member, Member.id == Answer.member_id)
         .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(last, last.c.member_id == Answer.member_id)
         .where(
             _answers_in(scope),
             PromptRun.kind == LEERVRAAG_KIND,
@@ -445,11 +455,13 @@ def _actions(session: Session, scope: Scope) -> Select[Any]:
     casus = select(Casus.inbrenger_id.label("member_id"), Casus.created_at.label("at")).where(
         _visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope)
     )
-    bijdrage = (
-        select(Bijdrage.author_id.label("member_id"), Bijdrage.created_at.label("at"))
-        .join(Casus, Casus.id == Bijdrage.casus_id)
-        .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
+    bijdrage = select(Bijdrage.author_id.label("member_id"), Bijdrage.created_at.label("at")).where(
+        _in(Bijdrage.created_at, scope)
     )
+    if scope.channel_id is not None:
+        bijdrage = bijdrage.join(Casus, Casus.id == Bijdrage.casus_id).where(
+            Casus.channel_id == scope.channel_id
+        )
     # One action per person per prompt, not per question answered.
     answer = (
         select(Answer.member_id.label("member_id"), func.min(Answer.created_at).label("at"))
@@ -461,18 +473,35 @@ def _actions(session: Session, scope: Scope) -> Select[Any]:
     return union_all(casus, bijdrage, answer, *extra)  # type: ignore[return-value]
 
 
-def weekly_activity(session: Session, scope: Scope) -> list[Activity]:
+def activity(session: Session, scope: Scope) -> tuple[list[Activity], list[tuple[str | None, int]]]:
+    """Actions per week per organisation, and people per organisation, in one pass: the
+    database groups every action by (person, week); only those groups come back."""
     actions = _actions(session, scope).subquery()
-    week = _week(session, actions.c.at).label("week")
+    week = _week(session, actions.c.at)
+    grouped = (
+        select(actions.c.member_id, week.label("week"), func.count().label("n"))
+        .group_by(actions.c.member_id, week)
+        .subquery()
+    )
     rows = session.execute(
-        select(week, Organisation.name, func.count())
-        .select_from(actions)
-        .join(Member, Member.id == actions.c.member_id)
+        select(grouped.c.member_id, grouped.c.week, grouped.c.n, Organisation.name)
+        .join(Member, Member.id == grouped.c.member_id)
         .outerjoin(Organisation, Organisation.id == Member.organisation_id)
-        .group_by(week, Organisation.name)
-        .order_by(week)
-    ).all()
-    return [Activity(_as_date(w), org, int(n)) for w, org, n in rows]
+    )
+    weekly: dict[tuple[date, str | None], int] = {}
+    people: dict[str | None, set[int]] = {}
+    for member_id, week_start, count, organisation in rows:
+        key = (_as_date(week_start), organisation)
+        weekly[key] = weekly.get(key, 0) + int(count)
+        people.setdefault(organisation, set()).add(member_id)
+    series = [
+        Activity(w, org, n)
+        for (w, org), n in sorted(weekly.items(), key=lambda i: (i[0][0], i[0][1] or ""))
+    ]
+    participants = sorted(
+        ((org, len(ids)) for org, ids in people.items()), key=lambda i: (-i[1], i[0] or "\uffff")
+    )
+    return series, participants
 
 
 def _as_date(value: Any) -> date:
@@ -481,20 +510,6 @@ def _as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def participants_by_organisation(session: Session, scope: Scope) -> list[tuple[str | None, int]]:
-    actions = _actions(session, scope).subquery()
-    people = func.count(func.distinct(actions.c.member_id))
-    rows = session.execute(
-        select(Organisation.name, people)
-        .select_from(actions)
-        .join(Member, Member.id == actions.c.member_id)
-        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
-        .group_by(Organisation.name)
-        .order_by(people.desc(), Organisation.name)
-    ).all()
-    return [(org, int(n)) for org, n in rows]
 
 
 @dataclass(frozen=True)
@@ -506,55 +521,60 @@ class Link:
 
 
 def cross_organisation_links(session: Session, scope: Scope) -> list[Link]:
-    """Bijdragen in the period by someone of one organisation to a casus of another."""
+    """Bijdragen in the period by someone of one organisation to a casus of another. Grouped
+    by organisation ids in SQL; the (few) names are looked up afterwards."""
     author, inbrenger = aliased(Member), aliased(Member)
-    from_org, to_org = aliased(Organisation), aliased(Organisation)
+    contributions = func.count()
     rows = session.execute(
         select(
-            from_org.name,
-            to_org.name,
-            func.count(),
+            author.organisation_id,
+            inbrenger.organisation_id,
+            contributions,
             func.count(func.distinct(Bijdrage.author_id)),
         )
         .select_from(Bijdrage)
         .join(Casus, Casus.id == Bijdrage.casus_id)
         .join(author, author.id == Bijdrage.author_id)
         .join(inbrenger, inbrenger.id == Casus.inbrenger_id)
-        .join(from_org, from_org.id == author.organisation_id)
-        .join(to_org, to_org.id == inbrenger.organisation_id)
         .where(
             _in(Bijdrage.created_at, scope),
             _channel(Casus.channel_id, scope),
+            author.organisation_id.is_not(None),
+            inbrenger.organisation_id.is_not(None),
             author.organisation_id != inbrenger.organisation_id,
         )
-        .group_by(from_org.name, to_org.name)
-        .order_by(func.count().desc(), from_org.name, to_org.name)
+        .group_by(author.organisation_id, inbrenger.organisation_id)
     ).all()
-    return [Link(a, b, int(n), int(p)) for a, b, n, p in rows]
+    names = {i: name for i, name in session.execute(select(Organisation.id, Organisation.name))}
+    links = [Link(names[a], names[b], int(n), int(p)) for a, b, n, p in rows]
+    return sorted(
+        links, key=lambda k: (-k.contributions, k.contributor_organisation, k.casus_organisation)
+    )
 
 
 def text_sample(session: Session, scope: Scope, per_kind: int, max_chars: int) -> list[str]:
     """The newest texts of the period, bounded: at most ``per_kind`` casussen, bijdragen and
     answers each, every text cut at ``max_chars``. Enough for recurring themes, never the
-    whole history in memory."""
+    whole history in memory. Newest by id (rows are written as they happen), which the
+    database reads backwards along the primary key instead of sorting the period."""
     casus_rows = session.execute(
         select(Casus.title, Casus.question, Casus.insight)
         .where(_visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope))
-        .order_by(Casus.created_at.desc())
+        .order_by(Casus.id.desc())
         .limit(per_kind)
     ).all()
     bijdragen = session.scalars(
         select(func.substr(Bijdrage.text, 1, max_chars))
         .join(Casus, Casus.id == Bijdrage.casus_id)
         .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
-        .order_by(Bijdrage.created_at.desc())
+        .order_by(Bijdrage.id.desc())
         .limit(per_kind)
     ).all()
     answers = session.scalars(
         select(func.substr(Answer.text, 1, max_chars))
         .join(PromptRun, PromptRun.id == Answer.run_id)
         .where(_answers_in(scope))
-        .order_by(Answer.created_at.desc())
+        .order_by(Answer.id.desc())
         .limit(per_kind)
     ).all()
     texts = [" ".join(p for p in row if p)[:max_chars] for row in casus_rows]
