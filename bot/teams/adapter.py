@@ -62,6 +62,7 @@ from handlers.forms import redact
 from handlers.privacy import PrivacyGuard
 from handlers.replies import (
     Card,
+    Deferred,
     DirectMessage,
     Ephemeral,
     Form,
@@ -72,6 +73,7 @@ from handlers.replies import (
     Rich,
     UnsupportedReply,
     UpdateMessage,
+    UploadFile,
     rich,
 )
 from prompts import Texts
@@ -420,8 +422,25 @@ class TeamsAdapter:
                 await self._open_form(reply.form, delivery)
             elif isinstance(reply, FormErrors):
                 log.error("form errors outside a form submission; dropped as a bug")
+            elif isinstance(reply, Deferred):
+                # Teams waits for the whole turn (about 15 s), so slow work runs within it.
+                await self.deliver(await self._run_deferred(reply), delivery, collect)
+            elif isinstance(reply, UploadFile):
+                # A bot file needs Teams' file consent flow, which Leerkring does not have yet.
+                # Not dropped silently: logged, and the person is told.
+                log.error("Teams cannot deliver the file %s yet", reply.filename)
+                await self._notice(
+                    self.texts.rich("teams.file_unsupported", title=reply.title), delivery
+                )
             else:
                 raise UnsupportedReply(f"Teams cannot deliver {type(reply).__name__}")
+
+    async def _run_deferred(self, reply: Deferred) -> list[Reply]:
+        try:
+            return await self.runtime.call(reply.step, *reply.args)
+        except Exception:
+            log.exception("deferred step %s failed", getattr(reply.step, "__name__", "?"))
+            return [Ephemeral(self.texts.rich("general.error_generic"))]
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
         try:

@@ -89,3 +89,25 @@ async def test_someone_who_is_not_a_facilitator_is_refused(teams: TeamsServer) -
     assert card_text(answer.card)
     with teams.services.database.session() as session:
         assert session.scalars(select(Schedule)).all() == []
+
+
+async def test_a_harvest_runs_in_teams_and_the_files_it_cannot_send_are_named(
+    teams: TeamsServer,
+) -> None:
+    url = teams.connector.url
+    await ok(teams, message(url, "casus", user=FLOOR, kind="personal"))
+    form = teams.connector.last("reply")
+    assert form.response_id is not None
+    values = {"titel": "Schulden", "situatie": "Huurachterstand.", "vraag": "Wat nu?"}
+    await ok(
+        teams, card_submit(url, form.card, form.response_id, values, user=FLOOR, kind="personal")
+    )
+    before = len(teams.connector.calls("reply"))
+    await ok(teams, message(url, "oogsten", user=FLOOR, kind="personal"))
+    replies = teams.connector.calls("reply")[before:]
+    for reply in replies:
+        assert_valid_teams_card(reply.card)
+    texts = [card_text(r.card) for r in replies]
+    assert len(replies) >= 3, texts  # collecting..., the summary, and a note per file
+    assert sum("kan ik in Teams nog niet versturen" in t for t in texts) == 2
+    assert teams.connector.calls("create") == []  # a personal chat: answered right there
