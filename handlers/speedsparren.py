@@ -490,9 +490,11 @@ def _start(ctx: HandlerContext, speedspar: SpeedsparSession, now: datetime) -> N
         creator = ctx.repos.members.get(speedspar.created_by_id)
         if creator is not None and ctx.repos.speedspar.join(speedspar, creator):
             people = _present(ctx, speedspar)
-    if len(people) < 2:
+    late = now - speedspar.starts_at >= timedelta(minutes=speedspar.minutes)
+    if len(people) < 2 or late:
+        # Down for longer than a round at the start time: the moment has passed.
         speedspar.status = SpeedsparStatus.CANCELLED
-        speedspar.cancel_reason = "too_few"
+        speedspar.cancel_reason = "missed" if late else "too_few"
         speedspar.post_pending = "cancelled"
         ctx.repos.speedspar.add_messages(
             speedspar, "cancelled", 0, [m.platform_user_id for m in people]
@@ -654,11 +656,7 @@ def _card(
 ) -> Card | None:
     texts = ctx.texts
     if kind == "cancelled":
-        at = _at(ctx, speedspar)
-        if speedspar.cancel_reason == "too_few":
-            count = len(ctx.repos.speedspar.participants(speedspar))
-            return _notice(texts.rich("speedsparren.too_few", at=at, count=count))
-        return _notice(texts.rich("speedsparren.cancelled", at=at))
+        return _notice(_cancel_text(ctx, speedspar))
     if kind == "closing":
         text = texts.rich("speedsparren.closing")
         return Card(
@@ -761,12 +759,19 @@ def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
         text = texts.rich("speedsparren.summary", **stats)
         fallback = texts.rich("speedsparren.summary_fallback", participants=stats["participants"])
         card = Card((Section(text),), fallback=fallback)
-    elif speedspar.cancel_reason == "too_few":
-        count = len(ctx.repos.speedspar.participants(speedspar))
-        card = _notice(texts.rich("speedsparren.too_few", at=_at(ctx, speedspar), count=count))
     else:
-        card = _notice(texts.rich("speedsparren.cancelled", at=_at(ctx, speedspar)))
+        card = _notice(_cancel_text(ctx, speedspar))
     return ChannelPost(speedspar.id, _place(speedspar.channel), card)
+
+
+def _cancel_text(ctx: HandlerContext, speedspar: SpeedsparSession) -> Rich:
+    at = _at(ctx, speedspar)
+    if speedspar.cancel_reason == "too_few":
+        count = len(ctx.repos.speedspar.participants(speedspar))
+        return ctx.texts.rich("speedsparren.too_few", at=at, count=count)
+    if speedspar.cancel_reason == "missed":
+        return ctx.texts.rich("speedsparren.missed", at=at)
+    return ctx.texts.rich("speedsparren.cancelled", at=at)
 
 
 def summary(ctx: HandlerContext, speedspar: SpeedsparSession) -> dict[str, int]:

@@ -457,3 +457,16 @@ async def test_two_hundred_people_are_paired_and_messaged_once_despite_rate_limi
     assert len(groups) == 100 and sorted({len(g) for g in groups}) == [2]
     assert all(s.cross_org for s in rows(services, SpeedsparSeat))
     assert {m.status for m in rows(services, SpeedsparMessage)} == {"sent"}
+
+
+async def test_a_start_missed_by_more_than_a_round_is_called_off(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await _session_with(services, {"U1": "A", "U2": "B"})
+    clock.set(START + timedelta(minutes=30))  # the bot was down at 10:05
+    await scheduler_for(services).tick()
+    (session,) = rows(services, SpeedsparSession)
+    assert session.status == SpeedsparStatus.CANCELLED and session.cancel_reason == "missed"
+    assert rows(services, SpeedsparSeat) == []
+    assert "kon niet op tijd beginnen" in json.dumps(dms(slack)["U2"], ensure_ascii=False)
