@@ -470,3 +470,60 @@ async def test_a_start_missed_by_more_than_a_round_is_called_off(server: Running
     assert session.status == SpeedsparStatus.CANCELLED and session.cancel_reason == "missed"
     assert rows(services, SpeedsparSeat) == []
     assert "kon niet op tijd beginnen" in json.dumps(dms(slack)["U2"], ensure_ascii=False)
+
+
+async def test_the_next_session_avoids_last_sessions_pairs(server: RunningServer) -> None:
+    services = server.services
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    people: dict[str, str | None] = {"UA1": "A", "UA2": "A", "UB1": "B", "UB2": "B"}
+    scheduler = scheduler_for(services)
+    seen: list[set[frozenset[str]]] = []
+    for week in range(2):
+        start = START + timedelta(weeks=week)
+
+        def create(ctx: Any, start: datetime = start) -> int:
+            channel = ctx.repos.channels.ensure("slack", "C200")
+            request = speedsparren.Request(starts_at=start, rounds=1)
+            created = speedsparren.create_session(ctx, channel, request, None)
+            for user_id in people:
+                ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+            return created.id
+
+        if week == 0:
+            give_profiles(services, people)
+        services.runtime.call_sync(create)
+        clock.set(start + timedelta(seconds=1))
+        await scheduler.tick()
+        clock.set(start + timedelta(minutes=30))
+        await scheduler.tick()
+        seen.append({frozenset(g) for g in groups_of_session(services, week + 1)})
+    # Both weeks cross organisations (A with B), and week two has the other two pairs.
+    assert all(len({p[1] for p in group}) == 2 for week in seen for group in week)
+    assert not seen[0] & seen[1]
+
+
+def groups_of_session(services: Services, session_id: int) -> list[tuple[str, ...]]:
+    from storage.models import Member
+
+    members = {m.id: m.platform_user_id for m in rows(services, Member)}
+    grouped: dict[int, list[str]] = {}
+    for seat in rows(services, SpeedsparSeat, SpeedsparSeat.session_id == session_id):
+        grouped.setdefault(seat.group_no, []).append(members[seat.member_id])
+    return [tuple(g) for g in grouped.values()]
+
+
+async def test_someone_who_snoozes_is_dropped_from_later_rounds(server: RunningServer) -> None:
+    services = server.services
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await _session_with(services, {"U1": "A", "U2": "B", "U3": "A", "U4": "B"})
+    scheduler = scheduler_for(services)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler.tick()
+    _, text = await post(server, command_body("/reflectie", "snooze 2026-03-30", user="U4"))
+    assert "30-03-2026" in json.loads(text)["text"]
+    clock.set(START + timedelta(minutes=6, seconds=1))
+    await scheduler.tick()
+    (trio,) = groups_of(services, 2)
+    assert sorted(trio) == ["U1", "U2", "U3"]
