@@ -415,7 +415,8 @@ def submit_takeaway(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     member = ctx.member(event.actor)
     ctx.repos.speedspar.save_takeaway(speedspar, member, values["meenemen"])
     if speedspar.status == SpeedsparStatus.CLOSING:
-        seated = {s.member_id for s in ctx.repos.speedspar.seats(speedspar)}
+        active = {p.member_id for p in ctx.repos.speedspar.participants(speedspar)}
+        seated = {s.member_id for s in ctx.repos.speedspar.seats(speedspar)} & active
         shared = {t.member_id for t in ctx.repos.speedspar.takeaways(speedspar)}
         if seated <= shared and speedspar.closing_until is not None:
             speedspar.closing_until = min(speedspar.closing_until, ctx.now())  # all in: close now
@@ -561,24 +562,14 @@ def _start_round(
 
 
 def _state(ctx: HandlerContext, speedspar: SpeedsparSession) -> SessionState:
+    """Earlier rounds of this session, and the pairs of the recent sessions (history)."""
+    repo = ctx.repos.speedspar
     state = SessionState()
-    for groups, target in (
-        (_groups(ctx.repos.speedspar.seats(speedspar)), "session"),
-        (
-            _groups(
-                ctx.repos.speedspar.seats_of_sessions(
-                    ctx.repos.speedspar.recent_session_ids(speedspar, HISTORY_SESSIONS)
-                )
-            ),
-            "history",
-        ),
-    ):
-        if target == "session":
-            state.record(groups)
-        else:
-            for group in groups:
-                for a, b in combinations(group, 2):
-                    state.history[pair(a, b)] += 1
+    state.record(_groups(repo.seats(speedspar)))
+    recent = repo.recent_session_ids(speedspar, HISTORY_SESSIONS)
+    for group in _groups(repo.seats_of_sessions(recent)):
+        for a, b in combinations(group, 2):
+            state.history[pair(a, b)] += 1
     return state
 
 

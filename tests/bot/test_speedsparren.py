@@ -527,3 +527,30 @@ async def test_someone_who_snoozes_is_dropped_from_later_rounds(server: RunningS
     await scheduler.tick()
     (trio,) = groups_of(services, 2)
     assert sorted(trio) == ["U1", "U2", "U3"]
+
+
+async def test_the_summary_comes_as_soon_as_everyone_shared(server: RunningServer) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    session_id = await _session_with(services, {"U1": "A", "U2": "B"}, rounds=1)
+    scheduler = scheduler_for(services)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler.tick()
+    clock.set(START + timedelta(minutes=6, seconds=1))
+    await scheduler.tick()
+    for number, user in enumerate(("U1", "U2"), start=1):
+        await post(
+            server,
+            interactive_body(block_action("speedspar_meenemen", str(session_id), user=user)),
+        )
+        view = (await slack.wait_for("views.open", number))[-1]["view"]
+        await post(
+            server,
+            interactive_body(view_submission(view, {"meenemen": "Kleine stappen"}, user=user)),
+        )
+    clock.set(START + timedelta(minutes=7))  # well before the takeaway window ends
+    await scheduler.tick()
+    (summary,) = [c for c in slack.calls_to("chat.postMessage") if c["channel"] == "C200"]
+    assert "2 deelnemers deelden" in json.dumps(summary, ensure_ascii=False)
+    assert rows(services, SpeedsparSession)[0].status == SpeedsparStatus.CLOSED
