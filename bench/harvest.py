@@ -374,6 +374,8 @@ def main() -> None:
         )
     print()
     print(f"goals: 2 years ≤ 3 s, peak memory ≤ 400 MB; {REPEAT} runs each, first and median")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (other work slows the timings)")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ MAX_SUCCESS_GROUPS = 12
 MAX_RESPONSES_PER_GROUP = 15
 MAX_LEERVRAGEN = 100
 # Keyword extraction reads the newest texts only: at most this many casussen, bijdragen and
-# answers each, every text cut at SAMPLE_CHARS characters (≤ 3 × 100 × 300 = 90,000 characters).
-SAMPLE_PER_KIND = 100
+# answers each, every text cut at SAMPLE_CHARS characters (≤ 3 × 60 × 300 = 54,000 characters).
+SAMPLE_PER_KIND = 60
 SAMPLE_CHARS = 300
 KEYWORDS = 12
 TOP_ORGANISATIONS = 8  # the chart and the matrix show these; the rest is one "other" group
