@@ -38,7 +38,7 @@ from handlers.replies import (
     UploadFile,
     rich,
 )
-from handlers.report_render import chart_png, file_name, local_day, render_html
+from handlers.report_render import chart_png, file_name, label, local_day, render_html
 from handlers.router import Router
 from prompts import Texts
 from storage.harvest import channel_by_platform_id
@@ -305,8 +305,10 @@ def summary_card(
         texts.rich("oogsten.card.leervragen", count=r.leervragen, addressed=r.leervragen_addressed),
     ]
     for source in harvest.sources:
-        for label, value in source.figures[:1]:
-            fields.append(texts.rich("oogsten.card.source", label=label, value=value))
+        for name, value in source.figures[:1]:
+            if value:
+                shown = label(texts, name)
+                fields.append(texts.rich("oogsten.card.source", label=shown, value=value))
     blocks: list[Block] = [
         Header(texts.rich("oogsten.card.title", period=period).plain()),
         Section(scope, fields=tuple(fields[:10])),

@@ -28,8 +28,12 @@ from storage.harvest import (
     SourceSection,
     SuccessGroup,
 )
+from storage.harvest_speedspar import SpeedsparSource
 
 SPEEDSPAR_KEY = "speedsparren"
+# The sources beyond casussen and reflection, registered once here (explicit, like the router).
+if SPEEDSPAR_KEY not in queries.SOURCES.sources:
+    queries.register_source(SpeedsparSource())
 
 # Bounds that keep a two-year harvest small in memory and in the report; the counts are always
 # complete (SQL), only the listed items are capped.

@@ -52,6 +52,14 @@ def question_label(texts: Texts, kind: str, question_id: str) -> str:
     return question_id
 
 
+def label(texts: Texts, key: str) -> str:
+    """A source's label: a text key when it is one (ours), otherwise the label itself."""
+    try:
+        return texts.get(key)
+    except KeyError:
+        return key
+
+
 def _t(texts: Texts, key: str, **params: str | int) -> str:
     """Our own wording, filled with already-safe values (numbers, our labels)."""
     return texts.rich(f"oogsten.report.{key}", **params).plain()
@@ -77,7 +85,10 @@ def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
     ]
     out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
     for source in harvest.sources:
-        out.extend((f"{source.key}:{label}", label, value) for label, value in source.figures)
+        out.extend(
+            (f"{source.key}:{name.rsplit('.', 1)[-1]}", label(texts, name), value)
+            for name, value in source.figures
+        )
     return out
 
 
@@ -301,7 +312,7 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
     add(f"## {_t(texts, 'speedsparren')}\n")
     _md_source(add, harvest.speedsparren, texts, zone, _t(texts, "speedsparren_empty"))
     for source in harvest.other_sources:
-        add(f"## {md_escape(source.title)}\n")
+        add(f"## {md_escape(label(texts, source.title))}\n")
         _md_source(add, source, texts, zone, _t(texts, "none"))
 
     add(f"## {_t(texts, 'samenwerking')}\n")
@@ -348,8 +359,8 @@ def _md_source(
     if source is None or (not source.items and not any(v for _, v in source.figures)):
         add(empty + "\n")
         return
-    for label, value in source.figures:
-        add(f"- {md_escape(label)}: {value}")
+    for name, value in source.figures:
+        add(f"- {md_escape(label(texts, name))}: {value}")
     for item in source.items:
         when = f" ({local_day(item.at, zone)})" if item.at else ""
         add(f"- **{md_escape(item.title)}**{when}")
@@ -533,7 +544,7 @@ def render_html(
         _t(texts, "speedsparren_empty"),
     )
     for source in harvest.other_sources:
-        _html_source(add, source.title, source, texts, zone, _t(texts, "none"))
+        _html_source(add, label(texts, source.title), source, texts, zone, _t(texts, "none"))
 
     add(f"<section><h2>{_h(_t(texts, 'samenwerking'))}</h2>")
     add(
@@ -579,7 +590,7 @@ def _html_source(
     if source is None or (not source.items and not any(v for _, v in source.figures)):
         add(f"<p>{_h(empty)}</p></section>")
         return
-    add("<ul>" + "".join(f"<li>{_h(label)}: {value}</li>" for label, value in source.figures))
+    add("<ul>" + "".join(f"<li>{_h(label(texts, n))}: {v}</li>" for n, v in source.figures))
     add("</ul>")
     for item in source.items:
         when = f' <span class="meta">{local_day(item.at, zone)}</span>' if item.at else ""

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from handlers.events import Actor, ButtonPressed, CommandInvoked, Place
-from handlers.harvest import ACTION_SHARE, HarvestRequest, split_channel
+from handlers.harvest import ACTION_SHARE, HarvestRequest, split_channel, summary_card
 from handlers.harvest_report import Harvest, collect_harvest, keywords
 from handlers.periods import parse_period
 from handlers.privacy import StructuredGuard
@@ -481,3 +481,45 @@ def test_csv_round_trips(database: Database, story: dict[str, int]) -> None:
     assert any(r["title"] == HOSTILE_TITLE for r in casus)
     figures = {r["id"]: int(r["count"]) for r in parsed if r["section"] == "figure"}
     assert figures["cross"] == 5 and figures["leervragen"] == 2
+
+
+def test_speedsparren_source_counts_sessions_and_takeaways(
+    database: Database, story: dict[str, int]
+) -> None:
+    from tests.support.harvest_seed import seed_speedspar
+
+    before = harvest_of(database)
+    assert before.speedsparren is not None
+    assert all(value == 0 for _, value in before.speedsparren.figures)
+    assert "Geen speedspar-sessies" in render_markdown(before, load_texts("nl"))
+
+    seed_speedspar(database)
+    harvest = harvest_of(database)
+    section = harvest.speedsparren
+    assert section is not None
+    figures = {name.rsplit(".", 1)[-1]: value for name, value in section.figures}
+    assert figures == {
+        "speedspar_sessions": 1,  # the cancelled one does not count
+        "speedspar_people": 4,
+        "speedspar_conversations": 4,
+        "speedspar_cross": 2,
+        "speedspar_takeaways": 2,
+    }
+    assert [item.lines[0] for item in section.items] == [
+        "Een succes hardop vertellen maakt het herhaalbaar.",
+        "Doorvragen op wat wel lukte opent het gesprek.",
+    ]
+    assert section.items[0].title == "Bob (Jeugdzorg Plus)"
+    # Taking part is an action: each of the four gets one more in the week of 5 October.
+    weekly = {}
+    for row in harvest.activity:
+        weekly[row.organisation] = weekly.get(row.organisation, 0) + row.count
+    assert weekly == {"Wijkteam Noord": 6, "Jeugdzorg Plus": 7, "Schuldhulp Stad": 5, None: 3}
+    texts = load_texts("nl")
+    markdown = render_markdown(harvest, texts)
+    assert "- Speedspar-sessies: 1" in markdown and "Doorvragen op wat wel lukte" in markdown
+    card = summary_card(harvest, texts, zone="Europe/Amsterdam", share_id=1)
+    fields = [f.plain() for b in card.blocks if isinstance(b, Section) for f in b.fields]
+    assert "Speedspar-sessies\n1" in fields
+    english = render_markdown(harvest, load_texts("en"))
+    assert "- Speed sparring sessions: 1" in english

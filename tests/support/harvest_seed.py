@@ -172,3 +172,82 @@ def _seed(session: Session) -> dict[str, int]:
     )
     answer(r4, carla, "aanleiding", "Een gesprek dat vastliep.", at(9, 5, 13))
     return {"c1": c1.id, "c2": c2.id, "c3": c3.id, "c4": c4.id, "c6": c6.id, "r1": r1.id}
+
+
+def seed_speedspar(database: Database) -> None:
+    """One speedspar session held on 8 October 2026 in C1 (two rounds, four people) and one
+    cancelled session, on top of ``seed_story``."""
+    from sqlalchemy import select
+
+    from storage.models import (
+        SpeedsparParticipant,
+        SpeedsparSeat,
+        SpeedsparSession,
+        SpeedsparStatus,
+        SpeedsparTakeaway,
+    )
+
+    with database.session() as session:
+        people = {
+            m.platform_user_id: m
+            for m in session.scalars(select(Member).where(Member.platform_user_id.like("U_")))
+        }
+        channel = session.scalars(select(Channel).where(Channel.platform_channel_id == "C1")).one()
+        held = SpeedsparSession(
+            channel_id=channel.id,
+            status=SpeedsparStatus.CLOSED,
+            starts_at=at(10, 8, 13),
+            rounds=2,
+            minutes=6,
+            deck="succesvragen",
+            seed=7,
+        )
+        cancelled = SpeedsparSession(
+            channel_id=channel.id,
+            status=SpeedsparStatus.CANCELLED,
+            starts_at=at(10, 9, 13),
+            rounds=2,
+            minutes=6,
+            deck="succesvragen",
+            seed=8,
+        )
+        session.add_all([held, cancelled])
+        session.flush()
+        for user in ("U1", "U2", "U3", "U4"):
+            session.add(
+                SpeedsparParticipant(session_id=held.id, member_id=people[user].id, user_id=user)
+            )
+        session.add(
+            SpeedsparParticipant(session_id=cancelled.id, member_id=people["U1"].id, user_id="U1")
+        )
+        seats = [
+            (1, "U1", 1, True), (1, "U2", 1, True), (1, "U3", 2, False), (1, "U4", 2, False),
+            (2, "U1", 1, True), (2, "U3", 1, True), (2, "U2", 2, False), (2, "U4", 2, False),
+        ]  # fmt: skip
+        for round_no, user, group, cross in seats:
+            session.add(
+                SpeedsparSeat(
+                    session_id=held.id,
+                    round=round_no,
+                    member_id=people[user].id,
+                    group_no=group,
+                    position=0,
+                    cross_org=cross,
+                )
+            )
+        session.add(
+            SpeedsparTakeaway(
+                session_id=held.id,
+                member_id=people["U1"].id,
+                text="Doorvragen op wat wel lukte opent het gesprek.",
+                created_at=at(10, 8, 14),
+            )
+        )
+        session.add(
+            SpeedsparTakeaway(
+                session_id=held.id,
+                member_id=people["U2"].id,
+                text="Een succes hardop vertellen maakt het herhaalbaar.",
+                created_at=at(10, 8, 14),
+            )
+        )
