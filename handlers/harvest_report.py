@@ -134,6 +134,7 @@ def collect_harvest(
 ) -> Harvest:
     options = options or HarvestOptions()
     scope = Scope(period.start, period.end, channel_id)
+    queries.prepare(session)
     items, total = queries.casus_items(session, scope, options.max_casus_items)
     sections = options.registry.collect(session, scope)
     speedsparren = next((s for s in sections if s.key == SPEEDSPAR_KEY), None)

