@@ -173,7 +173,7 @@ def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[R
         ctx.repos.casussen.delete(casus)
     key = (
         "general.not_in_channel"
-        if reason in {"not_in_channel", "channel_not_found"}
+        if reason in {"not_in_channel", "channel_not_found", "forbidden", "unknown_conversation"}
         else ("general.error_generic")
     )
     return [Ephemeral(ctx.texts.rich(key))]
