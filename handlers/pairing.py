@@ -28,6 +28,8 @@ HISTORY = 10**3  # per meeting in the recent sessions (capped per pair)
 TRIO = 1  # per earlier trio seat of each person in the trio
 HISTORY_CAP = 5
 EXACT_LIMIT = 10
+LOOKAHEAD_LIMIT = 12  # groups up to this size look ahead at the rounds still to come
+CANDIDATES = 8
 MAX_PASSES = 30
 
 Pair = frozenset[str]
@@ -98,20 +100,56 @@ class _Costs:
         return cost
 
 
-def pair_round(people: Sequence[Person], state: SessionState, seed: int) -> RoundPlan:
-    """One round for the people present (at least two)."""
+def pair_round(
+    people: Sequence[Person], state: SessionState, seed: int, rounds_left: int = 0
+) -> RoundPlan:
+    """One round for the people present (at least two).
+
+    With ``rounds_left`` in a small group, several equally good rounds are compared by the
+    rounds they leave possible after them (simulated), so an early choice does not force a
+    repeat or the same trio later on.
+    """
     if len(people) < 2:
         raise ValueError("pairing needs at least two people")
     ids = [p.id for p in people]
     if len(set(ids)) != len(ids):
         raise ValueError("a person is listed twice")
+    if rounds_left <= 0 or len(people) > LOOKAHEAD_LIMIT:
+        return _pair_round(people, state, seed)
+    costs = _Costs(people, state)
+    candidates = [_pair_round(people, state, seed * CANDIDATES + i) for i in range(CANDIDATES)]
+    now = [_total(plan.groups, costs) for plan in candidates]
+    best = [plan for plan, cost in zip(candidates, now, strict=True) if cost == min(now)]
+    return min(best, key=lambda plan: _future(people, state, plan, rounds_left, seed))
+
+
+def _pair_round(people: Sequence[Person], state: SessionState, seed: int) -> RoundPlan:
     rng = random.Random(seed)
-    order = sorted(ids)
+    order = sorted(p.id for p in people)
     rng.shuffle(order)
     costs = _Costs(people, state)
     groups = _exact(order, costs) if len(order) <= EXACT_LIMIT else _improved(order, costs)
     ordered = tuple(_speaking_order(g, state, rng) for g in groups)
     return _describe(ordered, costs)
+
+
+def _total(groups: Iterable[Sequence[str]], costs: _Costs) -> int:
+    return sum(costs.group(g) for g in groups)
+
+
+def _future(
+    people: Sequence[Person], state: SessionState, plan: RoundPlan, rounds: int, seed: int
+) -> int:
+    simulated = SessionState(
+        Counter(state.met), state.history, Counter(state.trios), Counter(state.told_first)
+    )
+    simulated.record(plan.groups)
+    total = 0
+    for number in range(rounds):
+        following = _pair_round(people, simulated, seed + 7919 * (number + 1))
+        total += _total(following.groups, _Costs(people, simulated))
+        simulated.record(following.groups)
+    return total
 
 
 def plan_session(
@@ -121,7 +159,7 @@ def plan_session(
     state = SessionState(history=Counter(history or {}))
     plans = []
     for number in range(rounds):
-        plan = pair_round(people, state, seed * 1000 + number)
+        plan = pair_round(people, state, seed * 1000 + number, rounds - number - 1)
         state.record(plan.groups)
         plans.append(plan)
     return plans

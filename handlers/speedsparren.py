@@ -533,7 +533,7 @@ def _start_round(
         return
     persons = [Person(str(m.id), m.organisation.name if m.organisation else None) for m in people]
     state = _state(ctx, speedspar)
-    plan = pair_round(persons, state, seed=speedspar.seed * 100 + number)
+    plan = pair_round(persons, state, speedspar.seed * 100 + number, speedspar.rounds - number)
     orgs = {p.id: p.org_key for p in persons}
     for group_no, group in enumerate(plan.groups):
         cross = len({orgs[p] for p in group}) == len(group)

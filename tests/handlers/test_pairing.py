@@ -108,7 +108,7 @@ def test_each_round_is_optimal_for_repeats_then_organisations_brute_force(
 def test_nine_people_from_three_organisations() -> None:
     """The case from the issue: three rounds, all cross-organisation, a new trio each round."""
     people = [Person(f"U{org}{n}", f"Org {org}") for org in "ABC" for n in range(3)]
-    for seed in range(50):
+    for seed in range(20):
         plans = plan_session(people, 3, seed)
         assert all(plan.cross_org_groups == len(plan.groups) for plan in plans)
         assert all(plan.repeats == 0 for plan in plans)
