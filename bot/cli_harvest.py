@@ -94,7 +94,7 @@ def oogst(
             channel_label=channel_label(found) if found else None,
             now=ctx.now(),
         )
-        log_harvest(session, "cli", channel_ref(found) if found else None, chosen, fmt)
+        log_harvest(session, "cli", channel_ref(found) if found else None, chosen, fmt, ctx.now())
         return render(harvest, ctx.texts, fmt, ctx.zone)
 
     try:

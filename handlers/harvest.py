@@ -160,9 +160,8 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
         now=ctx.now(),
         options=HarvestOptions(),
     )
-    entry = log_harvest(
-        session, f"{request.platform}:{request.user_id}", request.channel_ref, request.period, ""
-    )
+    who = f"{request.platform}:{request.user_id}"
+    entry = log_harvest(session, who, request.channel_ref, request.period, "", ctx.now())
     if harvest.is_empty:
         entry.output = "chat-empty"
         return [Ephemeral(empty_notice(harvest, texts))]
@@ -184,7 +183,7 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
 
 
 def log_harvest(
-    session: Session, who: str, channel: str | None, period: Period, output: str
+    session: Session, who: str, channel: str | None, period: Period, output: str, at: datetime
 ) -> HarvestLog:
     entry = HarvestLog(
         requested_by=who[:200],
@@ -192,7 +191,7 @@ def log_harvest(
         period_start=period.start,
         period_end=period.end,
         output=output,
-        created_at=datetime.now(ZoneInfo("UTC")),
+        created_at=at,
     )
     session.add(entry)
     session.flush()
@@ -250,6 +249,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         entry.channel_ref,
         period,
         "chat-shared",
+        ctx.now(),
     )
     # Quotes (insights, successes, titles) only when the harvest is of this very channel: an
     # all-channel harvest must not carry text from other (perhaps private) channels into it.

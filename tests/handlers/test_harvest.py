@@ -338,6 +338,7 @@ def test_facilitator_gets_summary_and_files_and_the_harvest_is_logged(
         assert [(lg.requested_by, lg.channel_ref, lg.output) for lg in logs] == [
             ("slack:UFAC01", None, "chat,html,png")
         ]
+        assert logs[0].created_at == NOW  # the runtime's clock
         assert logs[0].period_start == request.period.start
         assert logs[0].period_end == request.period.end
         assert str(logs[0].id) == buttons[0].value
