@@ -196,7 +196,7 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
     )
     words = event.text.split()
     if not words:
-        return [Ephemeral(texts.rich("speedsparren.usage"))]
+        return [Ephemeral(_status(ctx, channel))]
     if words[0].lower() in _CANCEL:
         return cancel(ctx, channel)
     try:
@@ -223,6 +223,24 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
             record_as=Record(RECORD_KIND, speedspar.id),
         ),
     ]
+
+
+def _status(ctx: HandlerContext, channel: Channel) -> Rich:
+    """Usage, and what the session in this channel is doing (for the facilitator)."""
+    texts = ctx.texts
+    speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
+    if speedspar is None:
+        return texts.rich("speedsparren.usage")
+    state = texts.get(f"speedsparren.state.{speedspar.status.value}")
+    return texts.rich(
+        "speedsparren.status",
+        id=speedspar.id,
+        state=state,
+        round=speedspar.current_round,
+        rounds=speedspar.rounds,
+        count=len(ctx.repos.speedspar.participants(speedspar)),
+        at=_at(ctx, speedspar),
+    )
 
 
 def create_session(

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
 from bot.scheduler import ReflectionScheduler
@@ -157,6 +158,8 @@ async def test_three_rounds_with_nine_people_from_three_organisations(
     notices = await slack.wait_for("chat.postEphemeral", 10)
     assert sum("Je doet mee!" in json.dumps(n, ensure_ascii=False) for n in notices) == 9
     assert sum("Je doet al mee" in json.dumps(n, ensure_ascii=False) for n in notices) == 1
+    _, text = await post(server, command_body("/speedsparren", "", user="UFAC01"))
+    assert "(aanmelden loopt, start 10:05): ronde 0 van 3, 9 deelnemers" in json.loads(text)["text"]
 
     # Before the start nothing happens; at the start everyone gets round 1.
     await scheduler.tick()
@@ -184,6 +187,8 @@ async def test_three_rounds_with_nine_people_from_three_organisations(
                 assert ("wisselen van partner" in text) == (number > 1)
                 assert "Wat deed je precies waardoor het werkte?" in text
             met.update(frozenset(p) for p in combinations(group, 2))
+        for block in sent["UG1"][0]["blocks"]:
+            Block.parse(block).validate_json()  # type: ignore[union-attr]
         trios.append(next(frozenset(g) for g in groups if len(g) == 3))
         await scheduler.tick()  # a second tick in the same round sends nothing again
         assert len(slack.calls_to("chat.postMessage")) == before + 9
