@@ -38,7 +38,7 @@ from handlers.replies import (
     UploadFile,
     rich,
 )
-from handlers.report_render import chart_png, file_name, label, local_day, render_html
+from handlers.report_render import chart_png, file_name, local_day, render_html, source_label
 from handlers.router import Router
 from prompts import Texts
 from storage.harvest import channel_by_platform_id
@@ -307,7 +307,7 @@ def summary_card(
     for source in harvest.sources:
         for name, value in source.figures[:1]:
             if value:
-                shown = label(texts, name)
+                shown = source_label(texts, name)
                 fields.append(texts.rich("oogsten.card.source", label=shown, value=value))
     blocks: list[Block] = [
         Header(texts.rich("oogsten.card.title", period=period).plain()),

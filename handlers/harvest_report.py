@@ -141,7 +141,7 @@ def collect_harvest(
     others = tuple(s for s in sections if s.key != SPEEDSPAR_KEY)
     sample = queries.text_sample(session, scope, options.sample_per_kind, SAMPLE_CHARS)
     sample.extend(t[:SAMPLE_CHARS] for s in sections for t in s.texts[: options.sample_per_kind])
-    weekly, participants = queries.activity(session, scope)
+    weekly, participants = queries.activity(session, scope, options.registry)
     harvest = Harvest(
         period=period,
         channel=channel_label,

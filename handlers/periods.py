@@ -93,12 +93,12 @@ def parse_period(text: str, now: datetime, zone: str = "Europe/Amsterdam") -> Pe
         unit, offset = _NAMED[words]
         first, last = _named(unit, offset, today)
     elif match := _RECENT.match(words):
-        unit = _UNITS.get(match.group("unit"))
+        span = _UNITS.get(match.group("unit"))
         raw = match.group("n") or "1"
         count = int(raw) if raw.isdigit() else _NUMBERS.get(raw)
-        if unit is None or count is None or not 1 <= count <= MAX_UNITS[unit]:
+        if span is None or count is None or not 1 <= count <= MAX_UNITS[span]:
             raise PeriodError(text)
-        first, last = _shift(today, unit, -count) + timedelta(days=1), today
+        first, last = _shift(today, span, -count) + timedelta(days=1), today
     elif match := _SINCE.match(words):
         first, last = _date(match.group("date"), today, past=True), today
     elif match := _RANGE.match(words):

@@ -52,7 +52,7 @@ def question_label(texts: Texts, kind: str, question_id: str) -> str:
     return question_id
 
 
-def label(texts: Texts, key: str) -> str:
+def source_label(texts: Texts, key: str) -> str:
     """A source's label: a text key when it is one (ours), otherwise the label itself."""
     try:
         return texts.get(key)
@@ -86,7 +86,7 @@ def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
     out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
     for source in harvest.sources:
         out.extend(
-            (f"{source.key}:{name.rsplit('.', 1)[-1]}", label(texts, name), value)
+            (f"{source.key}:{name.rsplit('.', 1)[-1]}", source_label(texts, name), value)
             for name, value in source.figures
         )
     return out
@@ -182,13 +182,13 @@ def chart_png(harvest: Harvest, texts: Texts) -> bytes:
     # the same stack in a fraction of the time (a bar is a patch each: 100 weeks × 9 is slow).
     as_bars = len(all_weeks) <= BARS_UP_TO_WEEKS
     for i, label in enumerate(order):
-        top = [b + v for b, v in zip(bottom, series[label], strict=True)]
+        stacked = [b + v for b, v in zip(bottom, series[label], strict=True)]
         color = PALETTE[i % len(PALETTE)]
         if as_bars:
             axes.bar(x, series[label], bottom=bottom, label=label, color=color, width=0.8)
         else:
-            axes.fill_between(x, bottom, top, step="mid", label=label, color=color, linewidth=0)
-        bottom = top
+            axes.fill_between(x, bottom, stacked, step="mid", label=label, color=color, linewidth=0)
+        bottom = stacked
     axes.set_title(_t(texts, "chart"), loc="left", fontsize=12, color="#203a3d")
     axes.set_ylabel(_t(texts, "chart_axis"), fontsize=8, color="#555555")
     step = max(1, len(all_weeks) // 12)
@@ -312,24 +312,24 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
     add(f"## {_t(texts, 'speedsparren')}\n")
     _md_source(add, harvest.speedsparren, texts, zone, _t(texts, "speedsparren_empty"))
     for source in harvest.other_sources:
-        add(f"## {md_escape(label(texts, source.title))}\n")
+        add(f"## {md_escape(source_label(texts, source.title))}\n")
         _md_source(add, source, texts, zone, _t(texts, "none"))
 
     add(f"## {_t(texts, 'samenwerking')}\n")
     add(f"### {_t(texts, 'participants')}\n")
     add(f"| {_t(texts, 'organisation')} | {_t(texts, 'people')} |\n|---|---:|")
-    for org, people in harvest.participants:
-        add(f"| {md_escape(org_label(texts, org))} | {people} |")
+    for organisation, people in harvest.participants:
+        add(f"| {md_escape(org_label(texts, organisation))} | {people} |")
     add("")
     add(f"### {_t(texts, 'links')}\n")
     add(_t(texts, "links_intro", count=harvest.cross_contributions) + "\n")
-    labels, table = matrix(harvest)
-    if labels:
+    names, table = matrix(harvest)
+    if names:
         add(_t(texts, "matrix") + "\n")
-        shown = [md_escape(name or _t(texts, "other")) for name in labels]
-        add("| | " + " | ".join(shown) + " |")
-        add("|---|" + "---:|" * len(shown))
-        for name, row in zip(shown, table, strict=True):
+        headers = [md_escape(name or _t(texts, "other")) for name in names]
+        add("| | " + " | ".join(headers) + " |")
+        add("|---|" + "---:|" * len(headers))
+        for name, row in zip(headers, table, strict=True):
             add(f"| {name} | " + " | ".join(str(v) if v else "·" for v in row) + " |")
         add("")
 
@@ -360,7 +360,7 @@ def _md_source(
         add(empty + "\n")
         return
     for name, value in source.figures:
-        add(f"- {md_escape(label(texts, name))}: {value}")
+        add(f"- {md_escape(source_label(texts, name))}: {value}")
     for item in source.items:
         when = f" ({local_day(item.at, zone)})" if item.at else ""
         add(f"- **{md_escape(item.title)}**{when}")
@@ -544,7 +544,7 @@ def render_html(
         _t(texts, "speedsparren_empty"),
     )
     for source in harvest.other_sources:
-        _html_source(add, label(texts, source.title), source, texts, zone, _t(texts, "none"))
+        _html_source(add, source_label(texts, source.title), source, texts, zone, _t(texts, "none"))
 
     add(f"<section><h2>{_h(_t(texts, 'samenwerking'))}</h2>")
     add(
@@ -552,17 +552,17 @@ def render_html(
         f"<th>{_h(_t(texts, 'organisation'))}</th><th>{_h(_t(texts, 'people'))}</th>"
         "</tr></thead><tbody>"
     )
-    for org, people in harvest.participants:
-        add(f'<tr><td>{_h(org_label(texts, org))}</td><td class="n">{people}</td></tr>')
+    for organisation, people in harvest.participants:
+        add(f'<tr><td>{_h(org_label(texts, organisation))}</td><td class="n">{people}</td></tr>')
     add("</tbody></table>")
     add(f"<h3>{_h(_t(texts, 'links'))}</h3>")
     add(f"<p>{_h(_t(texts, 'links_intro', count=harvest.cross_contributions))}</p>")
-    labels, table = matrix(harvest)
-    if labels:
-        shown = [name or _t(texts, "other") for name in labels]
+    names, table = matrix(harvest)
+    if names:
+        columns = [name or _t(texts, "other") for name in names]
         add(f'<p class="meta">{_h(_t(texts, "matrix"))}</p><table><thead><tr><th></th>')
-        add("".join(f"<th>{_h(name)}</th>" for name in shown) + "</tr></thead><tbody>")
-        for name, row in zip(shown, table, strict=True):
+        add("".join(f"<th>{_h(name)}</th>" for name in columns) + "</tr></thead><tbody>")
+        for name, row in zip(columns, table, strict=True):
             cells = "".join(f'<td class="n">{v if v else "·"}</td>' for v in row)
             add(f"<tr><th>{_h(name)}</th>{cells}</tr>")
         add("</tbody></table>")
@@ -590,7 +590,7 @@ def _html_source(
     if source is None or (not source.items and not any(v for _, v in source.figures)):
         add(f"<p>{_h(empty)}</p></section>")
         return
-    add("<ul>" + "".join(f"<li>{_h(label(texts, n))}: {v}</li>" for n, v in source.figures))
+    add("<ul>" + "".join(f"<li>{_h(source_label(texts, n))}: {v}</li>" for n, v in source.figures))
     add("</ul>")
     for item in source.items:
         when = f' <span class="meta">{local_day(item.at, zone)}</span>' if item.at else ""
@@ -667,12 +667,12 @@ def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
             text=vraag.text,
         )
     for source in harvest.sources:
-        for item in source.items:
+        for entry in source.items:
             row(
                 f"source:{source.key}",
-                date=item.at.isoformat() if item.at else "",
-                title=item.title,
-                text="\n".join(item.lines),
+                date=entry.at.isoformat() if entry.at else "",
+                title=entry.title,
+                text="\n".join(entry.lines),
             )
     for org, people in harvest.participants:
         row("participants", organisation=org, count=people)
@@ -756,7 +756,7 @@ def _from_data(kind: Any, value: Any) -> Any:
         return tuple(_from_data(a, v) for a, v in zip(args, value, strict=True))
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(
+        return kind(  # type: ignore[operator]
             **{
                 f.name: _from_data(hints[f.name], value[f.name])
                 for f in dataclasses.fields(kind)

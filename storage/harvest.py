@@ -462,7 +462,7 @@ def _week(session: Session, column: Any) -> Any:
     return func.date(column, "weekday 0", "-6 days")
 
 
-def _actions(session: Session, scope: Scope) -> Select[Any]:
+def _actions(session: Session, scope: Scope, registry: SourceRegistry) -> Select[Any]:
     """Every action in the period as (member id, moment): casus brought in, bijdrage, answer."""
     casus = select(Casus.inbrenger_id.label("member_id"), Casus.created_at.label("at")).where(
         _visible_casus(), _in(Casus.created_at, scope), _channel(Casus.channel_id, scope)
@@ -481,14 +481,16 @@ def _actions(session: Session, scope: Scope) -> Select[Any]:
         .where(_answers_in(scope))
         .group_by(Answer.run_id, Answer.member_id)
     )
-    extra = SOURCES.actions(scope)
+    extra = registry.actions(scope)
     return union_all(casus, bijdrage, answer, *extra)  # type: ignore[return-value]
 
 
-def activity(session: Session, scope: Scope) -> tuple[list[Activity], list[tuple[str | None, int]]]:
+def activity(
+    session: Session, scope: Scope, registry: SourceRegistry | None = None
+) -> tuple[list[Activity], list[tuple[str | None, int]]]:
     """Actions per week per organisation, and people per organisation, in one pass: the
     database groups every action by (person, week); only those groups come back."""
-    actions = _actions(session, scope).subquery()
+    actions = _actions(session, scope, registry or SOURCES).subquery()
     week = _week(session, actions.c.at)
     grouped = (
         select(actions.c.member_id, week.label("week"), func.count().label("n"))
@@ -558,7 +560,11 @@ def cross_organisation_links(session: Session, scope: Scope) -> list[Link]:
         .group_by(author.organisation_id, inbrenger.organisation_id)
     ).all()
     names = {i: name for i, name in session.execute(select(Organisation.id, Organisation.name))}
-    links = [Link(names[a], names[b], int(n), int(p)) for a, b, n, p in rows]
+    links = [
+        Link(names[a], names[b], int(n), int(p))
+        for a, b, n, p in rows
+        if a is not None and b is not None
+    ]
     return sorted(
         links, key=lambda k: (-k.contributions, k.contributor_organisation, k.casus_organisation)
     )

@@ -7,7 +7,7 @@ up in the texts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -115,11 +115,12 @@ class SpeedsparSource:
 
     def actions(self, scope: Scope) -> Select[Any]:
         """Taking part in a session counts as one action, at its start."""
-        return (
+        return cast(
+            "Select[Any]",
             select(
                 SpeedsparParticipant.member_id.label("member_id"),
                 SpeedsparSession.starts_at.label("at"),
             )
             .join(SpeedsparSession, SpeedsparSession.id == SpeedsparParticipant.session_id)
-            .where(_held(scope))
+            .where(_held(scope)),
         )

@@ -205,7 +205,12 @@ def test_a_period_with_nothing_is_an_empty_harvest(
     ET.fromstring(render_html(harvest, texts).removeprefix("<!DOCTYPE html>\n"))
 
 
-def test_pluggable_source_joins_the_report(database: Database, story: dict[str, int]) -> None:
+def test_pluggable_sources_join_the_report(database: Database, story: dict[str, int]) -> None:
+    from sqlalchemy import literal
+
+    from handlers.harvest_report import HarvestOptions
+    from storage.models import UTCDateTime
+
     class Speedspar:
         key = "speedsparren"
 
@@ -221,12 +226,26 @@ def test_pluggable_source_joins_the_report(database: Database, story: dict[str, 
         def actions(self, scope: object) -> None:
             return None
 
+    class Intervisie:
+        """Another source: its actions join the chart and the participants, in SQL."""
+
+        key = "intervisie"
+
+        def collect(self, session: object, scope: object) -> SourceSection:
+            return SourceSection(
+                key="intervisie", title="Intervisie", figures=(("Bijeenkomsten", 1),)
+            )
+
+        def actions(self, scope: object) -> object:
+            return select(
+                Member.id.label("member_id"), literal(NOW, UTCDateTime()).label("at")
+            ).where(Member.platform_user_id == "UFAC02")
+
     registry = SourceRegistry()
     registry.register(Speedspar())
+    registry.register(Intervisie())  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         registry.register(Speedspar())
-    from handlers.harvest_report import HarvestOptions
-
     with database.session() as session:
         harvest = collect_harvest(
             session,
@@ -236,14 +255,18 @@ def test_pluggable_source_joins_the_report(database: Database, story: dict[str, 
             now=NOW,
             options=HarvestOptions(registry=registry),
         )
-    assert harvest.speedsparren is not None and harvest.other_sources == ()
+    assert harvest.speedsparren is not None
+    assert [s.key for s in harvest.other_sources] == ["intervisie"]
+    # Fenna (Wijkteam Noord) took part in the other source only.
+    assert dict(harvest.participants)["Wijkteam Noord"] == 2
     texts = load_texts("nl")
     markdown = render_markdown(harvest, texts)
     assert "Ronde over schulden" in markdown and "Sessies: 2" in markdown
+    assert "## Intervisie" in markdown and "Bijeenkomsten: 1" in markdown
     page = render_html(harvest, texts)
-    assert "Neem de tijd &lt;b&gt;samen&lt;/b&gt;" in page
-    # Without the source the section says so.
-    assert "Geen speedspar-sessies" in render_markdown(harvest_of(database), texts)
+    assert "Neem de tijd &lt;b&gt;samen&lt;/b&gt;" in page and "<h2>Intervisie</h2>" in page
+    figures = {r["id"]: r["count"] for r in csv_rows(harvest, texts) if r["section"] == "figure"}
+    assert figures["intervisie:Bijeenkomsten"] == "1"
 
 
 # --- the command, the deferred step, sharing, audit ------------------------------------
