@@ -296,8 +296,8 @@ class SlackAdapter:
     ) -> None:
         actor = _actor(event.get("user"), None, event.get("team") or body.get("team_id"))
         place = _place(event.get("channel"), body.get("team_id"), None)
-        if actor is None or place is None:
-            await ack()
+        if actor is None or place is None or actor.user_id == await self.messenger.bot_user_id():
+            await ack()  # the bot joining a channel is not a member to welcome
             return
         joined = MemberJoined(actor, place, str(body.get("event_id") or ""))
         outcome = await self.runtime.handle(joined)

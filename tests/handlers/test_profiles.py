@@ -190,3 +190,13 @@ async def test_members_import_is_all_or_nothing_with_errors_per_line(
     code, out, _ = await leerkring(database_target, tmp_path, "members", "import", str(good))
     assert code == 0 and "(0 new)" in out
     database.dispose()
+
+
+async def test_the_bot_joining_a_channel_is_not_welcomed(server: RunningServer) -> None:
+    from tests.support.slack_standin import BOT_USER_ID
+
+    status, _ = await post(server, joined_event(BOT_USER_ID, "C100", "EvBot"), "application/json")
+    assert status == 200
+    await asyncio.sleep(0.2)
+    assert server.slack.calls_to("chat.postMessage") == []
+    assert server.slack.calls_to("conversations.open") == []
