@@ -85,6 +85,8 @@ def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
     ]
     out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
     for source in harvest.sources:
+        if not any(value for _, value in source.figures):
+            continue  # a source with nothing in this period: its section says so
         out.extend(
             (f"{source.key}:{name.rsplit('.', 1)[-1]}", source_label(texts, name), value)
             for name, value in source.figures
@@ -457,7 +459,7 @@ def render_html(
     encoded = base64.b64encode(chart).decode("ascii")
     add(
         f'<figure><img alt="{_h(_t(texts, "chart"))}" src="data:image/png;base64,{encoded}" />'
-        f'<figcaption class="meta">{_h(_t(texts, "chart"))}</figcaption></figure></section>'
+        f'<figcaption class="meta">{_h(_t(texts, "chart_axis"))}</figcaption></figure></section>'
     )
 
     add(
