@@ -285,7 +285,7 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
         private = f" · _{_t(texts, 'private_run')}_" if group.private else ""
         add(
             f"### {md_escape(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)}"
-            f" · {_t(texts, 'respondents', count=group.respondents)}{private}\n"
+            f" · {_respondents(texts, group.respondents)}{private}\n"
         )
         for response in group.responses:
             org = md_escape(org_label(texts, response.organisation))
@@ -369,6 +369,10 @@ def _md_source(
         for line in item.lines:
             add(f"  - {md_escape(line)}")
     add("")
+
+
+def _respondents(texts: Texts, count: int) -> str:
+    return _t(texts, "respondents_one") if count == 1 else _t(texts, "respondents", count=count)
 
 
 def _scope(harvest: Harvest, texts: Texts, escape: Callable[[str], str]) -> str:
@@ -504,7 +508,7 @@ def render_html(
         )
         add(
             f"<h3>{_h(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)} · "
-            f"{_h(_t(texts, 'respondents', count=group.respondents))}{private}</h3>"
+            f"{_h(_respondents(texts, group.respondents))}{private}</h3>"
         )
         for response in group.responses:
             add(
