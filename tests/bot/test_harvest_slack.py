@@ -249,3 +249,29 @@ def test_hostile_title_never_reaches_block_kit_unescaped() -> None:
     )
     dumped = json.dumps(rendered.blocks)
     assert "<script>" not in dumped and "<!channel>" not in dumped
+
+
+async def test_oogsten_of_one_channel_named_the_slack_way(server: RunningServer) -> None:
+    seed_story(server.database)
+    respond = server.slack.response_base + "kanaal"
+    status, text = await post(
+        server,
+        command_body(
+            "/oogsten",
+            "<#C2|jeugd> 2026-09-04..2026-10-15",
+            user="UFAC01",
+            channel="C1",
+            response_url=respond,
+        ),
+    )
+    assert status == 200 and "#jeugd" in json.loads(text)["text"]
+    (summary,) = await wait_for_response(server, "kanaal")
+    valid_blocks(summary["blocks"])
+    shown = section_text(summary["blocks"])
+    assert "#jeugd" in shown and "1 ingebracht · 0 afgerond · 1 open" in shown
+    await server.slack.wait_for("files.completeUploadExternal", 2)
+    names = [c["filename"] for c in server.slack.calls_to("files.getUploadURLExternal")]
+    assert names[0].startswith("oogst-jeugd-20260904-20261015")
+    with server.database.session() as session:
+        (log,) = session.scalars(select(HarvestLog)).all()
+        assert log.channel_ref == "slack:C2"

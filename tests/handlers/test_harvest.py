@@ -547,3 +547,32 @@ def test_speedsparren_source_counts_sessions_and_takeaways(
     assert "Speedspar-sessies\n1" in fields
     english = render_markdown(harvest, load_texts("en"))
     assert "- Speed sparring sessions: 1" in english
+
+
+def test_summariser_seam_is_off_by_default_and_used_when_plugged_in(
+    database: Database, story: dict[str, int]
+) -> None:
+    from handlers.harvest_report import HarvestOptions
+
+    assert harvest_of(database).summary is None
+    seen: list[int] = []
+
+    def summarise(harvest: Harvest) -> str:
+        seen.append(harvest.casus.brought_in)
+        return "Vier casussen, veel meedenken over organisatiegrenzen heen."
+
+    with database.session() as session:
+        harvest = collect_harvest(
+            session,
+            parse_period("", NOW),
+            channel_id=None,
+            channel_label=None,
+            now=NOW,
+            options=HarvestOptions(summariser=summarise),
+        )
+    assert seen == [4]
+    texts = load_texts("nl")
+    assert "## Samenvatting" in render_markdown(harvest, texts)
+    card = summary_card(harvest, texts, zone="Europe/Amsterdam", share_id=1)
+    shown = " ".join(b.text.plain() for b in card.blocks if isinstance(b, Section))
+    assert "veel meedenken over organisatiegrenzen" in shown
