@@ -105,7 +105,7 @@ def serve() -> None:
 @_friendly_errors
 def chat(user: str | None, channel: str) -> None:
     """A local channel in the terminal: bring in a casus, reply, close it."""
-    from bot.services import build_services, ensure_schema
+    from bot.services import build_services, ensure_schema, start_guard
     from bot.terminal.chat import TerminalChat
     from bot.terminal.messenger import TerminalMessenger
 
@@ -114,6 +114,7 @@ def chat(user: str | None, channel: str) -> None:
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)
+    start_guard(services.guard)
     name = user or _login_name()
     # The terminal is a local sandbox: whoever types is the facilitator of it, so /reflectie
     # can be tried out. Schedules fire while the chat runs (after every command).

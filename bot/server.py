@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.scheduler import ReflectionScheduler
-from bot.services import Services
+from bot.services import Services, start_guard, stop_guard
 from bot.slack.adapter import SlackAdapter
 from storage import migrate
 
@@ -52,6 +52,8 @@ def build_app(services: Services) -> web.Application:
 
 async def _lifecycle(app: web.Application) -> Any:
     services = app[SERVICES]
+    # Loads in a worker process of its own: no request waits for it unless it checks text.
+    start_guard(services.guard)
     slack = app[SLACK]
     socket_handler = None
     if slack is not None and services.settings.slack_socket_mode:
@@ -76,6 +78,7 @@ async def _lifecycle(app: web.Application) -> Any:
         await socket_handler.close_async()
     if slack is not None:
         await slack.close()
+    stop_guard(services.guard)
     services.close()
 
 

@@ -40,6 +40,7 @@ class Services:
     teams_messenger: TeamsMessenger | None = None
 
     def close(self) -> None:
+        stop_guard(self.guard)
         self.database.dispose()
 
 
@@ -48,7 +49,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     if settings.is_sqlite and migrate_sqlite:
         migrate.upgrade(database.engine)
     texts = load_texts(settings.language)
-    guard = StructuredGuard()
+    guard = make_guard(settings)
     router = build_router()
     runtime = Runtime(database, router, texts, guard, facilitators=frozenset(settings.facilitators))
     messengers = Messengers()
@@ -76,6 +77,28 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         slack_client,
         teams_messenger=teams_messenger,
     )
+
+
+def make_guard(settings: Settings) -> PrivacyGuard:
+    """The guard for LEERKRING_PRIVACY_GUARD. The strict one loads in the background once the
+    server starts (``start_guard``); a submission waits for it, within a bound."""
+    if settings.privacy_guard == "basic":
+        return StructuredGuard()
+    from handlers.privacy_deduce import DeduceGuard
+
+    return DeduceGuard(wait_seconds=settings.privacy_wait_seconds)
+
+
+def start_guard(guard: PrivacyGuard) -> None:
+    start = getattr(guard, "start", None)
+    if callable(start):
+        start()
+
+
+def stop_guard(guard: PrivacyGuard) -> None:
+    stop = getattr(guard, "stop", None)
+    if callable(stop):
+        stop()
 
 
 def ensure_schema(database: Database) -> None:

@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LEERKRING_LOG_LEVEL"
     )
+    # strict: names, places and institutions too (deduce, about 1.1 GB in a worker process);
+    # basic: the structured guard alone, for small machines.
+    privacy_guard: Literal["strict", "basic"] = Field(
+        default="strict", alias="LEERKRING_PRIVACY_GUARD"
+    )
+    # How long a submission waits for a guard that is still loading before it is refused.
+    privacy_wait_seconds: float = Field(
+        default=2.0, ge=0, le=60, alias="LEERKRING_PRIVACY_WAIT_SECONDS"
+    )
 
     @field_validator("facilitators", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from handlers.privacy import Finding, PrivacyGuard
+from handlers.privacy import Finding, GuardNotReady, PrivacyGuard
 from prompts import Texts
 
 # Control characters (NUL included, which PostgreSQL refuses in text) except tab and newline.
@@ -47,7 +47,14 @@ def validate(
                 "general.field_too_long", max=rule.max_length, length=len(value)
             ).plain()
     checked = {rule.field_id: values.get(rule.field_id, "") for rule in rules}
-    for field_id, findings in group_findings(guard.check(checked)).items():
+    try:
+        found = guard.check(checked)
+    except GuardNotReady:
+        # Refuse rather than let text through unchecked; what was typed stays in the form.
+        first = next((f for f, v in checked.items() if v), rules[0].field_id if rules else "")
+        errors.setdefault(first, texts.get("privacy.not_ready"))
+        return errors
+    for field_id, findings in group_findings(found).items():
         errors.setdefault(field_id, describe_findings(findings, texts))
     return errors
 

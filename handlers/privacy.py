@@ -41,7 +41,16 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 
-__all__ = ["Category", "Finding", "PrivacyGuard", "StructuredGuard", "check_text"]
+__all__ = [
+    "SOFT_CATEGORIES",
+    "Category",
+    "Finding",
+    "GuardNotReady",
+    "PrivacyGuard",
+    "StructuredGuard",
+    "check_text",
+    "is_soft",
+]
 
 
 class Category(StrEnum):
@@ -53,6 +62,24 @@ class Category(StrEnum):
     EMAIL = "email"
     POSTCODE = "postcode"
     BIRTHDATE = "birthdate"
+    # Soft findings (from the name-aware guard): they warn, and the person may confirm that the
+    # text is not about a client, or pseudonymise it.
+    PERSON = "person"
+    PLACE = "place"
+    INSTITUTION = "institution"
+
+
+SOFT_CATEGORIES: Final = frozenset({Category.PERSON, Category.PLACE, Category.INSTITUTION})
+
+
+def is_soft(category: Category) -> bool:
+    """Hard identifiers block; soft findings (names, places, institutions) warn."""
+    return category in SOFT_CATEGORIES
+
+
+class GuardNotReady(Exception):
+    """The guard could not check in time (still loading, or its worker is gone). Callers
+    refuse the submission rather than let it through unchecked."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,9 @@ def _mask(value: str) -> str:
     """Keep the first two characters, replace every later letter or digit by ``*``."""
     head, tail = value[:_KEEP_CHARS], value[_KEEP_CHARS:]
     return head + "".join("*" if ch.isalnum() else ch for ch in tail)
+
+
+mask = _mask  # for other guards that report in the same masked form
 
 
 _NBSP: Final = "\u00a0"

@@ -42,6 +42,9 @@ DATABASES = [
     if d.strip()
 ]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Every server a test builds from the environment (Teams fixtures too) uses the structured guard;
+# subprocesses that drop LEERKRING_* variables set it again themselves.
+os.environ.setdefault("LEERKRING_PRIVACY_GUARD", "basic")
 
 _postgres_state: dict[str, Any] = {}
 
@@ -159,6 +162,8 @@ def make_settings(database_url: str, **extra: str) -> Settings:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "LEERKRING_FACILITATORS": "UFAC01",
         "LEERKRING_SCHEDULER": "false",  # scheduler tests drive ticks themselves
+        # deduce (strict) is loaded once per session, by the privacy corpus tests only.
+        "LEERKRING_PRIVACY_GUARD": "basic",
         **extra,
     }
     return load_settings(env)

@@ -59,7 +59,7 @@ from handlers.events import (
     ThreadMessage,
 )
 from handlers.forms import redact
-from handlers.privacy import PrivacyGuard
+from handlers.privacy import GuardNotReady, PrivacyGuard, StructuredGuard
 from handlers.replies import (
     Card,
     Deferred,
@@ -388,7 +388,11 @@ class TeamsAdapter:
         safe: dict[str, FormValue] = {}
         for field_id, value in values.items():
             if isinstance(value, str) and value:
-                safe[field_id] = redact(value, self.guard.check({field_id: value}))
+                try:
+                    findings = self.guard.check({field_id: value})
+                except GuardNotReady:
+                    findings = StructuredGuard().check({field_id: value})
+                safe[field_id] = redact(value, findings)
             else:
                 safe[field_id] = value
         return safe

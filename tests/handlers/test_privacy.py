@@ -565,6 +565,9 @@ def test_category_values_are_stable_strings() -> None:
         "email",
         "postcode",
         "birthdate",
+        "person",
+        "place",
+        "institution",
     ]
     assert str(Category.BSN) == "bsn"
     assert Category("bsn") is Category.BSN
