@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -488,33 +489,49 @@ def _actions(session: Session, scope: Scope, registry: SourceRegistry) -> Select
 def activity(
     session: Session, scope: Scope, registry: SourceRegistry | None = None
 ) -> tuple[list[Activity], list[tuple[str | None, int]]]:
-    """Actions per week per organisation, and people per organisation, in one pass: the
-    database groups every action by (person, week); only those groups come back."""
+    """Actions per week per organisation, and people per organisation, from one scan of the
+    actions: they are grouped by (person, week) once (a materialized CTE), and both answers
+    are aggregated from those groups in the same statement."""
     actions = _actions(session, scope, registry or SOURCES).subquery()
     week = _week(session, actions.c.at)
     grouped = (
         select(actions.c.member_id, week.label("week"), func.count().label("n"))
         .group_by(actions.c.member_id, week)
-        .subquery()
+        .cte("grouped")
+        .prefix_with("MATERIALIZED")
     )
-    rows = session.execute(
-        select(grouped.c.member_id, grouped.c.week, grouped.c.n, Organisation.name)
+    organisation = Member.organisation_id
+    weekly_rows = (
+        select(
+            literal("w").label("part"),
+            organisation.label("org"),
+            cast(grouped.c.week, String).label("week"),
+            func.sum(grouped.c.n).label("n"),
+        )
         .join(Member, Member.id == grouped.c.member_id)
-        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .group_by(organisation, grouped.c.week)
     )
-    weekly: dict[tuple[date, str | None], int] = {}
-    people: dict[str | None, set[int]] = {}
-    for member_id, week_start, count, organisation in rows:
-        key = (_as_date(week_start), organisation)
-        weekly[key] = weekly.get(key, 0) + int(count)
-        people.setdefault(organisation, set()).add(member_id)
-    series = [
-        Activity(w, org, n)
-        for (w, org), n in sorted(weekly.items(), key=lambda i: (i[0][0], i[0][1] or ""))
-    ]
-    participants = sorted(
-        ((org, len(ids)) for org, ids in people.items()), key=lambda i: (-i[1], i[0] or "\uffff")
+    people_rows = (
+        select(
+            literal("p").label("part"),
+            organisation.label("org"),
+            literal(None, String).label("week"),
+            func.count(func.distinct(grouped.c.member_id)).label("n"),
+        )
+        .join(Member, Member.id == grouped.c.member_id)
+        .group_by(organisation)
     )
+    names = {i: name for i, name in session.execute(select(Organisation.id, Organisation.name))}
+    series: list[Activity] = []
+    participants: list[tuple[str | None, int]] = []
+    for part, org_id, week_start, count in session.execute(union_all(weekly_rows, people_rows)):
+        name = names.get(org_id) if org_id is not None else None
+        if part == "w":
+            series.append(Activity(_as_date(week_start), name, int(count)))
+        else:
+            participants.append((name, int(count)))
+    series.sort(key=lambda a: (a.week, a.organisation or ""))
+    participants.sort(key=lambda i: (-i[1], i[0] or "\uffff"))
     return series, participants
 
 
