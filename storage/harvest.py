@@ -498,8 +498,9 @@ def activity(
         select(actions.c.member_id, week.label("week"), func.count().label("n"))
         .group_by(actions.c.member_id, week)
         .cte("grouped")
-        .prefix_with("MATERIALIZED")
     )
+    if _can_materialize(session):
+        grouped = grouped.prefix_with("MATERIALIZED")
     organisation = Member.organisation_id
     weekly_rows = (
         select(
@@ -533,6 +534,18 @@ def activity(
     series.sort(key=lambda a: (a.week, a.organisation or ""))
     participants.sort(key=lambda i: (-i[1], i[0] or "\uffff"))
     return series, participants
+
+
+def _can_materialize(session: Session) -> bool:
+    """``AS MATERIALIZED`` exists from SQLite 3.35 and PostgreSQL 12 on; older ones simply
+    evaluate the CTE per use."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35, 0)
+    version = dialect.server_version_info or (0,)
+    return dialect.name == "postgresql" and version >= (12,)
 
 
 def _as_date(value: Any) -> date:
