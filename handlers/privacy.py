@@ -395,6 +395,7 @@ _AGE_AFTER_RE: Final = re.compile(
 )
 _SENTENCE_END_RE: Final = re.compile(r"[.!?;][\"')\]]*$")
 _CUE_WINDOW_TOKENS: Final = 5
+_ABBREVIATED_CUE_RE: Final = re.compile(r"\(?(?:geb|d\.o\.b|dob)\.?:?", re.IGNORECASE)
 # Words that start a new clause: "geboren in Marokko en sinds 03-03-2015 in Nederland".
 _CLAUSE_WORDS: Final = frozenset(
     {"en", "maar", "sinds", "vanaf", "tot", "na", "toen", "daarna", "want", "omdat", "dus"}
@@ -409,6 +410,10 @@ def _has_birth_cue(text: str, start: int, end: int) -> bool:
     line_before = before.rsplit("\n", 1)[-1]
     kept: list[str] = []
     for token in reversed(line_before.split()[-_CUE_WINDOW_TOKENS:]):
+        # "... in 1980 geboren. We spraken op 3 maart": a cue that ends an earlier sentence
+        # is not about this date. An abbreviation ("geb.") right before it still is.
+        if kept and _SENTENCE_END_RE.search(token) and not _ABBREVIATED_CUE_RE.fullmatch(token):
+            break
         kept.insert(0, token)
         if _BIRTH_CUE_RE.search(" ".join(kept)):
             return True

@@ -28,7 +28,7 @@ import logging
 import multiprocessing
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Final
@@ -202,12 +202,31 @@ class DeduceGuard:
         for (field_id, text), field_spans in zip(items, spans, strict=True):
             kept = list(by_field.get(field_id, []))
             for start, end, tag in sorted(field_spans):
-                value = text[start:end]
-                category = soft_category(tag, value)
-                if category is None or not value.strip():
-                    continue
-                if any(start < f.end and f.start < end for f in kept):
-                    continue
-                kept.append(Finding(field_id, category, mask(value), start, end))
+                for part_start, part_end in _uncovered(text, start, end, kept):
+                    value = text[part_start:part_end]
+                    category = soft_category(tag, value)
+                    if category is not None:
+                        kept.append(Finding(field_id, category, mask(value), part_start, part_end))
             merged.extend(sorted(kept, key=lambda f: (f.start, f.end)))
         return merged
+
+
+_WORD_RE: Final = re.compile(r"\w[\w'.\-]*(?:\s+\w[\w'.\-]*)*", re.UNICODE)
+
+
+def _uncovered(text: str, start: int, end: int, kept: Sequence[Finding]) -> list[tuple[int, int]]:
+    """The parts of ``text[start:end]`` no kept finding covers, trimmed to words. deduce's
+    "Kerkstraat 9, 1234 AB Tilburg" overlaps the structured address; the place after it must
+    still be reported (and pseudonymised)."""
+    covered = sorted((f.start, f.end) for f in kept if f.start < end and start < f.end)
+    parts: list[tuple[int, int]] = []
+    cursor = start
+    for covered_start, covered_end in [*covered, (end, end)]:
+        if covered_start > cursor:
+            segment = text[cursor:covered_start]
+            match = _WORD_RE.search(segment)
+            if match is not None and any(ch.isalpha() for ch in match.group()):
+                words = segment[match.start() :].rstrip(" ,.;:-")
+                parts.append((cursor + match.start(), cursor + match.start() + len(words)))
+        cursor = max(cursor, covered_end)
+    return parts

@@ -197,3 +197,16 @@ async def server(
     async with aiohttp.ClientSession() as http:
         yield RunningServer(f"http://127.0.0.1:{port}", services, slack_api, http)
     await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def strict_guard() -> Iterator[Any]:
+    """deduce, loaded once per test session (about 10 s; the first run after an install also
+    builds its lookup cache, one to two minutes) in its worker process."""
+    from handlers.privacy_deduce import DeduceGuard
+
+    guard = DeduceGuard(wait_seconds=0)
+    guard.start()
+    assert guard.wait_ready(timeout=600), "deduce did not load"
+    yield guard
+    guard.stop()
