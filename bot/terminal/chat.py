@@ -6,6 +6,7 @@ one question at a time; buttons become commands (``/reageer 3``, ``/afronden 3``
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 import time
@@ -258,9 +259,16 @@ class TerminalChat:
             elif isinstance(reply, UploadFile):
                 self._save_file(reply)
             elif isinstance(reply, Deferred):
-                self._deliver(self.runtime.call_sync(reply.step, *reply.args), event)
+                self._deliver(self._run_deferred(reply), event)
             else:
                 raise UnsupportedReply(f"the terminal cannot show {type(reply).__name__}")
+
+    def _run_deferred(self, reply: Deferred) -> list[Reply]:
+        try:
+            return self.runtime.call_sync(reply.step, *reply.args)
+        except Exception:
+            logging.getLogger(__name__).exception("deferred step failed")
+            return [Ephemeral(self.texts.rich("general.error_generic"))]
 
     def _save_file(self, reply: UploadFile) -> None:
         self.files_dir.mkdir(parents=True, exist_ok=True)

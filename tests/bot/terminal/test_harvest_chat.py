@@ -44,3 +44,19 @@ def test_oogsten_in_the_terminal_prints_the_summary_and_saves_the_files(
     page = (chat.files_dir / saved[0]).read_text(encoding="utf-8")
     assert "Moeder met huurachterstand wil geen hulp" in page
     assert f"{chat.files_dir / saved[0]}" in printed
+
+
+def test_a_failing_deferred_step_is_a_message_not_a_crash(database: Database) -> None:
+    from handlers.events import CommandInvoked
+    from handlers.replies import Deferred
+
+    def broken(ctx: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    texts = load_texts("nl")
+    runtime = Runtime(database, build_router(), texts, StructuredGuard())
+    out = io.StringIO()
+    chat = TerminalChat(runtime, texts, user="fenna", stdin=io.StringIO(""), stdout=out)
+    event = CommandInvoked(chat.actor, chat.place, "oogsten")
+    chat._deliver([Deferred(broken)], event)  # type: ignore[arg-type]
+    assert texts.get("general.error_generic") in out.getvalue()
