@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
@@ -275,3 +276,27 @@ async def test_oogsten_of_one_channel_named_the_slack_way(server: RunningServer)
     with server.database.session() as session:
         (log,) = session.scalars(select(HarvestLog)).all()
         assert log.channel_ref == "slack:C2"
+
+
+async def test_a_refused_upload_still_leaves_the_summary(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_story(server.database)
+    server.slack.fail["files.getUploadURLExternal"] = "missing_scope"
+    respond = server.slack.response_base + "zonder-bestand"
+    status, _ = await post(
+        server,
+        command_body("/oogsten", "2026-09-04..2026-10-15", user="UFAC01", response_url=respond),
+    )
+    assert status == 200
+    (summary,) = await wait_for_response(server, "zonder-bestand")
+    assert "4 ingebracht" in section_text(summary["blocks"])
+    await server.slack.wait_for("files.getUploadURLExternal", 2)
+    assert (
+        server.slack.uploads == {} and server.slack.calls_to("files.completeUploadExternal") == []
+    )
+    for _ in range(100):
+        if "file upload failed: missing_scope" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "file upload failed: missing_scope" in caplog.text
