@@ -19,6 +19,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -331,6 +332,9 @@ def main() -> None:
         if path.exists():
             path.unlink()
         url = f"sqlite:///{path}"
+
+        def cleanup() -> None:
+            shutil.rmtree(folder, ignore_errors=True)  # --path files are kept
     else:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = create_engine(POSTGRES_URL)
