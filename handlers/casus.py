@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
-from handlers.forms import FieldRule, clean_text, redact, validate
+from handlers.forms import FieldRule, clean_text, validate
+from handlers.privacy import GuardNotReady, StructuredGuard
+from handlers.privacy_flow import (
+    CHECK,
+    PRIVACY_FIELD,
+    PSEUDONYMISE,
+    finds_names,
+    privacy_choice_field,
+    pseudonymise,
+    screen,
+    soft_errors,
+)
 from handlers.replies import (
     Actions,
     Button,
@@ -36,6 +47,8 @@ REPLY_FORM = "casus_bijdrage"
 CLOSE_FORM = "casus_afronden"
 ACTION_THINK_ALONG = "casus_denk_mee"
 ACTION_CLOSE = "casus_afronden"
+ACTION_APPROVE = "casus_anoniem_plaatsen"
+ACTION_DISCARD = "casus_anoniem_annuleren"
 
 REPLY_MAX = 3000
 CLOSE_MAX = 1500
@@ -44,7 +57,9 @@ CLOSE_MAX = 1500
 # --- intake ---------------------------------------------------------------------------------
 
 
-def intake_form(texts: Texts, title: str = "") -> Form:
+def intake_form(texts: Texts, title: str = "", names: bool = False) -> Form:
+    """``names``: the guard also finds names and places, so the form asks what to do with
+    them (handlers/privacy_flow.py)."""
     fields: list[FormField] = []
     for q in texts.casus_questions:
         if q.kind == "choices":
@@ -72,6 +87,8 @@ def intake_form(texts: Texts, title: str = "") -> Form:
                     hint=q.hint,
                 )
             )
+    if names:
+        fields.append(privacy_choice_field(texts))
     return Form(
         form_id=INTAKE_FORM,
         title=texts.get("casus.form.title"),
@@ -83,7 +100,7 @@ def intake_form(texts: Texts, title: str = "") -> Form:
 
 
 def start_intake(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
-    return [OpenForm(intake_form(ctx.texts, event.text))]
+    return [OpenForm(intake_form(ctx.texts, event.text, names=finds_names(ctx.guard)))]
 
 
 def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
@@ -92,11 +109,16 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     rules = [
         FieldRule(q.id, q.required, q.max_length) for q in texts.casus_questions if q.kind == "text"
     ]
-    errors = validate(values, rules, texts, ctx.guard)
-    if errors:
-        return [FormErrors(errors)]
+    screening = screen(values, rules, texts, ctx.guard)
+    if screening.errors:
+        return [FormErrors(screening.errors)]
+    choice = event.text(PRIVACY_FIELD) or CHECK
+    if screening.soft and choice == CHECK:
+        return [FormErrors(soft_errors(screening.soft, texts))]
     if event.place is None:
         return [Ephemeral(texts.rich("general.error_generic"))]
+    if screening.soft and choice == PSEUDONYMISE:
+        values = pseudonymise(values, screening.soft, texts)
     known = {p.id for p in texts.perspectives}
     perspectives = [p for p in event.choices("perspectieven") if p in known]
 
@@ -114,6 +136,9 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         perspectives=perspectives,
     )
     card = casus_card(casus, texts, event.actor.user_id)
+    if screening.soft and choice == PSEUDONYMISE:
+        # Stored as a draft (pending, not posted): the person approves the result first.
+        return [approval_notice(casus, card, texts)]
     return [PostMessage(place, card, record_as=Record("casus", casus.id))]
 
 
@@ -177,6 +202,53 @@ def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[R
         else ("general.error_generic")
     )
     return [Ephemeral(ctx.texts.rich(key))]
+
+
+def approval_notice(casus: Casus, card: Card, texts: Texts) -> Ephemeral:
+    """The pseudonymised casus as it would be posted, with buttons to post or drop it."""
+    value = str(casus.id)
+    blocks = (
+        Section(texts.rich("privacy.preview.intro")),
+        *(b for b in card.blocks if not isinstance(b, Actions | Context)),
+        Actions(
+            (
+                Button(ACTION_APPROVE, texts.get("privacy.preview.approve"), value, "primary"),
+                Button(ACTION_DISCARD, texts.get("privacy.preview.discard"), value),
+            )
+        ),
+    )
+    fallback = texts.rich("privacy.preview.fallback", title=casus.title)
+    return Ephemeral(fallback, Card(blocks, fallback=fallback))
+
+
+def _draft_of(event: ButtonPressed, ctx: HandlerContext) -> Casus | None:
+    """The actor's own casus that still waits for approval."""
+    casus = _casus_for(ctx, event.value)
+    if casus is None or casus.status != CasusStatus.PENDING or casus.message_id is not None:
+        return None
+    inbrenger = casus.inbrenger
+    if (inbrenger.platform, inbrenger.platform_user_id) != (
+        event.actor.platform,
+        event.actor.user_id,
+    ):
+        return None
+    return casus
+
+
+def approve_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    casus = _draft_of(event, ctx)
+    if casus is None:
+        return [Ephemeral(ctx.texts.rich("privacy.preview.gone"))]
+    card = casus_card(casus, ctx.texts, event.actor.user_id)
+    return [PostMessage(_casus_place(casus), card, record_as=Record("casus", casus.id))]
+
+
+def discard_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    casus = _draft_of(event, ctx)
+    if casus is None:
+        return [Ephemeral(ctx.texts.rich("privacy.preview.gone"))]
+    ctx.repos.casussen.delete(casus)
+    return [Ephemeral(ctx.texts.rich("privacy.preview.discarded"))]
 
 
 # --- bijdragen --------------------------------------------------------------------------------
@@ -267,10 +339,15 @@ def thread_reply(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
     text = clean_text(event.text)
     if not text:
         return []
-    findings = ctx.guard.check({"bijdrage": text})
+    try:
+        findings = ctx.guard.check({"bijdrage": text})
+    except GuardNotReady:
+        # Names could not be checked in time; identifiers still stay out of the store.
+        findings = StructuredGuard().check({"bijdrage": text})
     member = ctx.member(event.actor)
     # The message is already in the channel; we can at least keep identifiers out of our store.
-    ctx.repos.bijdragen.add(casus, member, redact(text, findings), event.message_id)
+    stored = pseudonymise({"bijdrage": text}, findings, ctx.texts)["bijdrage"]
+    ctx.repos.bijdragen.add(casus, member, stored, event.message_id)
     if findings:
         from handlers.forms import describe_findings
 
@@ -391,6 +468,8 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 
 
 def register(router: Router) -> None:
+    router.action(ACTION_APPROVE, approve_pseudonymised)
+    router.action(ACTION_DISCARD, discard_pseudonymised)
     router.command("casus", start_intake)
     router.form(INTAKE_FORM, submit_intake)
     router.form(REPLY_FORM, submit_contribution)

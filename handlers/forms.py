@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from handlers.privacy import Finding, GuardNotReady, PrivacyGuard
+from handlers.privacy import Finding, GuardNotReady, PrivacyGuard, is_soft
 from prompts import Texts
 
 # Control characters (NUL included, which PostgreSQL refuses in text) except tab and newline.
@@ -54,7 +54,10 @@ def validate(
         first = next((f for f, v in checked.items() if v), rules[0].field_id if rules else "")
         errors.setdefault(first, texts.get("privacy.not_ready"))
         return errors
-    for field_id, findings in group_findings(found).items():
+    # Soft findings (names, places) warn only where a form offers the choice what to do with
+    # them (handlers/privacy_flow.py); here only hard identifiers block.
+    hard = [f for f in found if not is_soft(f.category)]
+    for field_id, findings in group_findings(hard).items():
         errors.setdefault(field_id, describe_findings(findings, texts))
     return errors
 

@@ -94,6 +94,8 @@ def soft_category(tag: str, value: str) -> Category | None:
 class DeduceGuard:
     """Structured guard first; deduce's names, places and institutions on top."""
 
+    finds_names = True  # forms offer the choice for soft findings (handlers/privacy_flow.py)
+
     def __init__(self, wait_seconds: float = 2.0, structured: StructuredGuard | None = None):
         self._structured = structured or StructuredGuard()
         self._wait_seconds = wait_seconds

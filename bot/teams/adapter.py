@@ -59,7 +59,7 @@ from handlers.events import (
     ThreadMessage,
 )
 from handlers.forms import redact
-from handlers.privacy import GuardNotReady, PrivacyGuard, StructuredGuard
+from handlers.privacy import GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
 from handlers.replies import (
     Card,
     Deferred,
@@ -392,7 +392,10 @@ class TeamsAdapter:
                     findings = self.guard.check({field_id: value})
                 except GuardNotReady:
                     findings = StructuredGuard().check({field_id: value})
-                safe[field_id] = redact(value, findings)
+                # Names and places stay: the person decides about them (not a client, or
+                # pseudonymise), and needs to see them to do so.
+                hard = [f for f in findings if not is_soft(f.category)]
+                safe[field_id] = redact(value, hard)
             else:
                 safe[field_id] = value
         return safe

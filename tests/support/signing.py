@@ -77,6 +77,13 @@ def view_submission(
             state[block_id] = {
                 element["action_id"]: {"type": element["type"], "selected_options": selected}
             }
+        elif element["type"] == "static_select":
+            chosen = next((o for o in element["options"] if o["value"] == value), None)
+            if chosen is None and value is None:
+                chosen = element.get("initial_option")
+            state[block_id] = {
+                element["action_id"]: {"type": element["type"], "selected_option": chosen}
+            }
         else:
             state[block_id] = {element["action_id"]: {"type": element["type"], "value": value}}
     return {

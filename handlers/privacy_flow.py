@@ -1,0 +1,125 @@
+"""What a form does with the guard's findings: hard identifiers block, soft ones warn.
+
+A soft finding (a name, a place, an institution) may be a client, or a colleague, a method or an
+organisation. Forms that offer the choice carry a :data:`PRIVACY_FIELD` select:
+
+* ``controleer`` (the default): soft findings keep the form open with a warning on that field;
+* ``geen_client``: the person confirms that they are not about a client; the text is kept;
+* ``anonimiseer``: soft findings are replaced by stable placeholders (``[PERSOON-1]``) and the
+  result is shown for approval before anything is posted.
+
+:func:`pseudonymise` numbers placeholders per category and value, across all fields of one
+submission: the same name is the same placeholder everywhere in it. Hard identifiers become
+the plain category marker (``[BSN]``), as :func:`handlers.forms.redact` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from handlers.forms import FieldRule, group_findings, validate
+from handlers.privacy import Finding, PrivacyGuard, is_soft
+from handlers.replies import Option, Select
+from prompts import Texts
+
+PRIVACY_FIELD = "privacy_bevestiging"
+CHECK = "controleer"
+NOT_CLIENT = "geen_client"
+PSEUDONYMISE = "anonimiseer"
+CHOICES = (CHECK, NOT_CLIENT, PSEUDONYMISE)
+
+
+def finds_names(guard: PrivacyGuard) -> bool:
+    """True for a guard that reports soft findings (the strict one)."""
+    return bool(getattr(guard, "finds_names", False))
+
+
+def privacy_choice_field(texts: Texts, initial: str = CHECK) -> Select:
+    return Select(
+        field_id=PRIVACY_FIELD,
+        label=texts.get("privacy.choice.label"),
+        options=(
+            Option(CHECK, texts.get("privacy.choice.check")),
+            Option(NOT_CLIENT, texts.get("privacy.choice.not_client")),
+            Option(PSEUDONYMISE, texts.get("privacy.choice.pseudonymise")),
+        ),
+        required=True,
+        initial=initial,
+        hint=texts.get("privacy.choice.hint"),
+    )
+
+
+class _SoftAside:
+    """Passes hard findings to ``validate`` and keeps the soft ones for the caller."""
+
+    def __init__(self, guard: PrivacyGuard) -> None:
+        self._guard = guard
+        self.soft: list[Finding] = []
+
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        found = self._guard.check(fields)
+        self.soft = [f for f in found if is_soft(f.category)]
+        return [f for f in found if not is_soft(f.category)]
+
+
+@dataclass(frozen=True)
+class Screening:
+    errors: dict[str, str]  # required fields, lengths, hard identifiers: the form stays open
+    soft: list[Finding]  # names, places, institutions: the person decides
+
+
+def screen(
+    values: Mapping[str, str], rules: Sequence[FieldRule], texts: Texts, guard: PrivacyGuard
+) -> Screening:
+    aside = _SoftAside(guard)
+    errors = validate(values, rules, texts, aside)
+    return Screening(errors, aside.soft)
+
+
+def describe_soft(findings: Sequence[Finding], texts: Texts) -> str:
+    parts = list(
+        dict.fromkeys(
+            texts.rich(f"privacy.{finding.category.value}", found=finding.masked).plain()
+            for finding in findings
+        )
+    )[:4]
+    return (
+        f"{texts.get('privacy.soft_intro')}: {', '.join(parts)}. {texts.get('privacy.soft_advice')}"
+    )
+
+
+def soft_errors(findings: Sequence[Finding], texts: Texts) -> dict[str, str]:
+    """The warning, on the choice field (where the person answers it)."""
+    return {PRIVACY_FIELD: describe_soft(findings, texts)}
+
+
+def pseudonymise(
+    fields: Mapping[str, str], findings: Sequence[Finding], texts: Texts
+) -> dict[str, str]:
+    """Replace findings by placeholders, numbered per category and value across all fields."""
+    numbers: dict[tuple[str, str], int] = {}
+    counters: dict[str, int] = {}
+    placeholders: dict[tuple[str, int, int], str] = {}
+    # Number in reading order, field by field, so [PERSOON-1] is the first name one reads.
+    grouped = group_findings(findings)
+    for field_id, text in fields.items():
+        for finding in sorted(grouped.get(field_id, []), key=lambda f: f.start):
+            category = finding.category.value
+            if not is_soft(finding.category):
+                placeholders[(field_id, finding.start, finding.end)] = f"[{category.upper()}]"
+                continue
+            key = (category, " ".join(text[finding.start : finding.end].split()).casefold())
+            if key not in numbers:
+                counters[category] = counters.get(category, 0) + 1
+                numbers[key] = counters[category]
+            label = texts.get(f"privacy.placeholder.{category}")
+            placeholders[(field_id, finding.start, finding.end)] = f"[{label}-{numbers[key]}]"
+    result: dict[str, str] = {}
+    for field_id, text in fields.items():
+        out = text
+        for finding in sorted(grouped.get(field_id, []), key=lambda f: f.start, reverse=True):
+            placeholder = placeholders[(field_id, finding.start, finding.end)]
+            out = out[: finding.start] + placeholder + out[finding.end :]
+        result[field_id] = out
+    return result

@@ -1,0 +1,68 @@
+"""Pseudonymisation and the hard/soft split, without a chat platform."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from handlers.forms import FieldRule
+from handlers.privacy import Category, Finding, StructuredGuard
+from handlers.privacy_flow import pseudonymise, screen
+from prompts import load_texts
+
+NL = load_texts("nl")
+EN = load_texts("en")
+
+
+def _find(fields: Mapping[str, str], *items: tuple[str, Category, str]) -> list[Finding]:
+    findings = []
+    for field_id, category, value in items:
+        start = fields[field_id].index(value)
+        findings.append(Finding(field_id, category, "xx", start, start + len(value)))
+    return findings
+
+
+def test_the_same_name_gets_the_same_placeholder_within_a_submission() -> None:
+    fields = {
+        "situatie": "Fatima belt vaak. Haar zoon Daan is 7. Later belde fatima weer uit Utrecht.",
+        "vraag": "Hoe help ik Fatima en Daan?",
+    }
+    occurrences = [
+        ("situatie", Category.PERSON, "Fatima"),
+        ("situatie", Category.PERSON, "Daan"),
+        ("situatie", Category.PERSON, "fatima"),
+        ("situatie", Category.PLACE, "Utrecht"),
+        ("vraag", Category.PERSON, "Fatima"),
+        ("vraag", Category.PERSON, "Daan"),
+    ]
+    result = pseudonymise(fields, _find(fields, *occurrences), NL)
+    assert result["situatie"] == (
+        "[PERSOON-1] belt vaak. Haar zoon [PERSOON-2] is 7. Later belde [PERSOON-1] weer uit "
+        "[PLAATS-1]."
+    )
+    assert result["vraag"] == "Hoe help ik [PERSOON-1] en [PERSOON-2]?"
+    # Running it again on the same input gives the same text: stable, not random.
+    assert pseudonymise(fields, _find(fields, *occurrences), NL) == result
+
+
+def test_placeholders_follow_the_language_and_hard_identifiers_keep_their_marker() -> None:
+    fields = {"s": "Jan de Vries, BSN 111222333."}
+    findings = [*_find(fields, ("s", Category.PERSON, "Jan de Vries"))]
+    findings += StructuredGuard().check(fields)
+    assert pseudonymise(fields, findings, EN)["s"] == "[PERSON-1], BSN [BSN]."
+
+
+class _NamesGuard:
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        found = StructuredGuard().check(fields)
+        for field_id, text in fields.items():
+            if "Jan" in text:
+                start = text.index("Jan")
+                found.append(Finding(field_id, Category.PERSON, "Ja*", start, start + 3))
+        return found
+
+
+def test_screen_blocks_hard_identifiers_and_hands_soft_findings_back() -> None:
+    rules = [FieldRule("a"), FieldRule("b")]
+    result = screen({"a": "Jan belt", "b": "BSN 111222333"}, rules, NL, _NamesGuard())
+    assert set(result.errors) == {"b"}
+    assert [(f.field_id, f.category) for f in result.soft] == [("a", Category.PERSON)]
