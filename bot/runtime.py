@@ -43,6 +43,7 @@ class Runtime:
         facilitators: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] | None = None,
         zone: str = "Europe/Amsterdam",
+        hmac_secret: bytes | None = None,
     ) -> None:
         self.database = database
         self.router = router
@@ -51,6 +52,7 @@ class Runtime:
         self.facilitators = facilitators
         self.clock = clock or (lambda: datetime.now(UTC))
         self.zone = zone
+        self.hmac_secret = hmac_secret
 
     def _context(self, repos: Repositories) -> HandlerContext:
         return HandlerContext(
@@ -60,6 +62,7 @@ class Runtime:
             facilitators=self.facilitators,
             now=self.clock,
             zone=self.zone,
+            hmac_secret=self.hmac_secret,
         )
 
     def call_sync(self, step: Callable[..., T], *args: Any) -> T:

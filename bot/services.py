@@ -51,7 +51,15 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     texts = load_texts(settings.language)
     guard = make_guard(settings)
     router = build_router()
-    runtime = Runtime(database, router, texts, guard, facilitators=frozenset(settings.facilitators))
+    secret = settings.hmac_secret.get_secret_value().encode() if settings.hmac_secret else None
+    runtime = Runtime(
+        database,
+        router,
+        texts,
+        guard,
+        facilitators=frozenset(settings.facilitators),
+        hmac_secret=secret,
+    )
     messengers = Messengers()
     slack_client = None
     if settings.slack_enabled:

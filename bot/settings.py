@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     privacy_guard: Literal["strict", "basic"] = Field(
         default="strict", alias="LEERKRING_PRIVACY_GUARD"
     )
+    # Key for the HMAC that links an anonymous casus to its inbrenger (docs/privacy.md).
+    hmac_secret: SecretStr | None = Field(default=None, alias="LEERKRING_HMAC_SECRET")
     # How long a submission waits for a guard that is still loading before it is refused.
     privacy_wait_seconds: float = Field(
         default=2.0, ge=0, le=60, alias="LEERKRING_PRIVACY_WAIT_SECONDS"
@@ -77,6 +79,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("hmac_secret")
+    @classmethod
+    def _long_enough_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters, e.g. `openssl rand -hex 32`")
         return value
 
     @field_validator("timezone")

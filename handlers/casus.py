@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from handlers.anonymous import (
+    ANONYMOUS,
+    ANONYMOUS_FIELD,
+    ANONYMOUS_USER_ID,
+    anonymous_field,
+    inbrenger_hash,
+    inbrenger_label,
+    is_inbrenger,
+)
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text, validate
@@ -30,6 +39,7 @@ from handlers.replies import (
     MultiSelect,
     OpenForm,
     Option,
+    Param,
     PostMessage,
     Record,
     Reply,
@@ -57,9 +67,12 @@ CLOSE_MAX = 1500
 # --- intake ---------------------------------------------------------------------------------
 
 
-def intake_form(texts: Texts, title: str = "", names: bool = False) -> Form:
+def intake_form(
+    texts: Texts, title: str = "", names: bool = False, anonymous: bool = False
+) -> Form:
     """``names``: the guard also finds names and places, so the form asks what to do with
-    them (handlers/privacy_flow.py)."""
+    them (handlers/privacy_flow.py). ``anonymous``: offer to bring the casus in anonymously
+    (handlers/anonymous.py)."""
     fields: list[FormField] = []
     for q in texts.casus_questions:
         if q.kind == "choices":
@@ -87,6 +100,8 @@ def intake_form(texts: Texts, title: str = "", names: bool = False) -> Form:
                     hint=q.hint,
                 )
             )
+    if anonymous:
+        fields.append(anonymous_field(texts))
     if names:
         fields.append(privacy_choice_field(texts))
     return Form(
@@ -100,7 +115,13 @@ def intake_form(texts: Texts, title: str = "", names: bool = False) -> Form:
 
 
 def start_intake(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
-    return [OpenForm(intake_form(ctx.texts, event.text, names=finds_names(ctx.guard)))]
+    form = intake_form(
+        ctx.texts,
+        event.text,
+        names=finds_names(ctx.guard),
+        anonymous=ctx.hmac_secret is not None,
+    )
+    return [OpenForm(form)]
 
 
 def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
@@ -122,7 +143,14 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     known = {p.id for p in texts.perspectives}
     perspectives = [p for p in event.choices("perspectieven") if p in known]
 
-    member = ctx.member(event.actor)
+    anonymous = ctx.hmac_secret is not None and event.text(ANONYMOUS_FIELD) == ANONYMOUS
+    if anonymous:
+        anonymous_name = texts.get("privacy.anonymous.name")
+        member = ctx.repos.members.ensure(
+            event.actor.platform, ANONYMOUS_USER_ID, display_name=anonymous_name
+        )
+    else:
+        member = ctx.member(event.actor)
     place = event.place
     channel = ctx.repos.channels.ensure(place.platform, place.channel_id, place.team_id, place.name)
     casus = ctx.repos.casussen.add(
@@ -135,6 +163,12 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         question=values["vraag"],
         perspectives=perspectives,
     )
+    if anonymous:
+        assert ctx.hmac_secret is not None
+        casus.anonymous = True
+        casus.inbrenger_hash = inbrenger_hash(
+            ctx.hmac_secret, event.actor.platform, event.actor.user_id
+        )
     card = casus_card(casus, texts, event.actor.user_id)
     if screening.soft and choice == PSEUDONYMISE:
         # Stored as a draft (pending, not posted): the person approves the result first.
@@ -143,7 +177,9 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 
 
 def casus_card(casus: Casus, texts: Texts, inbrenger_user_id: str) -> Card:
-    inbrenger = Mention(inbrenger_user_id)
+    inbrenger: Param = Mention(inbrenger_user_id)
+    if casus.anonymous:
+        inbrenger = inbrenger_label(casus, texts)
     blocks: list[Header | Section | Context | Actions] = [
         Header(casus.title),
         Context(texts.rich("casus.card.brought_in_by", inbrenger=inbrenger)),
@@ -226,13 +262,7 @@ def _draft_of(event: ButtonPressed, ctx: HandlerContext) -> Casus | None:
     casus = _casus_for(ctx, event.value)
     if casus is None or casus.status != CasusStatus.PENDING or casus.message_id is not None:
         return None
-    inbrenger = casus.inbrenger
-    if (inbrenger.platform, inbrenger.platform_user_id) != (
-        event.actor.platform,
-        event.actor.user_id,
-    ):
-        return None
-    return casus
+    return casus if is_inbrenger(casus, event.actor, ctx.hmac_secret) else None
 
 
 def approve_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -363,16 +393,11 @@ def start_close(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     casus = _casus_for(ctx, event.value)
     if casus is None:
         return [Ephemeral(texts.rich("casus.close_form.not_found"))]
-    inbrenger = casus.inbrenger
-    if (inbrenger.platform, inbrenger.platform_user_id) != (
-        event.actor.platform,
-        event.actor.user_id,
-    ):
+    if not is_inbrenger(casus, event.actor, ctx.hmac_secret):
         return [
             Ephemeral(
                 texts.rich(
-                    "casus.close_form.only_inbrenger",
-                    inbrenger=Mention(inbrenger.platform_user_id),
+                    "casus.close_form.only_inbrenger", inbrenger=inbrenger_label(casus, texts)
                 )
             )
         ]
@@ -413,15 +438,11 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if casus is None:
         return [Ephemeral(texts.rich("casus.close_form.not_found"))]
     inbrenger = casus.inbrenger
-    if (inbrenger.platform, inbrenger.platform_user_id) != (
-        event.actor.platform,
-        event.actor.user_id,
-    ):
+    if not is_inbrenger(casus, event.actor, ctx.hmac_secret):
         return [
             Ephemeral(
                 texts.rich(
-                    "casus.close_form.only_inbrenger",
-                    inbrenger=Mention(inbrenger.platform_user_id),
+                    "casus.close_form.only_inbrenger", inbrenger=inbrenger_label(casus, texts)
                 )
             )
         ]
@@ -438,7 +459,7 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         return [FormErrors(errors)]
     ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
     count = ctx.repos.casussen.contribution_count(casus)
-    who = Mention(inbrenger.platform_user_id)
+    who = inbrenger_label(casus, texts)
     note = Card(
         (
             Section(

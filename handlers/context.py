@@ -51,6 +51,8 @@ class HandlerContext:
     facilitators: frozenset[str]
     now: Callable[[], datetime]
     zone: str = "Europe/Amsterdam"
+    # LEERKRING_HMAC_SECRET: anonymous casussen are offered only when it is set.
+    hmac_secret: bytes | None = None
 
     def member(self, actor: Actor) -> Member:
         """The stored member for this actor, created on first contact."""

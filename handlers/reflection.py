@@ -612,6 +612,8 @@ def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
     )
     created: list[int] = []
     for casus in due:
+        if casus.anonymous:
+            continue  # no one to ask: only a keyed hash of the inbrenger is kept
         run = ctx.repos.runs.create(
             {
                 "fire_key": f"casus:{casus.id}",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,6 +137,11 @@ class Casus(Base):
     next_step: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # An anonymous casus points at the platform's placeholder member (ANONYMOUS_USER_ID) and
+    # keeps only HMAC-SHA256(LEERKRING_HMAC_SECRET, "platform:user id") of the real inbrenger,
+    # which is what closing it needs (handlers/anonymous.py).
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
+    inbrenger_hash: Mapped[str | None] = mapped_column(String(64))
 
     channel: Mapped[Channel] = relationship()
     inbrenger: Mapped[Member] = relationship()
