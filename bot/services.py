@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import keep_payloads_out_of_logs
 from bot.messaging import Messengers
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -45,6 +46,7 @@ class Services:
 
 
 def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
+    keep_payloads_out_of_logs()
     database = Database.from_url(settings.database_url)
     if settings.is_sqlite and migrate_sqlite:
         migrate.upgrade(database.engine)
