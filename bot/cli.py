@@ -222,11 +222,13 @@ def teams_package(
 def _register_subcommands() -> None:
     from bot.cli_harvest import oogst
     from bot.cli_members import members
+    from bot.cli_privacy import privacy
     from bot.cli_schedule import schedule
 
     main.add_command(schedule)
     main.add_command(oogst)
     main.add_command(members)
+    main.add_command(privacy)
 
 
 _register_subcommands()

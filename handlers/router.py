@@ -130,7 +130,15 @@ class Router:
 
 def build_router() -> Router:
     """The router with every handler module registered."""
-    from handlers import casus, general, harvest, profiles, reflection, speedsparren
+    from handlers import (
+        casus,
+        general,
+        harvest,
+        privacy_rights,
+        profiles,
+        reflection,
+        speedsparren,
+    )
 
     router = Router()
     general.register(router)
@@ -139,4 +147,5 @@ def build_router() -> Router:
     profiles.register(router)
     speedsparren.register(router)
     harvest.register(router)
+    privacy_rights.register(router)
     return router

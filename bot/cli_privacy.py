@@ -1,0 +1,98 @@
+"""`leerkring privacy`: the rights of the person (AVG art. 15 and 17) for facilitators, the same
+as /mijn-gegevens in chat.
+
+    leerkring privacy export --user slack:U0123ABC --out gegevens.json
+    leerkring privacy erase --user slack:U0123ABC          (asks to confirm; --yes skips that)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from handlers.context import HandlerContext
+from handlers.privacy_rights import erase, export_json
+from storage.privacy_rights import Erasure
+
+PLATFORMS = ("slack", "teams", "terminal")
+
+
+def _person(value: str) -> tuple[str, str]:
+    platform, sep, user_id = value.partition(":")
+    if not sep or platform not in PLATFORMS or not user_id.strip():
+        raise click.BadParameter(
+            "write platform:user id, e.g. slack:U0123ABC or teams:<Entra object id>",
+            param_hint="--user",
+        )
+    return platform, user_id.strip()
+
+
+@click.group("privacy")
+def privacy() -> None:
+    """A person's data: export it as JSON, or erase it."""
+
+
+@privacy.command("export")
+@click.option("--user", "person", required=True, help="platform:user id, e.g. slack:U0123ABC")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="File to write; default: standard output.",
+)
+def export(person: str, out: str | None) -> None:
+    """Everything stored about one person, as JSON."""
+    from bot.cli_schedule import _services
+
+    platform, user_id = _person(person)
+    services = _services()
+
+    def build(ctx: HandlerContext) -> bytes:
+        return export_json(ctx, platform, user_id)
+
+    try:
+        data = services.runtime.call_sync(build)
+    finally:
+        services.close()
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"export written to {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.flush()
+
+
+@privacy.command("erase")
+@click.option("--user", "person", required=True, help="platform:user id, e.g. slack:U0123ABC")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_command(person: str, yes: bool) -> None:
+    """Erase one person: profile, bijdragen, answers, takeaways; their casussen stay anonymous."""
+    from bot.cli_schedule import _services
+
+    platform, user_id = _person(person)
+    if not yes:
+        click.confirm(
+            f"Erase everything about {platform}:{user_id}? This cannot be undone",
+            abort=True,
+            err=True,
+        )
+    services = _services()
+
+    def run(ctx: HandlerContext) -> Erasure:
+        return erase(ctx, platform, user_id)
+
+    try:
+        result = services.runtime.call_sync(run)
+    finally:
+        services.close()
+    if not result.found:
+        click.echo(f"nothing is stored about {platform}:{user_id}", err=True)
+        return
+    click.echo(
+        f"erased {platform}:{user_id}: {result.bijdragen} bijdragen, "
+        f"{result.answers} answers, {result.takeaways} takeaways removed; "
+        f"{result.casussen_anonymised} casussen kept anonymously",
+        err=True,
+    )
