@@ -29,11 +29,12 @@ from sqlalchemy import Connection, text
 from bot.messaging import DeliveryFailed, Messengers
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
-from handlers import reflection
+from handlers import reflection, retention
 from handlers.events import Place
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
+PURGE_EVERY = timedelta(hours=1)
 
 # The advisory lock that makes one replica the leader, scoped to database and schema so that
 # separate installations sharing a PostgreSQL server do not block each other.
@@ -108,6 +109,7 @@ class ReflectionScheduler:
         followup_after: timedelta | None = timedelta(weeks=4),
         tick_seconds: float = 15,
         concurrency: int = 4,
+        retention_months: int = 0,
     ) -> None:
         self.runtime = runtime
         self.messengers = messengers
@@ -119,6 +121,8 @@ class ReflectionScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
         self.speedspar = SpeedsparRunner(runtime, messengers, self._semaphore, wake=self.tick)
+        self.retention_months = retention_months
+        self._last_purge: datetime | None = None
 
     # --- lifecycle ---
 
@@ -169,7 +173,20 @@ class ReflectionScheduler:
             stats["reminded"] = await self.send_reminders()
             stats["closed"] = await self.close_runs()
             await self.speedspar.tick()
+            if self.retention_months:
+                stats["purged"] = await self.purge_if_due()
             return stats
+
+    async def purge_if_due(self) -> int:
+        """The retention purge (handlers/retention.py), at most once an hour."""
+        if not self.retention_months:
+            return 0
+        now = self.runtime.clock()
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return 0
+        result = await self.runtime.call(retention.purge_expired, self.retention_months)
+        self._last_purge = now
+        return result.total
 
     async def fire_now(self, schedule_id: int) -> int | None:
         """`leerkring schedule run <id>`: the same path as the timer, right now."""

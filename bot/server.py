@@ -151,4 +151,5 @@ def make_scheduler(services: Services) -> ReflectionScheduler:
         grace=timedelta(minutes=settings.schedule_grace_minutes),
         followup_after=timedelta(weeks=weeks) if weeks else None,
         tick_seconds=settings.tick_seconds,
+        retention_months=settings.retention_months,
     )

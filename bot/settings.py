@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     privacy_guard: Literal["strict", "basic"] = Field(
         default="strict", alias="LEERKRING_PRIVACY_GUARD"
     )
+    # Texts older than this are replaced by the scheduled purge (0: keep them).
+    retention_months: int = Field(default=12, ge=0, le=120, alias="LEERKRING_RETENTION_MONTHS")
     # Key for the HMAC that links an anonymous casus to its inbrenger (docs/privacy.md).
     hmac_secret: SecretStr | None = Field(default=None, alias="LEERKRING_HMAC_SECRET")
     # How long a submission waits for a guard that is still loading before it is refused.
