@@ -24,6 +24,7 @@ from handlers.privacy_flow import (
     pseudonymise,
     screen,
     soft_errors,
+    thread_notice,
 )
 from handlers.replies import (
     Actions,
@@ -379,9 +380,7 @@ def thread_reply(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
     stored = pseudonymise({"bijdrage": text}, findings, ctx.texts)["bijdrage"]
     ctx.repos.bijdragen.add(casus, member, stored, event.message_id)
     if findings:
-        from handlers.forms import describe_findings
-
-        return [Ephemeral(rich("{text}", text=describe_findings(findings, ctx.texts)))]
+        return [Ephemeral(thread_notice(findings, ctx.texts))]
     return []
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from handlers.forms import FieldRule, group_findings, validate
 from handlers.privacy import Finding, PrivacyGuard, is_soft
-from handlers.replies import Option, Select
+from handlers.replies import Option, Rich, Select
 from prompts import Texts
 
 PRIVACY_FIELD = "privacy_bevestiging"
@@ -87,6 +87,18 @@ def describe_soft(findings: Sequence[Finding], texts: Texts) -> str:
     return (
         f"{texts.get('privacy.soft_intro')}: {', '.join(parts)}. {texts.get('privacy.soft_advice')}"
     )
+
+
+def thread_notice(findings: Sequence[Finding], texts: Texts) -> Rich:
+    """For a reply that is already in the channel: what was found, what was stored, and how
+    to edit or delete the message (the bot cannot change someone else's message)."""
+    parts = list(
+        dict.fromkeys(
+            texts.rich(f"privacy.{finding.category.value}", found=finding.masked).plain()
+            for finding in findings
+        )
+    )[:4]
+    return texts.rich("privacy.thread.notice", found=", ".join(parts))
 
 
 def soft_errors(findings: Sequence[Finding], texts: Texts) -> dict[str, str]:

@@ -144,7 +144,9 @@ async def test_a_thread_reply_with_a_name_is_stored_pseudonymised(strict: Runnin
     )
     await post_json(strict, event)
     notice = (await strict.slack.wait_for("chat.postEphemeral"))[-1]
-    assert "Vries" not in json.dumps(notice, ensure_ascii=False)
+    shown = json.dumps(notice, ensure_ascii=False)
+    assert "Vries" not in shown and "een naam (Ja* ** *****)" in shown
+    assert notice["user"] == "U222" and "Bericht bewerken" in shown  # how to fix it themselves
     with strict.database.session() as session:
         stored = session.scalars(select(Bijdrage)).one().text
     assert stored == "Heb je [PERSOON-1] al gebeld? [PERSOON-1] weet meer."
