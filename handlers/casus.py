@@ -311,6 +311,7 @@ def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
                 max_length=REPLY_MAX,
                 placeholder=texts.get("casus.reply_form.placeholder"),
             ),
+            *((privacy_choice_field(texts),) if finds_names(ctx.guard) else ()),
         ),
         intro=rich("**{title}**", title=casus.title),
         metadata={"casus_id": casus.id},
@@ -323,11 +324,18 @@ def submit_contribution(event: FormSubmitted, ctx: HandlerContext) -> list[Reply
     if casus is None or casus.message_id is None:
         return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
     text = clean_text(event.text("bijdrage"))
-    errors = validate(
+    screening = screen(
         {"bijdrage": text}, [FieldRule("bijdrage", True, REPLY_MAX)], ctx.texts, ctx.guard
     )
-    if errors:
-        return [FormErrors(errors)]
+    if screening.errors:
+        return [FormErrors(screening.errors)]
+    choice = event.text(PRIVACY_FIELD) or CHECK
+    if screening.soft and choice == CHECK:
+        return [FormErrors(soft_errors(screening.soft, ctx.texts))]
+    if screening.soft and choice == PSEUDONYMISE:
+        # A bijdrage is short and goes straight into the thread: the placeholders are posted
+        # as chosen, without a separate approval step (the casus intake has one).
+        text = pseudonymise({"bijdrage": text}, screening.soft, ctx.texts)["bijdrage"]
     member = ctx.member(event.actor)
     bijdrage = ctx.repos.bijdragen.add(casus, member, text, message_id=None)
     assert bijdrage is not None

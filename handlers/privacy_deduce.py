@@ -204,6 +204,7 @@ class DeduceGuard:
         for (field_id, text), field_spans in zip(items, spans, strict=True):
             kept = list(by_field.get(field_id, []))
             for start, end, tag in sorted(field_spans):
+                start = _skip_leading_words(text, start, end)
                 for part_start, part_end in _uncovered(text, start, end, kept):
                     value = text[part_start:part_end]
                     category = soft_category(tag, value)
@@ -211,6 +212,32 @@ class DeduceGuard:
                         kept.append(Finding(field_id, category, mask(value), part_start, part_end))
             merged.extend(sorted(kept, key=lambda f: (f.start, f.end)))
         return merged
+
+
+# Sentence-initial words that deduce sometimes takes into a name ("Bel Fatima el Amrani").
+_LEADING_WORDS: Final = frozenset(
+    {
+        "bel", "vraag", "zeg", "mail", "spreek", "help", "laat", "geef", "heb", "ik", "wij",
+        "we", "met", "via", "door", "voor", "bij", "volgens", "ook", "nu", "dan", "daarna",
+        "gisteren", "vandaag", "morgen", "en", "maar", "want", "dus", "toen", "sinds", "na",
+        "als", "of", "mevrouw", "meneer", "moeder", "vader", "oma", "opa", "zoon", "dochter",
+        "broer", "zus",
+    }
+)  # fmt: skip
+
+
+def _skip_leading_words(text: str, start: int, end: int) -> int:
+    """Move ``start`` past leading common words, keeping at least one word of the name."""
+    while True:
+        word_end = start
+        while word_end < end and not text[word_end].isspace():
+            word_end += 1
+        rest = word_end
+        while rest < end and text[rest].isspace():
+            rest += 1
+        if rest >= end or text[start:word_end].lower() not in _LEADING_WORDS:
+            return start
+        start = rest
 
 
 _WORD_RE: Final = re.compile(r"\w[\w'.\-]*(?:\s+\w[\w'.\-]*)*", re.UNICODE)

@@ -152,3 +152,41 @@ async def test_a_thread_reply_with_a_name_is_stored_pseudonymised(strict: Runnin
     assert stored == "Heb je [PERSOON-1] al gebeld? [PERSOON-1] weet meer."
     with strict.database.session() as session:
         assert session.scalars(select(Casus)).one().status == CasusStatus.OPEN
+
+
+async def _reply_form(server: RunningServer, casus_id: int) -> dict[str, Any]:
+    before = len(server.slack.calls_to("views.open"))
+    await post(
+        server,
+        interactive_body(block_action("casus_denk_mee", str(casus_id), user="U333")),
+    )
+    return (await server.slack.wait_for("views.open", before + 1))[-1]["view"]
+
+
+async def test_a_bijdrage_with_a_name_asks_and_can_be_posted_pseudonymised(
+    strict: RunningServer,
+) -> None:
+    await _submit(strict, {**CLEAN, "privacy_bevestiging": "controleer"})
+    await strict.slack.wait_for("chat.postMessage")
+    for _ in range(100):
+        (casus,) = casussen(strict)
+        if casus.message_id:
+            break
+        await asyncio.sleep(0.02)
+    view = await _reply_form(strict, casus.id)
+    assert "privacy_bevestiging" in [b.get("block_id") for b in view["blocks"]]
+    named = {"bijdrage": "Bel Fatima el Amrani morgen, Fatima el Amrani wacht erop."}
+    _status, text = await post(strict, interactive_body(view_submission(view, named, user="U333")))
+    assert set(json.loads(text)["errors"]) == {"privacy_bevestiging"}
+    with strict.database.session() as session:
+        assert session.scalars(select(Bijdrage)).all() == []
+
+    chosen = {**named, "privacy_bevestiging": "anonimiseer"}
+    _status, text = await post(strict, interactive_body(view_submission(view, chosen, user="U333")))
+    assert "errors" not in text
+    posted = (await strict.slack.wait_for("chat.postMessage", 2))[-1]
+    shown = json.dumps(posted, ensure_ascii=False)
+    assert "Bel [PERSOON-1] morgen, [PERSOON-1] wacht erop." in shown and "Amrani" not in shown
+    with strict.database.session() as session:
+        stored = session.scalars(select(Bijdrage)).one().text
+    assert stored == "Bel [PERSOON-1] morgen, [PERSOON-1] wacht erop."
