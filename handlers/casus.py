@@ -13,7 +13,7 @@ from handlers.anonymous import (
 )
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
-from handlers.forms import FieldRule, clean_text, validate
+from handlers.forms import FieldRule, clean_text
 from handlers.privacy import GuardNotReady, StructuredGuard
 from handlers.privacy_flow import (
     CHECK,
@@ -432,6 +432,7 @@ def start_close(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
                 max_length=CLOSE_MAX,
                 placeholder=texts.get("casus.close_form.next_step_placeholder"),
             ),
+            *((privacy_choice_field(texts),) if finds_names(ctx.guard) else ()),
         ),
         intro=rich("**{title}**", title=casus.title),
         metadata={"casus_id": casus.id},
@@ -456,14 +457,19 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if casus.status == CasusStatus.CLOSED:
         return [Ephemeral(texts.rich("casus.close_form.already_closed"))]
     values = {"inzicht": clean_text(event.text("inzicht")), "stap": clean_text(event.text("stap"))}
-    errors = validate(
+    screening = screen(
         values,
         [FieldRule("inzicht", True, CLOSE_MAX), FieldRule("stap", True, CLOSE_MAX)],
         texts,
         ctx.guard,
     )
-    if errors:
-        return [FormErrors(errors)]
+    if screening.errors:
+        return [FormErrors(screening.errors)]
+    choice = event.text(PRIVACY_FIELD) or CHECK
+    if screening.soft and choice == CHECK:
+        return [FormErrors(soft_errors(screening.soft, texts))]
+    if screening.soft and choice == PSEUDONYMISE:
+        values = pseudonymise(values, screening.soft, texts)
     ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
     count = ctx.repos.casussen.contribution_count(casus)
     who = inbrenger_label(casus, texts)

@@ -190,3 +190,26 @@ async def test_a_bijdrage_with_a_name_asks_and_can_be_posted_pseudonymised(
     with strict.database.session() as session:
         stored = session.scalars(select(Bijdrage)).one().text
     assert stored == "Bel [PERSOON-1] morgen, [PERSOON-1] wacht erop."
+
+
+async def test_closing_with_a_name_asks_and_can_be_pseudonymised(strict: RunningServer) -> None:
+    await _submit(strict, {**CLEAN, "privacy_bevestiging": "controleer"})
+    await strict.slack.wait_for("chat.postMessage")
+    for _ in range(100):
+        (casus,) = casussen(strict)
+        if casus.message_id:
+            break
+        await asyncio.sleep(0.02)
+    await post(strict, interactive_body(block_action("casus_afronden", str(casus.id), user="U111")))
+    view = (await strict.slack.wait_for("views.open", 2))[-1]["view"]
+    values = {"inzicht": "Rust helpt.", "stap": "Morgen bel ik Fatima el Amrani."}
+    _status, text = await post(strict, interactive_body(view_submission(view, values, user="U111")))
+    assert set(json.loads(text)["errors"]) == {"privacy_bevestiging"}
+    chosen = {**values, "privacy_bevestiging": "anonimiseer"}
+    _status, text = await post(strict, interactive_body(view_submission(view, chosen, user="U111")))
+    assert "errors" not in text
+    note = (await strict.slack.wait_for("chat.postMessage", 2))[-1]
+    shown = json.dumps(note, ensure_ascii=False)
+    assert "Morgen bel ik [PERSOON-1]." in shown and "Amrani" not in shown
+    (closed,) = casussen(strict)
+    assert closed.status == CasusStatus.CLOSED and closed.next_step == "Morgen bel ik [PERSOON-1]."
