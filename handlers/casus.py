@@ -231,7 +231,7 @@ def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Re
 def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[Reply]:
     """Posting failed: remove the stored casus so nothing half-done remains."""
     casus = ctx.repos.casussen.get(casus_id)
-    if casus is not None and casus.status == CasusStatus.PENDING:
+    if casus is not None and casus.status in (CasusStatus.PENDING, CasusStatus.POSTING):
         ctx.repos.casussen.delete(casus)
     key = (
         "general.not_in_channel"
@@ -268,7 +268,7 @@ def _draft_of(event: ButtonPressed, ctx: HandlerContext) -> Casus | None:
 
 def approve_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     casus = _draft_of(event, ctx)
-    if casus is None:
+    if casus is None or not ctx.repos.casussen.claim_draft(casus):
         return [Ephemeral(ctx.texts.rich("privacy.preview.gone"))]
     card = casus_card(casus, ctx.texts, event.actor.user_id)
     return [PostMessage(_casus_place(casus), card, record_as=Record("casus", casus.id))]

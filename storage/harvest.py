@@ -104,7 +104,7 @@ class CasusItem:
 
 
 def _visible_casus() -> ColumnElement[bool]:
-    return Casus.status != CasusStatus.PENDING
+    return Casus.status.not_in([CasusStatus.PENDING, CasusStatus.POSTING])
 
 
 def _relevant_casus(scope: Scope) -> ColumnElement[bool]:

@@ -106,6 +106,7 @@ class Channel(Base):
 
 class CasusStatus(enum.StrEnum):
     PENDING = "pending"  # stored, not yet confirmed posted
+    POSTING = "posting"  # an approved draft on its way to the channel
     OPEN = "open"
     CLOSED = "closed"
 

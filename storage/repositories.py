@@ -172,9 +172,23 @@ class CasusRepository:
 
     def mark_posted(self, casus: Casus, message_id: str) -> None:
         casus.message_id = message_id
-        if casus.status == CasusStatus.PENDING:
+        if casus.status in (CasusStatus.PENDING, CasusStatus.POSTING):
             casus.status = CasusStatus.OPEN
         self.session.flush()
+
+    def claim_draft(self, casus: Casus) -> bool:
+        """Move a draft from pending to posting; False when another request did it first
+        (a double click on "post"), so only one of them posts."""
+        result = self.session.execute(
+            update(Casus)
+            .where(Casus.id == casus.id, Casus.status == CasusStatus.PENDING)
+            .values(status=CasusStatus.POSTING),
+            execution_options={"preserve_rowcount": True, "synchronize_session": False},
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.refresh(casus)
+        return True
 
     def close(self, casus: Casus, insight: str, next_step: str, at: datetime | None = None) -> None:
         casus.insight = insight

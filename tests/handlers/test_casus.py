@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -486,3 +486,29 @@ def test_rich_param_with_braces_and_tokens_is_literal() -> None:
 def test_rich_missing_param_raises_key_error() -> None:
     with pytest.raises(KeyError, match="b"):
         rich("{a} en {b}", a="x").plain()
+
+
+def test_approving_a_pseudonymised_draft_twice_at_once_posts_it_once(database: Database) -> None:
+    """A double click on "plaats zo": two concurrent requests, one post."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handlers.casus import ACTION_APPROVE
+
+    runtime = Runtime(database, build_router(), load_texts("nl"), StructuredGuard())
+
+    def draft(ctx: Any) -> int:
+        channel = ctx.repos.channels.ensure("slack", "C1")
+        member = ctx.repos.members.ensure("slack", "U1")
+        casus = ctx.repos.casussen.add(
+            channel=channel, inbrenger=member, title="[PERSOON-1] en de school",
+            situation="s", obstacle=None, uncertainty=None, question="v", perspectives=[],
+        )  # fmt: skip
+        return casus.id
+
+    casus_id = runtime.call_sync(draft)
+    press = ButtonPressed(Actor("slack", "U1"), Place("slack", "C1"), ACTION_APPROVE, str(casus_id))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(runtime.handle_sync, [press, press]))
+    posts = [r for o in outcomes for r in o.replies if isinstance(r, PostMessage)]
+    assert len(posts) == 1
+    assert all(o.failure is None for o in outcomes)
