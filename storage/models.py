@@ -136,7 +136,7 @@ class Casus(Base):
     message_id: Mapped[str | None] = mapped_column(String(100))
     insight: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column()
     # An anonymous casus points at the platform's placeholder member (ANONYMOUS_USER_ID) and
     # keeps only HMAC-SHA256(LEERKRING_HMAC_SECRET, "platform:user id") of the real inbrenger,
@@ -159,7 +159,7 @@ class Bijdrage(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     text: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     author: Mapped[Member] = relationship()
 
@@ -307,7 +307,7 @@ class Answer(Base):
     question_id: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     member: Mapped[Member] = relationship()
 
