@@ -29,6 +29,8 @@ def _configure_logging(level: str) -> None:
     for sdk in ("msrest", "botbuilder", "botframework"):  # the Teams SDK, same reason
         logging.getLogger(sdk).setLevel(max(logging.INFO, getattr(logging, level)))
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every tick at INFO; only its warnings and errors matter to operators.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _settings_or_exit() -> Settings:
