@@ -20,3 +20,39 @@ def test_migrations_match_the_models(database: Database) -> None:
 def test_upgrade_is_idempotent(database: Database) -> None:
     migrate.upgrade(database.engine)
     assert migrate.current_revision(database.engine) == migrate.head_revision()
+
+
+def test_upgrading_an_existing_database_keeps_its_data(database_target: object) -> None:
+    """Batch migrations recreate tables on SQLite; with foreign keys on, dropping the old
+    `casussen` would cascade and empty `bijdragen`. An upgrade must never lose rows."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import DatabaseTarget
+
+    assert isinstance(database_target, DatabaseTarget)
+    engine = create_engine(database_target.url)
+    migrate.downgrade(engine, "0001")  # an installation from the first release
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO channels (id, platform, platform_channel_id, created_at) "
+            "VALUES (1, 'slack', 'C1', '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO members (id, platform, platform_user_id, is_facilitator, created_at) "
+            "VALUES (1, 'slack', 'U1', false, '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO casussen (id, channel_id, inbrenger_id, title, situation, question, "
+            "perspectives, status, created_at) VALUES (1, 1, 1, 't', 's', 'v', '[]', 'open', "
+            "'2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO bijdragen (id, casus_id, author_id, text, created_at) "
+            "VALUES (1, 1, 1, 'een bijdrage', '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT text FROM bijdragen")).scalars().all() == ["een bijdrage"]
+        assert conn.execute(text("SELECT title FROM casussen")).scalars().all() == ["t"]
+    assert migrate.is_up_to_date(engine)
+    engine.dispose()
