@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.forms import FieldRule, clean_text, validate
+from handlers.outbox import record_outcome
 from handlers.replies import (
     Actions,
     Block,
@@ -223,33 +224,9 @@ def schedule_form(texts: Texts) -> Form:
             placeholder=texts.get("reflectie.form.when_placeholder"),
             hint=texts.get("reflectie.form.when_hint"),
         ),
-        Select(
-            "bezorging",
-            texts.get("reflectie.form.delivery"),
-            (
-                Option("channel", texts.get("reflectie.form.delivery_channel")),
-                Option("dm", texts.get("reflectie.form.delivery_dm")),
-            ),
-            initial="channel",
-        ),
-        Select(
-            "antwoorden",
-            texts.get("reflectie.form.answers"),
-            (
-                Option("public", texts.get("reflectie.form.answers_public")),
-                Option("private", texts.get("reflectie.form.answers_private")),
-            ),
-            initial="public",
-        ),
-        Select(
-            "feestdagen",
-            texts.get("reflectie.form.holidays"),
-            (
-                Option("skip", texts.get("reflectie.form.holidays_skip")),
-                Option("keep", texts.get("reflectie.form.holidays_keep")),
-            ),
-            initial="skip",
-        ),
+        _choice(texts, "bezorging", "delivery", ("channel", "dm")),
+        _choice(texts, "antwoorden", "answers", ("public", "private")),
+        _choice(texts, "feestdagen", "holidays", ("skip", "keep")),
         TextInput(
             "venster",
             texts.get("reflectie.form.window"),
@@ -266,6 +243,12 @@ def schedule_form(texts: Texts) -> Form:
         cancel_label=texts.get("reflectie.form.cancel"),
         fields=fields,
     )
+
+
+def _choice(texts: Texts, field_id: str, key: str, values: tuple[str, ...]) -> Select:
+    """A planning-form choice labelled from ``reflectie.form.<key>_<value>``; first is default."""
+    options = tuple(Option(v, texts.get(f"reflectie.form.{key}_{v}")) for v in values)
+    return Select(field_id, texts.get(f"reflectie.form.{key}"), options, initial=values[0])
 
 
 def start_add(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -713,15 +696,8 @@ def mark_sent(
     ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
 ) -> None:
     delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is None:
-        return
-    if error is None:
-        delivery.status = "sent"
-        delivery.message_id = message_id
-        delivery.sent_at = ctx.now()
-    else:
-        delivery.status = "failed"
-        delivery.error = error[:100]
+    if delivery is not None:
+        record_outcome(delivery, message_id, error, ctx.now())
 
 
 def mark_posted(ctx: HandlerContext, run_id: int, message_id: str) -> None:

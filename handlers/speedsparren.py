@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.forms import FieldRule, clean_text, validate
+from handlers.outbox import record_outcome
 from handlers.pairing import Person, SessionState, pair, pair_round
 from handlers.replies import (
     Actions,
@@ -740,15 +741,8 @@ def mark_sent(
     ctx: HandlerContext, message_id: int, platform_id: str | None, error: str | None
 ) -> None:
     message = ctx.repos.speedspar.message(message_id)
-    if message is None:
-        return
-    if error is None:
-        message.status = "sent"
-        message.message_id = platform_id
-        message.sent_at = ctx.now()
-    else:
-        message.status = "failed"
-        message.error = error[:100]
+    if message is not None:
+        record_outcome(message, platform_id, error, ctx.now())
 
 
 @dataclass(frozen=True)
