@@ -15,17 +15,10 @@ from handlers.retention import months_before
 from storage.models import Answer, Bijdrage, Casus, CasusStatus
 from tests.bot.test_privacy_rights import ANNA_TEXT, BOB_TEXT, seed
 from tests.conftest import DatabaseTarget, make_settings
+from tests.support.scheduling import Clock
 from tests.support.slack_standin import SlackStandIn
 
 REMOVED = "[verwijderd na de bewaartermijn]"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_months_before_counts_calendar_months() -> None:

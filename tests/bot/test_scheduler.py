@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.scheduler import ReflectionScheduler
 from bot.services import Services, build_services
 from handlers.reflection import NewSchedule, create_schedule
 from storage.models import Answer, PromptDelivery, PromptRun, RunStatus, Schedule
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
+from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.signing import (
     block_action,
     command_body,
@@ -39,38 +39,11 @@ MONDAY = datetime(2026, 3, 23, 10, 0, tzinfo=AMS)  # the Friday after it is befo
 FRIDAY_1500 = datetime(2026, 3, 27, 15, 0, tzinfo=AMS).astimezone(UTC)
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
-
-
 async def post(server: RunningServer, body: str) -> tuple[int, str]:
     headers = signed_headers(body, FORM)
     url = f"{server.url}/slack/events"
     async with server.http.post(url, data=body.encode(), headers=headers) as resp:
         return resp.status, await resp.text()
-
-
-_made: list[ReflectionScheduler] = []
-
-
-def scheduler_for(services: Services, **kw: Any) -> ReflectionScheduler:
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, **kw)
-    _made.append(scheduler)
-    return scheduler
-
-
-@pytest.fixture(autouse=True)
-async def _stop_schedulers() -> Any:
-    yield
-    while _made:
-        await _made.pop().stop()  # releases the leader connection on PostgreSQL
 
 
 def rows(services: Services, model: type, *where: Any) -> list[Any]:

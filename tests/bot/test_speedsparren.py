@@ -13,11 +13,9 @@ from itertools import combinations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
-from bot.scheduler import ReflectionScheduler
 from bot.services import Services, build_services
 from bot.speedsparren import boundary_job
 from handlers import speedsparren
@@ -30,6 +28,7 @@ from storage.models import (
     SpeedsparTakeaway,
 )
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
+from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.signing import (
     block_action,
     command_body,
@@ -45,33 +44,6 @@ MONDAY_10 = datetime(2026, 3, 23, 10, 0, tzinfo=AMS).astimezone(UTC)
 START = MONDAY_10 + timedelta(minutes=5)
 ORGS = {"Gemeente Utrecht": "G", "Buurtteam Noord": "B", "Jeugdzorg Midden": "J"}
 PEOPLE = {f"U{code}{n}": org for org, code in ORGS.items() for n in range(1, 4)}
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
-
-
-_made: list[ReflectionScheduler] = []
-
-
-def scheduler_for(services: Services, **kw: Any) -> ReflectionScheduler:
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, **kw)
-    _made.append(scheduler)
-    return scheduler
-
-
-@pytest.fixture(autouse=True)
-async def _stop_schedulers() -> Any:
-    yield
-    while _made:
-        await _made.pop().stop()
 
 
 async def post(server: RunningServer, body: str) -> tuple[int, str]:
