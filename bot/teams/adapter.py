@@ -210,6 +210,7 @@ class TeamsAdapter:
             user_id = user_id_of(member)
             if not user_id:
                 continue
+            self.messenger.know(member)
             actor = Actor(PLATFORM, user_id, member.name, tenant_of(activity))
             joined = MemberJoined(actor, place, f"{activity.id or ''}:{user_id}")
             outcome = await self.runtime.handle(joined)

@@ -99,6 +99,14 @@ class TeamsMessenger:
 
     # --- beyond the protocol: what the adapter needs ---
 
+    def know(self, account: ChannelAccount) -> None:
+        """Remember a person's Teams account (``29:…``) seen in an activity, so a new 1:1 chat
+        with them needs no member look-up (which can fail, e.g. right after they joined)."""
+        if account.id and account.aad_object_id and str(account.id).startswith("29:"):
+            self._accounts[str(account.aad_object_id)] = ChannelAccount(
+                id=account.id, name=account.name, aad_object_id=account.aad_object_id
+            )
+
     async def update(self, place: Place, message_id: str, content: Card) -> None:
         stored = await self._reference(place.channel_id)
         activity = card_activity(await self.render(content))
