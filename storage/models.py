@@ -230,6 +230,14 @@ class Schedule(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # The next time this schedule is due (UTC); advanced when a run is created or skipped.
     next_fire_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Only for kind "speedsparren": the session it starts. The announcement goes out at the
+    # fire time and the first round starts ``signup_minutes`` later; with ``facilitator_fills``
+    # the schedule's creator takes an odd seat.
+    rounds: Mapped[int | None] = mapped_column(Integer)
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    deck: Mapped[str | None] = mapped_column(String(40))
+    signup_minutes: Mapped[int | None] = mapped_column(Integer)
+    facilitator_fills: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -380,8 +388,13 @@ class SpeedsparSession(Base):
     round_ends_at: Mapped[datetime | None] = mapped_column()
     closing_until: Mapped[datetime | None] = mapped_column()
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
-    # A channel post still owed: "summary" or "cancelled"; cleared when posted.
+    # A channel post still owed: "announcement" (a scheduled session), "summary" or
+    # "cancelled"; cleared when posted.
     post_pending: Mapped[str | None] = mapped_column(String(20))
+    # A session a schedule started: which one, and the firing's unique key, written before
+    # the announcement is sent so that no restart or second replica starts it twice.
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    fire_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channel: Mapped[Channel] = relationship()

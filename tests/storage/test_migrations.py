@@ -56,3 +56,50 @@ def test_upgrading_an_existing_database_keeps_its_data(database_target: object) 
         assert conn.execute(text("SELECT title FROM casussen")).scalars().all() == ["t"]
     assert migrate.is_up_to_date(engine)
     engine.dispose()
+
+
+def test_0008_keeps_speedspar_sessions_and_their_participants(database_target: object) -> None:
+    """0008 rebuilds `speedspar_sessions` on SQLite; its participants (ON DELETE CASCADE) and
+    the schedules it alters must come through untouched, with the new columns' defaults."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import DatabaseTarget
+
+    assert isinstance(database_target, DatabaseTarget)
+    engine = create_engine(database_target.url)
+    migrate.downgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO channels (id, platform, platform_channel_id, created_at) "
+            "VALUES (1, 'slack', 'C1', '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO members (id, platform, platform_user_id, is_facilitator, created_at) "
+            "VALUES (1, 'slack', 'U1', false, '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO schedules (id, channel_id, kind, cron, timezone, delivery, private, "
+            "skip_holidays, window_hours, paused, created_at) VALUES (1, 1, 'leervraag', "
+            "'0 15 * * fri', 'Europe/Amsterdam', 'channel', false, true, 48, false, "
+            "'2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO speedspar_sessions (id, channel_id, status, starts_at, rounds, minutes, "
+            "deck, seed, facilitator_fills, current_round, created_at) VALUES (1, 1, 'closed', "
+            "'2026-01-01 10:00:00', 3, 6, 'succesvragen', 7, false, 3, '2026-01-01 09:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO speedspar_participants (id, session_id, member_id, user_id, active, "
+            "joined_at) VALUES (1, 1, 1, 'U1', true, '2026-01-01 09:30:00')"
+        ))  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT user_id FROM speedspar_participants")).scalars().all() == [
+            "U1"
+        ]
+        session = conn.execute(text("SELECT schedule_id, fire_key FROM speedspar_sessions")).one()
+        assert tuple(session) == (None, None)
+        schedule = conn.execute(text("SELECT kind, facilitator_fills, rounds FROM schedules")).one()
+        assert (schedule[0], bool(schedule[1]), schedule[2]) == ("leervraag", False, None)
+    assert migrate.is_up_to_date(engine)
+    engine.dispose()
