@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +32,7 @@ APP_TOKEN = "xapp-1-test-app-token"
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
