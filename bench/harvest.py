@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/harvest.py --db sqlite --scale 1.0
     .venv/bin/python bench/harvest.py --db postgresql --scale 1.0
+    .venv/bin/python bench/harvest.py --db sqlite --items 10000,100000,300000
 
 Seeds (scale 1.0) 20,000 casussen, 200,000 bijdragen and 80,000 reflection answers over two
 years across 30 organisations, then times the harvest of the last 6 weeks and of 2 years in a
 fresh process (so its peak memory is the harvest's, not the seeding's), and prints a table.
 Goals: ≤ 3 s for two years, peak memory ≤ 400 MB. Not a test: nothing here fails a build.
+``--items`` runs several sizes (casussen + bijdragen + answers, in the same proportions) one
+after the other, each in a fresh database, and adds a table of how the time grows with the data.
 
 SQLite goes to a file in a temporary folder (or --path); PostgreSQL to a new schema in
 LEERKRING_TEST_POSTGRES_URL (default the local test database), dropped afterwards.
@@ -314,21 +317,18 @@ def measure(url: str) -> list[dict[str, Any]]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--path", help="SQLite file to use (kept); default: a temporary one")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: the child process
-    args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(measure(args.measure)))
-        return
+ITEMS_AT_SCALE_1 = 300_000  # casussen + bijdragen + answers
 
+
+def run_size(
+    db: str, scale: float, sqlite_path: str | None
+) -> tuple[dict[str, int], float, list[dict[str, Any]]]:
+    """Seed one database at ``scale``, measure in a fresh process, clean up; (counts, seed s,
+    rows per period)."""
     cleanup = None
-    if args.db == "sqlite":
+    if db == "sqlite":
         folder = tempfile.mkdtemp(prefix="leerkring-bench-")
-        path = Path(args.path) if args.path else Path(folder) / "bench.db"
+        path = Path(sqlite_path) if sqlite_path else Path(folder) / "bench.db"
         if path.exists():
             path.unlink()
         url = f"sqlite:///{path}"
@@ -349,11 +349,12 @@ def main() -> None:
 
     try:
         started = time.perf_counter()
-        counts = seed(url, args.scale, datetime.now(UTC))
+        counts = seed(url, scale, datetime.now(UTC))
         seeded = time.perf_counter() - started
         print(
-            f"seeded {args.db} (scale {args.scale}) in {seeded:.0f} s: "
-            + ", ".join(f"{n:,} {name}" for name, n in counts.items())
+            f"seeded {db} (scale {scale:g}) in {seeded:.0f} s: "
+            + ", ".join(f"{n:,} {name}" for name, n in counts.items()),
+            flush=True,
         )
         child = subprocess.run(
             [sys.executable, __file__, "--measure", url],
@@ -366,7 +367,10 @@ def main() -> None:
     finally:
         if cleanup is not None:
             cleanup()
+    return counts, seeded, rows
 
+
+def print_periods(db: str, rows: list[dict[str, Any]]) -> None:
     header = ("database", "period", "casussen", "bijdragen", "answers", "collect s",
               "full report s", "our CPU s", "peak MB")  # fmt: skip
     print()
@@ -374,11 +378,59 @@ def main() -> None:
     print(" | ".join("---" for _ in header))
     for row in rows:
         print(
-            f"{args.db} | {row['period']} | {row['casussen']:,} | {row['bijdragen']:,} | "
+            f"{db} | {row['period']} | {row['casussen']:,} | {row['bijdragen']:,} | "
             f"{row['answers']:,} | {row['collect_first']:.2f} (median {row['collect_median']:.2f})"
             f" | {row['total_first']:.2f} (median {row['total_median']:.2f}) | "
             f"{row['cpu_median']:.2f} | {row['peak_mb']:.0f}"
         )
+
+
+def print_scaling(db: str, sizes: list[tuple[int, float, list[dict[str, Any]]]]) -> None:
+    """Full-report medians per size; growth relative to the smallest size."""
+    print()
+    print(f"Scaling ({db}): full report, median of {REPEAT}; growth vs the smallest size")
+    header = ("items", "seed s", "6 weeks s", "2 years s", "peak MB", "items x", "2 years x",
+              "time growth / item growth")  # fmt: skip
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    base_items, _, base_rows = sizes[0]
+    base_time = base_rows[1]["total_median"]
+    for items, seeded, rows in sizes:
+        short, full = rows[0]["total_median"], rows[1]["total_median"]
+        item_growth, time_growth = items / base_items, full / base_time
+        print(
+            f"{items:,} | {seeded:.0f} | {short:.2f} | {full:.2f} | {rows[0]['peak_mb']:.0f} | "
+            f"{item_growth:.1f} | {time_growth:.2f} | {time_growth / item_growth:.2f}"
+        )
+    print("time growth / item growth below 1: the harvest grows slower than the data (sublinear)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--items",
+        help="comma-separated sizes in casussen + bijdragen + answers, e.g. 10000,100000,300000 "
+        f"(instead of --scale; {ITEMS_AT_SCALE_1:,} is scale 1.0), with a scaling table",
+    )
+    parser.add_argument("--path", help="SQLite file to use (kept); default: a temporary one")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: the child process
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+
+    wanted = [int(n) for n in args.items.split(",")] if args.items else None
+    scales = [n / ITEMS_AT_SCALE_1 for n in wanted] if wanted else [args.scale]
+    sizes: list[tuple[int, float, list[dict[str, Any]]]] = []
+    for scale in scales:
+        counts, seeded, rows = run_size(args.db, scale, args.path)
+        items = counts["casussen"] + counts["bijdragen"] + counts["answers"]
+        sizes.append((items, seeded, rows))
+        print_periods(args.db, rows)
+    if len(sizes) > 1:
+        print_scaling(args.db, sizes)
     print()
     print(f"goals: 2 years ≤ 3 s, peak memory ≤ 400 MB; {REPEAT} runs each, first and median")
     print("full report = collect + summary card + chart + HTML + CSV + JSON; our CPU = this")

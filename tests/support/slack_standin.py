@@ -3,6 +3,11 @@
 It answers like Slack: ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``, accepts form
 and JSON bodies, and checks the bearer token. Tests can make a method fail (``fail``), and
 ``response_url`` posts land at ``/respond/<key>``.
+
+Two ways to answer 429 with Retry-After: ``rate_limits`` (a sliding window per method, for
+tests) and ``slack_limits`` (token buckets shaped like Slack's documented limits, for
+bench/fanout.py): a bucket per method for the whole workspace and, for methods listed in
+``per_channel``, one per channel too. A call must find a token in each bucket that applies.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +32,36 @@ APP_TOKEN = "xapp-1-test-app-token"
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A token bucket: ``per_minute`` on average, at most ``burst`` at once."""
+
+    per_minute: float
+    burst: int
+
+
+# Slack's published tiers (docs.slack.dev/apis/web-api/rate-limits): Tier 3 is "50+ per
+# minute", and chat.postMessage is "1 per second per channel, short bursts allowed" plus an
+# unpublished workspace-wide limit. The bursts and the workspace figure are our choice.
+TIER_3 = Tier(50, 10)
+POST_PER_CHANNEL = Tier(60, 3)
+
+
+@dataclass
+class _Bucket:
+    tier: Tier
+    tokens: float
+    updated: float
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is free (0: one is free now). Refills as time passes."""
+        rate = self.tier.per_minute / 60
+        self.tokens = min(self.tier.burst, self.tokens + (now - self.updated) * rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / rate
 
 
 @dataclass
@@ -45,6 +82,10 @@ class SlackStandIn:
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     _windows: dict[str, list[float]] = field(default_factory=dict)
     rate_limited: int = 0
+    # Token buckets: method -> workspace-wide tier; method -> tier per channel.
+    slack_limits: dict[str, Tier] = field(default_factory=dict)
+    per_channel: dict[str, Tier] = field(default_factory=dict)
+    _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
     # method -> (successful calls allowed, error afterwards): to break a fan-out half-way.
     fail_after: dict[str, tuple[int, str]] = field(default_factory=dict)
     # files_upload_v2: file id -> bytes posted to the upload URL (step 2 of 3).
@@ -110,6 +151,13 @@ class SlackStandIn:
         if request.headers.get("Authorization") != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         args = await self._args(request)
+        if (retry := self._bucket_wait(method, str(args.get("channel", "")))) is not None:
+            self.rate_limited += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry)},
+            )
         self.calls.append(Call(method, args))
         if method == "apps.connections.open":
             ws_url = self.url.replace("http://", "ws://").replace("/api/", "/socket")
@@ -179,6 +227,32 @@ class SlackStandIn:
                 {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
             )
         return web.json_response({"ok": True})
+
+    def _bucket_wait(self, method: str, channel: str) -> int | None:
+        """None when the call may go ahead (its tokens are taken); else Retry-After seconds,
+        whole seconds as Slack sends them."""
+        now = asyncio.get_running_loop().time()
+        buckets = []
+        if method in self.slack_limits:
+            buckets.append(self._bucket((method, ""), self.slack_limits[method], now))
+        if method in self.per_channel:
+            buckets.append(self._bucket((method, channel), self.per_channel[method], now))
+        wait = max((bucket.wait(now) for bucket in buckets), default=0.0)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for bucket in buckets:
+            bucket.tokens -= 1
+        return None
+
+    def _bucket(self, key: tuple[str, str], tier: Tier, now: float) -> _Bucket:
+        if key not in self._buckets:
+            self._buckets[key] = _Bucket(tier, float(tier.burst), now)
+        return self._buckets[key]
+
+    def reset_limits(self) -> None:
+        """Full buckets and no counted 429s, as after a quiet minute."""
+        self._buckets.clear()
+        self.rate_limited = 0
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()
