@@ -30,8 +30,14 @@ class Messenger(Protocol):
         """Post in a channel (or in a thread under ``thread_id``)."""
         ...
 
-    async def direct(self, user_id: str, content: Card) -> MessageRef:
-        """Send a direct (1:1) message to a person."""
+    async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
+        """Send a direct (1:1) message to a person. ``key`` tags it so ``find_direct`` can
+        recognise it later (an outbox row that was being sent when the process died)."""
+        ...
+
+    async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
+        """The direct message sent earlier with ``key``, or None when there is none or the
+        platform cannot tell (then the caller sends again: at least once)."""
         ...
 
     async def channel_members(self, place: Place) -> list[str]:

@@ -250,10 +250,19 @@ class ReflectionScheduler:
             return 0
         card = await self.runtime.call(_prompt_card, run.run_id)
 
-        async def send(delivery_id: int, user_id: str) -> bool:
+        async def send(delivery_id: int, user_id: str, status: str) -> bool:
+            key = f"leerkring:prompt:{run.run_id}:{delivery_id}"
             async with self._semaphore:
                 try:
-                    ref = await messenger.direct(user_id, card)
+                    ref = None
+                    if status == "sending":  # interrupted after sending, before recording?
+                        ref = await messenger.find_direct(user_id, key)
+                        if ref is not None:
+                            log.info("run %s: DM to %s was already sent", run.run_id, user_id)
+                    else:
+                        await self.runtime.call(reflection.mark_sending, delivery_id)
+                    if ref is None:
+                        ref = await messenger.direct(user_id, card, key=key)
                 except DeliveryFailed as exc:
                     if exc.reason in PERMANENT:
                         await self.runtime.call(reflection.mark_sent, delivery_id, None, exc.reason)
@@ -265,7 +274,7 @@ class ReflectionScheduler:
                 await self.runtime.call(reflection.mark_sent, delivery_id, ref.message_id, None)
                 return True
 
-        results = await asyncio.gather(*(send(d, u) for d, u in pending))
+        results = await asyncio.gather(*(send(d, u, s) for d, u, s in pending))
         return sum(results)
 
     async def send_reminders(self) -> int:
@@ -322,11 +331,15 @@ def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:
     return [RunInfo(run) for run in ctx.repos.runs.needing_delivery()]
 
 
-def _pending_deliveries(ctx: Any, run_id: int) -> list[tuple[int, str]]:
+def _pending_deliveries(ctx: Any, run_id: int) -> list[tuple[int, str, str]]:
     run = ctx.repos.runs.get(run_id)
     if run is None:
         return []
-    return [(d.id, d.user_id) for d in ctx.repos.runs.deliveries(run, "pending")]
+    return [
+        (d.id, d.user_id, d.status)
+        for d in ctx.repos.runs.deliveries(run)
+        if d.status in ("pending", "sending")
+    ]
 
 
 def _prompt_card(ctx: Any, run_id: int) -> Any:

@@ -692,6 +692,14 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int) -> None:
         delivery.reminded_at = ctx.now()
 
 
+def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
+    """Committed before the DM goes out: a row still "sending" after a crash may have reached
+    the person, so it is looked up on the platform before it is sent again."""
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is not None and delivery.status == "pending":
+        delivery.status = "sending"
+
+
 def mark_sent(
     ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
 ) -> None:

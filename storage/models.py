@@ -296,7 +296,7 @@ class PromptDelivery(Base):
     user_id: Mapped[str] = mapped_column(String(100))  # platform user id
     status: Mapped[str] = mapped_column(
         String(20), default="pending"
-    )  # pending|sent|failed|skipped
+    )  # pending|sending|sent|failed|skipped
     error: Mapped[str | None] = mapped_column(String(100))
     message_id: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None] = mapped_column()

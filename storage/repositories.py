@@ -445,7 +445,9 @@ class RunRepository:
 
     def needing_delivery(self) -> list[PromptRun]:
         """Open runs whose prompt is not out yet or whose fan-out was interrupted."""
-        pending = select(PromptDelivery.run_id).where(PromptDelivery.status == "pending")
+        pending = select(PromptDelivery.run_id).where(
+            PromptDelivery.status.in_(("pending", "sending"))
+        )
         return list(
             self.session.scalars(
                 select(PromptRun)

@@ -16,6 +16,11 @@ from prompts import Texts
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+# Message metadata on a DM from an outbox row, so a restart can find it before resending.
+# Slack does not deduplicate chat.postMessage; reading it back needs the im:history scope.
+METADATA_EVENT = "leerkring_outbox"
+# How many recent messages of a DM to look through for the key.
+HISTORY_LIMIT = 50
 
 
 class SlackMessenger:
@@ -36,13 +41,20 @@ class SlackMessenger:
                 log.warning("auth.test failed: %r", exc)
         return self._bot_user_id or None
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         rendered = render.render_card(
             content,
             read_more=self.texts.rich("casus.card.read_more"),
             continued=self.texts.rich("casus.card.continued"),
         )
-        ts = await self._post_message(place.channel_id, rendered, thread_id)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        ts = await self._post_message(place.channel_id, rendered, thread_id, metadata)
         thread = thread_id or ts
         for extra in rendered.overflow:
             for chunk in render.split_text(extra):
@@ -58,12 +70,40 @@ class SlackMessenger:
                     log.warning("overflow post failed: %s", exc.reason)
         return MessageRef(PLATFORM, place.channel_id, ts)
 
-    async def direct(self, user_id: str, content: Card) -> MessageRef:
+    async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
+        channel = await self._dm_channel(user_id)
+        return await self.post(Place(PLATFORM, channel), content, key=key)
+
+    async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
+        channel = await self._dm_channel(user_id)
+        try:
+            page = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            reason = _error_code(exc)
+            if reason in ("missing_scope", "not_allowed_token_type"):
+                log.warning("cannot read DM history (%s; add im:history): sending again", reason)
+                return None
+            raise DeliveryFailed(reason) from None
+        except Exception as exc:
+            log.warning("conversations.history failed: %r", exc)
+            raise DeliveryFailed("unreachable") from None
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return MessageRef(PLATFORM, channel, str(message.get("ts", "")))
+        return None
+
+    async def _dm_channel(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)
         if channel is None:
             channel = await self._open_dm(user_id)
             self._dm_channels[user_id] = channel
-        return await self.post(Place(PLATFORM, channel), content)
+        return channel
 
     async def _open_dm(self, user_id: str) -> str:
         try:
@@ -96,7 +136,11 @@ class SlackMessenger:
         return [m for m in members if m != bot]
 
     async def _post_message(
-        self, channel: str, rendered: render.RenderedMessage, thread_id: str | None
+        self,
+        channel: str,
+        rendered: render.RenderedMessage,
+        thread_id: str | None,
+        metadata: dict[str, object] | None = None,
     ) -> str:
         try:
             response = await self.client.chat_postMessage(
@@ -106,6 +150,7 @@ class SlackMessenger:
                 thread_ts=thread_id,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=metadata,
             )
         except SlackApiError as exc:
             reason = _error_code(exc)

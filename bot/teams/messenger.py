@@ -74,8 +74,13 @@ class TeamsMessenger:
         message_id = await self.send(stored, target, card_activity(rendered))
         return MessageRef(PLATFORM, place.channel_id, message_id)
 
-    async def direct(self, user_id: str, content: Card) -> MessageRef:
+    async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         return await self.send_direct(user_id, card_activity(await self.render(content)))
+
+    async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
+        # The Bot Framework connector cannot list a conversation's messages: a DM interrupted
+        # between sending and recording is sent again (at least once).
+        return None
 
     async def channel_members(self, place: Place) -> list[str]:
         stored = await self._reference(place.channel_id)

@@ -32,7 +32,10 @@ class TerminalMessenger:
         self.chat.say(text)
         return MessageRef(PLATFORM, place.channel_id, f"t{time.time_ns()}")
 
-    async def direct(self, user_id: str, content: Card) -> MessageRef:
+    async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
+        return None  # the terminal is one process: nothing survives it to be found
+
+    async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         self.chat.say(f"(privébericht aan @{user_id})")
         self.chat.say(self.chat.card_text(content))
         return MessageRef(PLATFORM, f"dm-{user_id}", f"t{time.time_ns()}")

@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -91,6 +92,11 @@ class SlackStandIn:
     # files_upload_v2: file id -> bytes posted to the upload URL (step 2 of 3).
     uploads: dict[str, bytes] = field(default_factory=dict)
     _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # Called with every call that got through the rate limit, before it is answered (a fault
+    # test kills the bot's process here, so Slack has the message but the bot never hears).
+    on_call: Callable[[Call], None] | None = None
+    # channel -> messages posted there, newest last, as conversations.history returns them.
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -177,6 +183,8 @@ class SlackStandIn:
                 )
             recent.append(now)
             self._windows[method] = recent
+        if self.on_call is not None:
+            self.on_call(self.calls[-1])
         if method in self.delay:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
@@ -198,7 +206,11 @@ class SlackStandIn:
             )
         if method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self._remember(args, ts)
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
+        if method == "conversations.history":
+            return self._history(args)
         if method in ("views.open", "views.push", "views.update"):
             return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
         if method == "conversations.open":
@@ -253,6 +265,27 @@ class SlackStandIn:
         """Full buckets and no counted 429s, as after a quiet minute."""
         self._buckets.clear()
         self.rate_limited = 0
+
+    def _remember(self, args: dict[str, Any], ts: str) -> None:
+        message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "ts": ts}
+        message["text"] = args.get("text", "")
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(str(args.get("channel")), []).append(message)
+
+    def _history(self, args: dict[str, Any]) -> web.Response:
+        # Newest first, like Slack; metadata only when asked for with include_all_metadata.
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit") or 100)
+        messages = list(reversed(self.history.get(str(args.get("channel")), [])))[:limit]
+        if not with_metadata:
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return web.json_response(
+            {"ok": True, "messages": messages, "has_more": False, "response_metadata": {}}
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()
