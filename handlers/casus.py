@@ -14,16 +14,13 @@ from handlers.anonymous import (
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text
-from handlers.privacy import GuardNotReady, StructuredGuard
 from handlers.privacy_flow import (
     CHECK,
     PRIVACY_FIELD,
-    PSEUDONYMISE,
+    check_submission,
     finds_names,
     privacy_choice_field,
-    pseudonymise,
-    screen,
-    soft_errors,
+    pseudonymise_posted,
     thread_notice,
 )
 from handlers.replies import (
@@ -104,7 +101,7 @@ def intake_form(
     if anonymous:
         fields.append(anonymous_field(texts))
     if names:
-        fields.append(privacy_choice_field(texts))
+        fields.append(privacy_choice_field(texts, approval=True))
     return Form(
         form_id=INTAKE_FORM,
         title=texts.get("casus.form.title"),
@@ -131,16 +128,12 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     rules = [
         FieldRule(q.id, q.required, q.max_length) for q in texts.casus_questions if q.kind == "text"
     ]
-    screening = screen(values, rules, texts, ctx.guard)
-    if screening.errors:
-        return [FormErrors(screening.errors)]
-    choice = event.text(PRIVACY_FIELD) or CHECK
-    if screening.soft and choice == CHECK:
-        return [FormErrors(soft_errors(screening.soft, texts))]
+    checked = check_submission(values, rules, texts, ctx.guard, event.text(PRIVACY_FIELD) or CHECK)
+    if checked.errors:
+        return [FormErrors(checked.errors)]
     if event.place is None:
         return [Ephemeral(texts.rich("general.error_generic"))]
-    if screening.soft and choice == PSEUDONYMISE:
-        values = pseudonymise(values, screening.soft, texts)
+    values = checked.values
     known = {p.id for p in texts.perspectives}
     perspectives = [p for p in event.choices("perspectieven") if p in known]
 
@@ -171,7 +164,7 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
             ctx.hmac_secret, event.actor.platform, event.actor.user_id
         )
     card = casus_card(casus, texts, event.actor.user_id)
-    if screening.soft and choice == PSEUDONYMISE:
+    if checked.pseudonymised:
         # Stored as a draft (pending, not posted): the person approves the result first.
         return [approval_notice(casus, card, texts)]
     return [PostMessage(place, card, record_as=Record("casus", casus.id))]
@@ -323,19 +316,18 @@ def submit_contribution(event: FormSubmitted, ctx: HandlerContext) -> list[Reply
     casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
     if casus is None or casus.message_id is None:
         return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
-    text = clean_text(event.text("bijdrage"))
-    screening = screen(
-        {"bijdrage": text}, [FieldRule("bijdrage", True, REPLY_MAX)], ctx.texts, ctx.guard
+    # A bijdrage is short and goes straight into the thread: with "pseudonymise" the
+    # placeholders are posted as chosen, without the casus intake's approval step.
+    checked = check_submission(
+        {"bijdrage": clean_text(event.text("bijdrage"))},
+        [FieldRule("bijdrage", True, REPLY_MAX)],
+        ctx.texts,
+        ctx.guard,
+        event.text(PRIVACY_FIELD) or CHECK,
     )
-    if screening.errors:
-        return [FormErrors(screening.errors)]
-    choice = event.text(PRIVACY_FIELD) or CHECK
-    if screening.soft and choice == CHECK:
-        return [FormErrors(soft_errors(screening.soft, ctx.texts))]
-    if screening.soft and choice == PSEUDONYMISE:
-        # A bijdrage is short and goes straight into the thread: the placeholders are posted
-        # as chosen, without a separate approval step (the casus intake has one).
-        text = pseudonymise({"bijdrage": text}, screening.soft, ctx.texts)["bijdrage"]
+    if checked.errors:
+        return [FormErrors(checked.errors)]
+    text = checked.values["bijdrage"]
     member = ctx.member(event.actor)
     bijdrage = ctx.repos.bijdragen.add(casus, member, text, message_id=None)
     assert bijdrage is not None
@@ -378,14 +370,9 @@ def thread_reply(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
     text = clean_text(event.text)
     if not text:
         return []
-    try:
-        findings = ctx.guard.check({"bijdrage": text})
-    except GuardNotReady:
-        # Names could not be checked in time; identifiers still stay out of the store.
-        findings = StructuredGuard().check({"bijdrage": text})
-    member = ctx.member(event.actor)
     # The message is already in the channel; we can at least keep identifiers out of our store.
-    stored = pseudonymise({"bijdrage": text}, findings, ctx.texts)["bijdrage"]
+    stored, findings = pseudonymise_posted("bijdrage", text, ctx.guard, ctx.texts)
+    member = ctx.member(event.actor)
     ctx.repos.bijdragen.add(casus, member, stored, event.message_id)
     if findings:
         return [Ephemeral(thread_notice(findings, ctx.texts))]
@@ -457,19 +444,16 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if casus.status == CasusStatus.CLOSED:
         return [Ephemeral(texts.rich("casus.close_form.already_closed"))]
     values = {"inzicht": clean_text(event.text("inzicht")), "stap": clean_text(event.text("stap"))}
-    screening = screen(
+    checked = check_submission(
         values,
         [FieldRule("inzicht", True, CLOSE_MAX), FieldRule("stap", True, CLOSE_MAX)],
         texts,
         ctx.guard,
+        event.text(PRIVACY_FIELD) or CHECK,
     )
-    if screening.errors:
-        return [FormErrors(screening.errors)]
-    choice = event.text(PRIVACY_FIELD) or CHECK
-    if screening.soft and choice == CHECK:
-        return [FormErrors(soft_errors(screening.soft, texts))]
-    if screening.soft and choice == PSEUDONYMISE:
-        values = pseudonymise(values, screening.soft, texts)
+    if checked.errors:
+        return [FormErrors(checked.errors)]
+    values = checked.values
     ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
     count = ctx.repos.casussen.contribution_count(casus)
     who = inbrenger_label(casus, texts)

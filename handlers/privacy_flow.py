@@ -5,8 +5,14 @@ organisation. Forms that offer the choice carry a :data:`PRIVACY_FIELD` select:
 
 * ``controleer`` (the default): soft findings keep the form open with a warning on that field;
 * ``geen_client``: the person confirms that they are not about a client; the text is kept;
-* ``anonimiseer``: soft findings are replaced by stable placeholders (``[PERSOON-1]``) and the
-  result is shown for approval before anything is posted.
+* ``anonimiseer``: soft findings are replaced by stable placeholders (``[PERSOON-1]``). The casus
+  intake shows the result for approval before anything is posted; shorter texts (bijdragen,
+  closing notes, reflection answers, speedspar takeaways) are stored and posted as replaced.
+
+:func:`check_submission` is the one place that turns a submission and the choice into errors
+or the values to store; every form with the choice goes through it. :func:`pseudonymise_posted`
+is its counterpart for text that is already in a channel (thread replies): nothing to ask, the
+findings are replaced before the text is stored.
 
 :func:`pseudonymise` numbers placeholders per category and value, across all fields of one
 submission: the same name is the same placeholder everywhere in it. Hard identifiers become
@@ -19,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from handlers.forms import FieldRule, group_findings, validate
-from handlers.privacy import Finding, PrivacyGuard, is_soft
+from handlers.privacy import Finding, GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
 from handlers.replies import Option, Rich, Select
 from prompts import Texts
 
@@ -35,14 +41,17 @@ def finds_names(guard: PrivacyGuard) -> bool:
     return bool(getattr(guard, "finds_names", False))
 
 
-def privacy_choice_field(texts: Texts, initial: str = CHECK) -> Select:
+def privacy_choice_field(texts: Texts, initial: str = CHECK, approval: bool = False) -> Select:
+    """``approval``: the pseudonymised result is shown for approval first (the casus intake);
+    elsewhere it is stored and posted as replaced, and the option says so."""
+    pseudonymise_label = "privacy.choice.pseudonymise" if approval else "privacy.choice.direct"
     return Select(
         field_id=PRIVACY_FIELD,
         label=texts.get("privacy.choice.label"),
         options=(
             Option(CHECK, texts.get("privacy.choice.check")),
             Option(NOT_CLIENT, texts.get("privacy.choice.not_client")),
-            Option(PSEUDONYMISE, texts.get("privacy.choice.pseudonymise")),
+            Option(PSEUDONYMISE, texts.get(pseudonymise_label)),
         ),
         required=True,
         initial=initial,
@@ -75,6 +84,50 @@ def screen(
     aside = _SoftAside(guard)
     errors = validate(values, rules, texts, aside)
     return Screening(errors, aside.soft)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A submission with the person's choice applied. ``errors``: keep the form open, store
+    nothing. Otherwise ``values`` is what to store and show (with placeholders when the person
+    chose to pseudonymise, then ``soft`` holds what was replaced)."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    soft: list[Finding]
+    pseudonymised: bool = False
+
+
+def check_submission(
+    values: Mapping[str, str],
+    rules: Sequence[FieldRule],
+    texts: Texts,
+    guard: PrivacyGuard,
+    choice: str,
+) -> Checked:
+    """Required fields, lengths and hard identifiers first; then soft findings by ``choice``
+    (the :data:`PRIVACY_FIELD` value). Anything but "not a client" or "pseudonymise" warns."""
+    screening = screen(values, rules, texts, guard)
+    if screening.errors:
+        return Checked(dict(values), screening.errors, screening.soft)
+    if not screening.soft or choice == NOT_CLIENT:
+        return Checked(dict(values), {}, screening.soft)
+    if choice == PSEUDONYMISE:
+        return Checked(pseudonymise(values, screening.soft, texts), {}, screening.soft, True)
+    return Checked(dict(values), soft_errors(screening.soft, texts), screening.soft)
+
+
+def pseudonymise_posted(
+    field_id: str, text: str, guard: PrivacyGuard, texts: Texts
+) -> tuple[str, list[Finding]]:
+    """For text already in a channel: the version to store (every finding, hard or soft,
+    replaced) and what was found, to tell the author privately."""
+    try:
+        findings = guard.check({field_id: text})
+    except GuardNotReady:
+        # Names could not be checked in time; identifiers still stay out of the store.
+        findings = StructuredGuard().check({field_id: text})
+    return pseudonymise({field_id: text}, findings, texts)[field_id], findings
 
 
 def describe_soft(findings: Sequence[Finding], texts: Texts) -> str:

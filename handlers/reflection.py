@@ -15,9 +15,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.context import HandlerContext
-from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
-from handlers.forms import FieldRule, clean_text, validate
+from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
+from handlers.forms import FieldRule, clean_text
 from handlers.outbox import record_outcome
+from handlers.privacy_flow import (
+    CHECK,
+    PRIVACY_FIELD,
+    check_submission,
+    finds_names,
+    privacy_choice_field,
+    pseudonymise_posted,
+    thread_notice,
+)
 from handlers.replies import (
     Actions,
     Block,
@@ -385,24 +394,31 @@ def send_now(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 # --- answering ---------------------------------------------------------------------------------
 
 
-def answer_form(texts: Texts, run: PromptRun, intro: Rich | None = None) -> Form:
+def answer_form(
+    texts: Texts, run: PromptRun, intro: Rich | None = None, names: bool = False
+) -> Form:
+    """``names``: the guard also finds names and places, so the form asks what to do with
+    them (handlers/privacy_flow.py)."""
     deck = _deck(texts, run.kind)
+    fields: list[FormField] = [
+        TextInput(
+            q.id,
+            q.label,
+            required=q.required,
+            multiline=True,
+            max_length=q.max_length,
+            placeholder=q.placeholder,
+        )
+        for q in deck.questions
+    ]
+    if names:
+        fields.append(privacy_choice_field(texts))
     return Form(
         form_id=FORM_ANSWER,
         title=texts.get("reflectie.prompt.answer_title"),
         submit_label=texts.get("reflectie.prompt.answer_submit"),
         cancel_label=texts.get("reflectie.prompt.answer_cancel"),
-        fields=tuple(
-            TextInput(
-                q.id,
-                q.label,
-                required=q.required,
-                multiline=True,
-                max_length=q.max_length,
-                placeholder=q.placeholder,
-            )
-            for q in deck.questions
-        ),
+        fields=tuple(fields),
         intro=intro or rich("**{name}**\n{intro}", name=deck.name, intro=deck.intro),
         metadata={"run_id": run.id},
     )
@@ -412,7 +428,7 @@ def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     run = ctx.repos.runs.get(int(event.value)) if event.value.isdigit() else None
     if run is None or run.kind not in ctx.texts.decks:
         return [Ephemeral(ctx.texts.rich("reflectie.prompt.run_gone"))]
-    return [OpenForm(answer_form(ctx.texts, run))]
+    return [OpenForm(answer_form(ctx.texts, run, names=finds_names(ctx.guard)))]
 
 
 def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
@@ -426,15 +442,16 @@ def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if run is None or run.kind not in texts.decks:
         return [Ephemeral(texts.rich("reflectie.prompt.run_gone"))]
     deck = _deck(texts, run.kind)
-    values = {q.id: clean_text(event.text(q.id)) for q in deck.questions}
-    errors = validate(
-        values,
+    checked = check_submission(
+        {q.id: clean_text(event.text(q.id)) for q in deck.questions},
         [FieldRule(q.id, q.required, q.max_length) for q in deck.questions],
         texts,
         ctx.guard,
+        event.text(PRIVACY_FIELD) or CHECK,
     )
-    if errors:
-        return [FormErrors(errors)]
+    if checked.errors:
+        return [FormErrors(checked.errors)]
+    values = checked.values
     member = ctx.member(event.actor)
     late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
     for question in deck.questions:
@@ -453,6 +470,28 @@ def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     elif run.delivery == "channel" and run.message_id and not late:
         replies.append(PostMessage(_place(run.channel), shared, thread_id=run.message_id))
     return replies
+
+
+def thread_answer(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
+    """A reply typed under a prompt in the channel answers the prompt's question. It is
+    already in the channel: findings are replaced before it is stored, and the author is told
+    privately (as for a reply under a casus)."""
+    posted = ctx.repos.posted.lookup(event.place.platform, event.place.channel_id, event.thread_id)
+    if posted is None or posted.kind != "prompt_run":
+        return []
+    run = ctx.repos.runs.get(posted.object_id)
+    if run is None or run.kind not in ctx.texts.decks:
+        return []
+    text = clean_text(event.text)
+    if not text:
+        return []
+    question = _deck(ctx.texts, run.kind).questions[0]
+    stored, findings = pseudonymise_posted(question.id, text, ctx.guard, ctx.texts)
+    late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
+    ctx.repos.runs.add_to_answer(run, ctx.member(event.actor), question.id, stored, late)
+    if findings:
+        return [Ephemeral(thread_notice(findings, ctx.texts))]
+    return []
 
 
 def _answer_card(texts: Texts, deck: Deck, values: dict[str, str], user_id: str) -> Card:
@@ -755,3 +794,4 @@ def register(router: Router) -> None:
     router.action(ACTION_DELETE, delete_schedule)
     router.action(ACTION_SEND_NOW, send_now)
     router.action(ACTION_ANSWER, start_answer)
+    router.thread_message(thread_answer)

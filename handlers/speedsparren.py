@@ -25,9 +25,16 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
-from handlers.forms import FieldRule, clean_text, validate
+from handlers.forms import FieldRule, clean_text
 from handlers.outbox import record_outcome
 from handlers.pairing import Person, SessionState, pair, pair_round
+from handlers.privacy_flow import (
+    CHECK,
+    PRIVACY_FIELD,
+    check_submission,
+    finds_names,
+    privacy_choice_field,
+)
 from handlers.replies import (
     Actions,
     Block,
@@ -395,7 +402,9 @@ def _notice(text: Rich) -> Card:
     return Card((Section(text),), fallback=text)
 
 
-def takeaway_form(texts: Texts, session_id: int) -> Form:
+def takeaway_form(texts: Texts, session_id: int, names: bool = False) -> Form:
+    """``names``: the guard also finds names and places, so the form asks what to do with
+    them (handlers/privacy_flow.py)."""
     return Form(
         form_id=FORM_TAKEAWAY,
         title=texts.get("speedsparren.takeaway.title"),
@@ -409,6 +418,7 @@ def takeaway_form(texts: Texts, session_id: int) -> Form:
                 max_length=TAKEAWAY_MAX,
                 placeholder=texts.get("speedsparren.takeaway.placeholder"),
             ),
+            *((privacy_choice_field(texts),) if names else ()),
         ),
         metadata={"session_id": session_id},
     )
@@ -418,7 +428,7 @@ def open_takeaway(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     speedspar = _session_from(event.value, ctx)
     if speedspar is None:
         return [Ephemeral(ctx.texts.rich("speedsparren.not_found"))]
-    return [OpenForm(takeaway_form(ctx.texts, speedspar.id))]
+    return [OpenForm(takeaway_form(ctx.texts, speedspar.id, names=finds_names(ctx.guard)))]
 
 
 def submit_takeaway(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
@@ -427,12 +437,17 @@ def submit_takeaway(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     speedspar = _session_from(str(raw), ctx) if isinstance(raw, int | str) else None
     if speedspar is None:
         return [Ephemeral(texts.rich("speedsparren.not_found"))]
-    values = {"meenemen": clean_text(event.text("meenemen"))}
-    errors = validate(values, [FieldRule("meenemen", True, TAKEAWAY_MAX)], texts, ctx.guard)
-    if errors:
-        return [FormErrors(errors)]
+    checked = check_submission(
+        {"meenemen": clean_text(event.text("meenemen"))},
+        [FieldRule("meenemen", True, TAKEAWAY_MAX)],
+        texts,
+        ctx.guard,
+        event.text(PRIVACY_FIELD) or CHECK,
+    )
+    if checked.errors:
+        return [FormErrors(checked.errors)]
     member = ctx.member(event.actor)
-    ctx.repos.speedspar.save_takeaway(speedspar, member, values["meenemen"])
+    ctx.repos.speedspar.save_takeaway(speedspar, member, checked.values["meenemen"])
     if speedspar.status == SpeedsparStatus.CLOSING:
         active = {p.member_id for p in ctx.repos.speedspar.participants(speedspar)}
         seated = {s.member_id for s in ctx.repos.speedspar.seats(speedspar)} & active

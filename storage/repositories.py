@@ -540,6 +540,23 @@ class RunRepository:
             )
         self.session.flush()
 
+    def add_to_answer(
+        self, run: PromptRun, member: Member, question_id: str, text: str, late: bool
+    ) -> None:
+        """A further reply in the prompt's thread: added below what the person already
+        answered to that question, so nothing they wrote is lost."""
+        existing = self.session.scalars(
+            select(Answer).where(
+                Answer.run_id == run.id,
+                Answer.member_id == member.id,
+                Answer.question_id == question_id,
+            )
+        ).one_or_none()
+        if existing is None:
+            self.save_answer(run, member, question_id, text, late)
+        else:
+            self.save_answer(run, member, question_id, f"{existing.text}\n\n{text}", existing.late)
+
     def answers(self, run: PromptRun) -> list[Answer]:
         return list(
             self.session.scalars(select(Answer).where(Answer.run_id == run.id).order_by(Answer.id))
