@@ -1,4 +1,4 @@
-"""`leerkring schedule …`: manage reflection schedules from the command line.
+"""`leerkring schedule …`: manage reflection and speedspar schedules from the command line.
 
 `run <id>` fires a schedule now through the same path as the timer (a run with a unique key,
 recipients recorded, paced fan-out).
@@ -12,7 +12,14 @@ from typing import Any
 import click
 
 from bot.services import Services
-from handlers.reflection import NewSchedule, create_schedule, describe_rule, local_time
+from handlers import speedsparren
+from handlers.reflection import (
+    FireResult,
+    NewSchedule,
+    create_schedule,
+    describe_rule,
+    local_time,
+)
 from handlers.schedules import RuleError, next_fire
 
 
@@ -37,7 +44,7 @@ def _get(ctx: Any, schedule_id: int) -> Any:
 
 @click.group()
 def schedule() -> None:
-    """Reflection schedules: list, add, pause, resume, delete, run."""
+    """Reflection and speedspar schedules: list, add, pause, resume, delete, run."""
 
 
 @schedule.command("list")
@@ -50,10 +57,14 @@ def list_schedules() -> None:
         for item in ctx.repos.schedules.all():
             state = "paused" if item.paused else "active"
             nxt = local_time(item.next_fire_at, item.timezone) if item.next_fire_at else "-"
+            if item.kind == speedsparren.SCHEDULE_KIND:
+                how = speedsparren.schedule_details(ctx.texts, item)
+            else:
+                how = f"{item.delivery}{' private' if item.private else ''}"
             out.append(
                 f"#{item.id}\t{item.channel.platform}:{item.channel.platform_channel_id}\t"
                 f"{item.kind}\t{describe_rule(item.cron, ctx.texts)} ({item.cron})\t"
-                f"{item.delivery}{' private' if item.private else ''}\t{state}\tnext {nxt}"
+                f"{how}\t{state}\tnext {nxt}"
             )
         return out
 
@@ -76,7 +87,7 @@ def list_schedules() -> None:
     "--kind",
     default="wat-ging-goed",
     show_default=True,
-    help="A deck in prompts/<lang>/reflectie.toml.",
+    help="A deck in prompts/<lang>/reflectie.toml, or speedsparren.",
 )
 @click.option("--when", "rule", required=True, help='e.g. "vrijdag 15:00" or "0 15 * * fri".')
 @click.option(
@@ -85,22 +96,66 @@ def list_schedules() -> None:
 @click.option("--private", is_flag=True, help="Answers only for facilitators.")
 @click.option("--on-holidays", is_flag=True, help="Also send on Dutch public holidays.")
 @click.option("--window-hours", default=48, show_default=True, type=int)
+@click.option("--rounds", type=int, help="speedsparren: rounds, 1-8 (default 3).")
+@click.option("--minutes", type=int, help="speedsparren: minutes per round, 2-30 (default 6).")
+@click.option("--deck", help="speedsparren: question deck (default succesvragen).")
+@click.option(
+    "--signup-minutes",
+    type=int,
+    help="speedsparren: minutes from the announcement to the first round, 2-240 (default 10).",
+)
+@click.option(
+    "--facilitator",
+    help="speedsparren: user id of the facilitator who planned it (told when it cannot start).",
+)
+@click.option(
+    "--fill-odd-seat", is_flag=True, help="speedsparren: --facilitator fills an odd seat."
+)
 def add(channel: str, platform: str, kind: str, rule: str, delivery: str, private: bool,
-        on_holidays: bool, window_hours: int) -> None:  # fmt: skip
-    """Add a schedule to a channel."""
+        on_holidays: bool, window_hours: int, rounds: int | None, minutes: int | None,
+        deck: str | None, signup_minutes: int | None, facilitator: str | None,
+        fill_odd_seat: bool) -> None:  # fmt: skip
+    """Add a schedule to a channel. With --kind speedsparren it starts a speedspar session:
+    the announcement goes out at the scheduled time and the first round starts later."""
+    options = {"--rounds": rounds, "--minutes": minutes, "--deck": deck,
+               "--signup-minutes": signup_minutes, "--facilitator": facilitator,
+               "--fill-odd-seat": fill_odd_seat or None}  # fmt: skip
+    given = [name for name, value in options.items() if value is not None]
+    speedspar = kind == speedsparren.SCHEDULE_KIND
+    if given and not speedspar:
+        raise click.ClickException(f"{', '.join(given)}: only with --kind speedsparren")
     services = _services()
-    spec = NewSchedule(kind, rule, delivery, private, not on_holidays, window_hours)
 
     def create(ctx: Any) -> str:
         place = ctx.repos.channels.ensure(platform, channel)
-        item = create_schedule(ctx, place, spec, None)
+        if speedspar:
+            plan = speedsparren.NewSchedule(
+                rule,
+                rounds=speedsparren.DEFAULT_ROUNDS if rounds is None else rounds,
+                minutes=speedsparren.DEFAULT_MINUTES if minutes is None else minutes,
+                deck=deck or speedsparren.DEFAULT_DECK,
+                signup_minutes=(
+                    speedsparren.DEFAULT_SIGNUP if signup_minutes is None else signup_minutes
+                ),
+                facilitator_fills=fill_odd_seat,
+                skip_holidays=not on_holidays,
+            )
+            person = ctx.repos.members.ensure(platform, facilitator) if facilitator else None
+            item = speedsparren.create_schedule(ctx, place, plan, person)
+            what = f"speedsparren ({speedsparren.schedule_details(ctx.texts, item)})"
+        else:
+            spec = NewSchedule(kind, rule, delivery, private, not on_holidays, window_hours)
+            item = create_schedule(ctx, place, spec, None)
+            what = item.kind
         return (
-            f"schedule #{item.id}: {item.kind}, {describe_rule(item.cron, ctx.texts)}; "
+            f"schedule #{item.id}: {what}, {describe_rule(item.cron, ctx.texts)}; "
             f"next {local_time(item.next_fire_at, item.timezone)}"
         )
 
     try:
         click.echo(services.runtime.call_sync(create))
+    except speedsparren.PlanError as exc:
+        raise click.ClickException("\n".join(exc.errors.values())) from None
     except RuleError as exc:
         raise click.ClickException(
             f'{exc}. Examples: "vrijdag 15:00", "werkdagen 16:00", "0 15 * * fri"'
@@ -173,7 +228,7 @@ def run(schedule_id: int) -> None:
             "(e.g. SLACK_BOT_TOKEN); nothing was sent"
         )
 
-    async def go() -> int | None:
+    async def go() -> FireResult:
         scheduler = make_scheduler(services)
         try:
             return await scheduler.fire_now(schedule_id)
@@ -181,10 +236,19 @@ def run(schedule_id: int) -> None:
             await asyncio.to_thread(scheduler.leadership.release)
 
     try:
-        run_id = asyncio.run(go())
+        result = asyncio.run(go())
     finally:
         services.close()
-    if run_id is None:
-        click.echo(f"schedule #{schedule_id}: not sent (channel paused or holiday)")
+    if result.run_id is not None:
+        click.echo(f"schedule #{schedule_id}: sent as run #{result.run_id}")
+    elif result.session_id is not None:
+        click.echo(
+            f"schedule #{schedule_id}: speedsparren announced as session #{result.session_id}"
+        )
+    elif result.skipped == "busy":
+        click.echo(
+            f"schedule #{schedule_id}: not started; a speedspar session is still going in "
+            "that channel"
+        )
     else:
-        click.echo(f"schedule #{schedule_id}: sent as run #{run_id}")
+        click.echo(f"schedule #{schedule_id}: not sent ({result.skipped})")

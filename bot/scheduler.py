@@ -31,6 +31,7 @@ from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import reflection, retention
 from handlers.events import Place
+from handlers.replies import DirectMessage
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,9 @@ class ReflectionScheduler:
                 return {"leader": 0}
             stats = {"leader": 1, "fired": 0, "sent": 0, "reminded": 0, "closed": 0}
             for result in await self.runtime.call(reflection.fire_due, self.grace):
-                stats["fired"] += result.run_id is not None
+                stats["fired"] += result.fired
+                if result.notice is not None:
+                    await self.notify(result.notice)
             if self.followup_after is not None:
                 await self.runtime.call(reflection.casus_followups, self.followup_after)
             stats["sent"] = await self.deliver_pending()
@@ -188,20 +191,29 @@ class ReflectionScheduler:
         self._last_purge = now
         return result.total
 
-    async def fire_now(self, schedule_id: int) -> int | None:
+    async def fire_now(self, schedule_id: int) -> reflection.FireResult:
         """`leerkring schedule run <id>`: the same path as the timer, right now."""
 
-        def fire(ctx: Any) -> int | None:
+        def fire(ctx: Any) -> reflection.FireResult:
             schedule = ctx.repos.schedules.get(schedule_id)
             if schedule is None:
                 raise LookupError(schedule_id)
             key = f"s{schedule.id}:now:{ctx.now().isoformat()}"
-            return reflection.fire_run(ctx, schedule, ctx.now(), key).run_id
+            return reflection.fire_run(ctx, schedule, ctx.now(), key)
 
-        run_id = await self.runtime.call(fire)
-        if run_id is not None:
+        result = await self.runtime.call(fire)
+        if result.run_id is not None:
             await self.deliver_pending()
-        return run_id
+        if result.session_id is not None:
+            await self.speedspar.run_session(result.session_id)  # posts the announcement
+        return result
+
+    async def notify(self, notice: DirectMessage) -> None:
+        """A word for a facilitator (e.g. a schedule that could not start); logged if lost."""
+        try:
+            await self.messengers.get(notice.platform).direct(notice.user_id, notice.content)
+        except DeliveryFailed as exc:
+            log.warning("notice to %s not sent: %s", notice.user_id, exc.reason)
 
     # --- delivery ---
 

@@ -117,12 +117,14 @@ class SpeedsparRunner:
         if post is None:
             return 0
         try:
-            await self.messengers.get(post.place.platform).post(post.place, post.card)
+            ref = await self.messengers.get(post.place.platform).post(post.place, post.card)
         except DeliveryFailed as exc:
             log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
             if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
                 return 0  # try again at the next tick
-        await self.runtime.call(speedsparren.mark_posted, session_id)
+            await self.runtime.call(speedsparren.post_failed, session_id, exc.reason)
+            return 0
+        await self.runtime.call(speedsparren.mark_posted, session_id, ref.message_id)
         return 1
 
     def plan_jobs(self, plans: list[speedsparren.Plan]) -> None:

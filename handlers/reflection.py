@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers import speedsparren
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text
@@ -51,7 +52,13 @@ from handlers.replies import (
     rich,
 )
 from handlers.router import Router
-from handlers.schedules import RuleError, describe, holiday_name, next_fire, parse_rule
+from handlers.schedules import (
+    RuleError,
+    describe_rule,
+    holiday_name,
+    next_fire,
+    parse_rule,
+)
 from prompts import Deck, Texts
 from storage.models import (
     Casus,
@@ -87,13 +94,6 @@ def _facilitator(ctx: HandlerContext, member: Member) -> bool:
 
 def _refuse(ctx: HandlerContext) -> list[Reply]:
     return [Ephemeral(ctx.texts.rich("reflectie.only_facilitators"))]
-
-
-def describe_rule(rule: str, texts: Texts) -> str:
-    days = {d: texts.get(f"schedule.days.{d}") for d in ("mon", "tue", "wed", "thu", "fri",
-                                                          "sat", "sun")}  # fmt: skip
-    phrases = {p: texts.get(f"schedule.words.{p}") for p in ("daily", "weekdays", "weekly", "and")}
-    return describe(rule, days, phrases, texts.language)
 
 
 def local_time(moment: datetime, zone: str) -> str:
@@ -193,7 +193,12 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
             )
         )
     blocks.append(
-        Actions((Button(ACTION_ADD, texts.get("reflectie.add"), "new", style="primary"),))
+        Actions(
+            (
+                Button(ACTION_ADD, texts.get("reflectie.add"), "new", style="primary"),
+                Button(speedsparren.ACTION_PLAN, texts.get("speedsparren.plan.add"), "new"),
+            )
+        )
     )
     fallback = rich("{text}", text="\n".join(lines))
     return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
@@ -201,7 +206,12 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
 
 def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) -> Rich:
     texts = ctx.texts
-    delivery = texts.get(f"reflectie.delivery_{schedule.delivery}")
+    if schedule.kind == speedsparren.SCHEDULE_KIND:
+        kind = texts.get("speedsparren.plan.kind")
+        delivery = speedsparren.schedule_details(texts, schedule)
+    else:
+        kind = _deck(texts, schedule.kind).name
+        delivery = texts.get(f"reflectie.delivery_{schedule.delivery}")
     if schedule.private:
         delivery += ", " + texts.get("reflectie.delivery_private")
     state = ""
@@ -214,7 +224,7 @@ def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) ->
     return texts.rich(
         "reflectie.list_item",
         id=schedule.id,
-        kind=_deck(texts, schedule.kind).name,
+        kind=kind,
         when=describe_rule(schedule.cron, texts),
         delivery=delivery,
         state=state,
@@ -387,8 +397,20 @@ def send_now(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     schedule = _managed_schedule(event, ctx)
     if isinstance(schedule, list):
         return schedule
-    fire_run(ctx, schedule, ctx.now(), key=f"s{schedule.id}:now:{ctx.now().isoformat()}")
-    return [Ephemeral(ctx.texts.rich("reflectie.sent_now", id=schedule.id))]
+    texts = ctx.texts
+    result = fire_run(ctx, schedule, ctx.now(), key=f"s{schedule.id}:now:{ctx.now().isoformat()}")
+    if result.session_id is not None:
+        speedspar = ctx.repos.speedspar.get(result.session_id)
+        assert speedspar is not None
+        at = speedsparren.clock_time(speedspar.starts_at, ctx.zone, ctx.now())
+        return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
+    if result.skipped == "busy":
+        active = ctx.repos.speedspar.active_in_channel(schedule.channel_id)
+        return [Ephemeral(texts.rich("speedsparren.already", id=active.id if active else "?"))]
+    if result.run_id is None and result.skipped in {"paused", "holiday"}:
+        reason = texts.get(f"reflectie.not_sent_{result.skipped}")
+        return [Ephemeral(texts.rich("reflectie.not_sent", id=schedule.id, reason=reason))]
+    return [Ephemeral(texts.rich("reflectie.sent_now", id=schedule.id))]
 
 
 # --- answering ---------------------------------------------------------------------------------
@@ -557,7 +579,13 @@ def _zone_of(run: PromptRun) -> str:
 @dataclass(frozen=True)
 class FireResult:
     run_id: int | None
-    skipped: str | None = None  # why nothing was sent: holiday, paused, missed, duplicate
+    skipped: str | None = None  # why nothing was sent: holiday, paused, missed, duplicate, busy
+    session_id: int | None = None  # a speedspar session the schedule started
+    notice: DirectMessage | None = None  # for a facilitator, when nothing was started
+
+    @property
+    def fired(self) -> bool:
+        return self.run_id is not None or self.session_id is not None
 
 
 def fire_due(ctx: HandlerContext, grace: timedelta) -> list[FireResult]:
@@ -597,6 +625,9 @@ def fire_run(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: st
     if schedule.skip_holidays and (name := holiday_name(local_day)) is not None:
         log.info("schedule %s: skipped on %s (%s)", schedule.id, local_day, name)
         return FireResult(None, "holiday")
+    if schedule.kind == speedsparren.SCHEDULE_KIND:
+        fired = speedsparren.fire_schedule(ctx, schedule, fire_at, key)
+        return FireResult(None, fired.skipped, fired.session_id, fired.notice)
     window = timedelta(hours=schedule.window_hours)
     run = ctx.repos.runs.create(
         {

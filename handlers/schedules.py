@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 from apscheduler.triggers.cron import CronTrigger
 from cron_descriptor import ExpressionDescriptor, Options
+
+if TYPE_CHECKING:
+    from prompts import Texts
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRONTAB_NUMBERS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri",
@@ -162,3 +166,10 @@ def describe(rule: str, day_names: dict[str, str], phrases: dict[str, str], lang
     for day, word in zip(DAYS, english, strict=True):
         text = re.sub(word, day_names[day], text, flags=re.IGNORECASE)
     return text
+
+
+def describe_rule(rule: str, texts: Texts) -> str:
+    """A rule in words, in the texts' language."""
+    days = {d: texts.get(f"schedule.days.{d}") for d in DAYS}
+    phrases = {p: texts.get(f"schedule.words.{p}") for p in ("daily", "weekdays", "weekly", "and")}
+    return describe(rule, days, phrases, texts.language)

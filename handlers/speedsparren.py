@@ -48,18 +48,22 @@ from handlers.replies import (
     Header,
     Mention,
     OpenForm,
+    Option,
     PostMessage,
     Record,
     Reply,
     Rich,
     Section,
+    Select,
     TextInput,
 )
 from handlers.router import MessageRef, Router
+from handlers.schedules import RuleError, describe_rule, next_fire, parse_rule
 from prompts import Texts
 from storage.models import (
     Channel,
     Member,
+    Schedule,
     SpeedsparSeat,
     SpeedsparSession,
     SpeedsparStatus,
@@ -73,6 +77,9 @@ ACTION_STOP = "speedspar_stop"
 ACTION_TAKEAWAY = "speedspar_meenemen"
 FORM_TAKEAWAY = "speedspar_meenemen"
 RECORD_KIND = "speedspar"
+SCHEDULE_KIND = "speedsparren"  # a schedule that starts a session (handlers/reflection.py)
+ACTION_PLAN = "speedspar_plannen"
+FORM_SCHEDULE = "speedspar_schema"
 
 DEFAULT_ROUNDS = 3
 DEFAULT_MINUTES = 6
@@ -80,6 +87,8 @@ DEFAULT_DECK = "succesvragen"
 ROUNDS = (1, 8)
 MINUTES = (2, 30)
 SIGNUP_NOW = timedelta(minutes=2)  # "nu": a short moment to click "Doe mee"
+DEFAULT_SIGNUP = 10  # a scheduled session: minutes from the announcement to the first round
+SIGNUP = (2, 240)
 HISTORY_SESSIONS = 5  # pairs from this many recent sessions are avoided
 TAKEAWAY_MAX = 500
 
@@ -89,6 +98,7 @@ _ROUND_WORDS = {"rondes", "ronde", "rounds", "round"}
 _MINUTE_WORDS = {"minuten", "minuut", "minutes", "minute", "min"}
 _DECK_WORDS = {"vragen", "questions", "deck"}
 _FILL_WORDS = {"begeleider", "facilitator"}
+_PLAN_WORDS = {"plan", "plannen", "schedule"}
 _CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 
 
@@ -207,6 +217,8 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
         return [Ephemeral(_status(ctx, channel))]
     if words[0].lower() in _CANCEL:
         return cancel(ctx, channel)
+    if words[0].lower() in _PLAN_WORDS:
+        return [OpenForm(schedule_form(texts))]
     try:
         request = parse_request(event.text, texts, ctx.now(), ctx.zone)
     except RequestError as exc:
@@ -238,7 +250,26 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
     texts = ctx.texts
     speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
     if speedspar is None:
-        return texts.rich("speedsparren.usage")
+        usage = texts.rich("speedsparren.usage")
+        planned = sorted(
+            (
+                s
+                for s in ctx.repos.schedules.in_channel(channel)
+                if s.kind == SCHEDULE_KIND and not s.paused and s.next_fire_at is not None
+            ),
+            key=lambda s: s.next_fire_at or ctx.now(),
+        )
+        if not planned:
+            return usage
+        first = planned[0]
+        assert first.next_fire_at is not None
+        upcoming = texts.rich(
+            "speedsparren.plan.upcoming",
+            id=first.id,
+            when=describe_rule(first.cron, texts),
+            at=clock_time(first.next_fire_at, first.timezone, ctx.now()),
+        )
+        return Rich(f"{usage.template}\n{upcoming.template}", {**usage.params, **upcoming.params})
     state = texts.get(f"speedsparren.state.{speedspar.status.value}")
     return texts.rich(
         "speedsparren.status",
@@ -252,7 +283,13 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
 
 
 def create_session(
-    ctx: HandlerContext, channel: Channel, request: Request, creator: Member | None
+    ctx: HandlerContext,
+    channel: Channel,
+    request: Request,
+    creator: Member | None,
+    *,
+    schedule: Schedule | None = None,
+    fire_key: str | None = None,
 ) -> SpeedsparSession:
     """Also for schedules and tests. The seed makes the pairing reproducible per session."""
     return ctx.repos.speedspar.add(
@@ -267,6 +304,10 @@ def create_session(
             facilitator_fills=request.facilitator_fills,
             created_by_id=creator.id if creator else None,
             current_round=0,
+            schedule_id=schedule.id if schedule else None,
+            fire_key=fire_key,
+            # A scheduled session has no command to answer: the scheduler posts it.
+            post_pending="announcement" if schedule else None,
             created_at=ctx.now(),
         )
     )
@@ -315,6 +356,248 @@ def cancel(ctx: HandlerContext, channel: Channel) -> list[Reply]:
     _expire_pending(ctx, speedspar)
     ctx.repos.speedspar.add_messages(speedspar, "cancelled", 0, people)
     return [Ephemeral(ctx.texts.rich("speedsparren.cancelled_ok", id=speedspar.id))]
+
+
+# --- on a schedule ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSchedule:
+    """What a facilitator plans: ``rule`` as typed (``vrijdag 15:00``) is when the announcement
+    goes out; the first round starts ``signup_minutes`` later."""
+
+    rule: str
+    rounds: int = DEFAULT_ROUNDS
+    minutes: int = DEFAULT_MINUTES
+    deck: str = DEFAULT_DECK
+    signup_minutes: int = DEFAULT_SIGNUP
+    facilitator_fills: bool = False
+    skip_holidays: bool = True
+
+
+class PlanError(ValueError):
+    """Bad input for a speedspar schedule: a friendly message per form field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _decks(texts: Texts) -> list[str]:
+    return [k for k in texts.decks if k != "casus-vervolg"]
+
+
+def check_schedule(texts: Texts, spec: NewSchedule, creator: Member | None) -> dict[str, str]:
+    """Errors per form field (``wanneer``, ``rondes``, ``minuten``, ``aanmelden``, ``vragen``,
+    ``begeleider``); empty when the schedule may be stored."""
+    errors: dict[str, str] = {}
+    try:
+        parse_rule(spec.rule)
+    except RuleError as exc:
+        errors["wanneer"] = texts.rich("reflectie.bad_rule", problem=str(exc)).plain()
+    for field, value, key, bounds in (
+        ("rondes", spec.rounds, "speedsparren.bad_rounds", ROUNDS),
+        ("minuten", spec.minutes, "speedsparren.bad_minutes", MINUTES),
+        ("aanmelden", spec.signup_minutes, "speedsparren.plan.bad_signup", SIGNUP),
+    ):
+        if not bounds[0] <= value <= bounds[1]:
+            errors[field] = texts.rich(key, min=bounds[0], max=bounds[1]).plain()
+    if spec.deck not in _decks(texts):
+        errors["vragen"] = texts.rich(
+            "speedsparren.bad_deck", deck=spec.deck, decks=", ".join(_decks(texts))
+        ).plain()
+    if spec.facilitator_fills and creator is None:
+        errors["begeleider"] = texts.get("speedsparren.plan.fill_needs_person")
+    return errors
+
+
+def create_schedule(
+    ctx: HandlerContext, channel: Channel, spec: NewSchedule, creator: Member | None
+) -> Schedule:
+    """Also used by the CLI. Raises PlanError; nothing is stored then."""
+    errors = check_schedule(ctx.texts, spec, creator)
+    if errors:
+        raise PlanError(errors)
+    cron = parse_rule(spec.rule)
+    return ctx.repos.schedules.add(
+        Schedule(
+            channel_id=channel.id,
+            kind=SCHEDULE_KIND,
+            cron=cron,
+            timezone=ctx.zone,
+            delivery="channel",
+            private=False,
+            skip_holidays=spec.skip_holidays,
+            window_hours=48,
+            paused=False,
+            next_fire_at=next_fire(cron, ctx.zone, ctx.now()),
+            rounds=spec.rounds,
+            minutes=spec.minutes,
+            deck=spec.deck,
+            signup_minutes=spec.signup_minutes,
+            facilitator_fills=spec.facilitator_fills,
+            created_by_id=creator.id if creator else None,
+            created_at=ctx.now(),
+        )
+    )
+
+
+def schedule_details(texts: Texts, schedule: Schedule) -> str:
+    """``3 rondes van 6 minuten, eerste ronde 10 minuten na de aankondiging`` (overviews)."""
+    details = texts.rich(
+        "speedsparren.plan.details",
+        rounds=schedule.rounds or DEFAULT_ROUNDS,
+        minutes=schedule.minutes or DEFAULT_MINUTES,
+        signup=schedule.signup_minutes or DEFAULT_SIGNUP,
+    ).plain()
+    if schedule.facilitator_fills:
+        details += ", " + texts.get("speedsparren.plan.details_fills")
+    return details
+
+
+def schedule_form(texts: Texts) -> Form:
+    def number(field_id: str, initial: int) -> TextInput:
+        return TextInput(
+            field_id,
+            texts.get(f"speedsparren.plan.{field_id}"),
+            required=True,
+            max_length=3,
+            initial=str(initial),
+            hint=texts.get(f"speedsparren.plan.{field_id}_hint"),
+        )
+
+    decks = tuple(Option(k, texts.decks[k].name) for k in _decks(texts))
+    fill = tuple(Option(v, texts.get(f"speedsparren.plan.begeleider_{v}")) for v in ("nee", "ja"))
+    holidays = tuple(Option(v, texts.get(f"reflectie.form.holidays_{v}")) for v in ("skip", "keep"))
+    return Form(
+        form_id=FORM_SCHEDULE,
+        title=texts.get("speedsparren.plan.title"),
+        submit_label=texts.get("reflectie.form.submit"),
+        cancel_label=texts.get("reflectie.form.cancel"),
+        fields=(
+            TextInput(
+                "wanneer",
+                texts.get("speedsparren.plan.wanneer"),
+                required=True,
+                max_length=100,
+                placeholder=texts.get("reflectie.form.when_placeholder"),
+                hint=texts.get("speedsparren.plan.wanneer_hint"),
+            ),
+            number("aanmelden", DEFAULT_SIGNUP),
+            number("rondes", DEFAULT_ROUNDS),
+            number("minuten", DEFAULT_MINUTES),
+            Select("vragen", texts.get("speedsparren.plan.vragen"), decks, initial=DEFAULT_DECK),
+            Select("begeleider", texts.get("speedsparren.plan.begeleider"), fill, initial="nee"),
+            Select("feestdagen", texts.get("reflectie.form.holidays"), holidays, initial="skip"),
+        ),
+    )
+
+
+def start_plan(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    if not _facilitator(ctx, ctx.member(event.actor)):
+        return [Ephemeral(ctx.texts.rich("speedsparren.only_facilitators"))]
+    return [OpenForm(schedule_form(ctx.texts))]
+
+
+def _whole(text: str) -> int:
+    """A typed whole number; -1 (out of every range) for anything else."""
+    return int(text) if text.isdigit() and len(text) <= 4 else -1
+
+
+def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    if not _facilitator(ctx, member):
+        return [Ephemeral(texts.rich("speedsparren.only_facilitators"))]
+    if event.place is None:
+        return [Ephemeral(texts.rich("general.error_generic"))]
+    spec = NewSchedule(
+        rule=clean_text(event.text("wanneer")),
+        rounds=_whole(clean_text(event.text("rondes")) or str(DEFAULT_ROUNDS)),
+        minutes=_whole(clean_text(event.text("minuten")) or str(DEFAULT_MINUTES)),
+        deck=event.text("vragen") or DEFAULT_DECK,
+        signup_minutes=_whole(clean_text(event.text("aanmelden")) or str(DEFAULT_SIGNUP)),
+        facilitator_fills=event.text("begeleider") == "ja",
+        skip_holidays=event.text("feestdagen") != "keep",
+    )
+    place = event.place
+    channel = ctx.repos.channels.ensure(place.platform, place.channel_id, place.team_id, place.name)
+    try:
+        schedule = create_schedule(ctx, channel, spec, member)
+    except PlanError as exc:
+        return [FormErrors(exc.errors)]
+    assert schedule.next_fire_at is not None
+    return [
+        Ephemeral(
+            texts.rich(
+                "speedsparren.plan.added",
+                id=schedule.id,
+                when=describe_rule(schedule.cron, texts),
+                details=schedule_details(texts, schedule),
+                at=clock_time(schedule.next_fire_at, schedule.timezone, ctx.now()),
+            )
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Fired:
+    session_id: int | None
+    skipped: str | None = None  # busy (a session is still active there), duplicate
+    notice: DirectMessage | None = None  # for the facilitator, when nothing was started
+
+
+def fire_schedule(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str) -> Fired:
+    """A speedspar schedule is due: start a session through the path of /speedsparren.
+
+    The session row, with the firing's unique key, is written before anything is sent; the
+    scheduler then posts the announcement. A run fired late (within the grace) still gets a
+    short sign-up window. A channel with a session still going gets no second one.
+    """
+    if ctx.repos.speedspar.by_fire_key(key) is not None:
+        return Fired(None, "duplicate")
+    channel = schedule.channel
+    active = ctx.repos.speedspar.active_in_channel(channel.id)
+    creator = ctx.repos.members.get(schedule.created_by_id) if schedule.created_by_id else None
+    if active is not None:
+        log.warning(
+            "schedule %s: speedspar session %s is still %s in channel %s; no second session",
+            schedule.id, active.id, active.status.value, channel.id,
+        )  # fmt: skip
+        return Fired(None, "busy", _busy_notice(ctx, schedule, active, creator))
+    signup = timedelta(minutes=schedule.signup_minutes or DEFAULT_SIGNUP)
+    request = Request(
+        starts_at=max(fire_at + signup, ctx.now() + SIGNUP_NOW),
+        rounds=schedule.rounds or DEFAULT_ROUNDS,
+        minutes=schedule.minutes or DEFAULT_MINUTES,
+        deck=schedule.deck if schedule.deck in ctx.texts.decks else DEFAULT_DECK,
+        facilitator_fills=schedule.facilitator_fills,
+    )
+    speedspar = create_session(ctx, channel, request, creator, schedule=schedule, fire_key=key)
+    log.info("schedule %s started speedspar session %s", schedule.id, speedspar.id)
+    return Fired(speedspar.id)
+
+
+def _busy_notice(
+    ctx: HandlerContext,
+    schedule: Schedule,
+    active: SpeedsparSession,
+    creator: Member | None,
+) -> DirectMessage | None:
+    """Tell whoever planned the schedule (else whoever started the running session)."""
+    person = creator
+    if person is None and active.created_by_id is not None:
+        person = ctx.repos.members.get(active.created_by_id)
+    channel = schedule.channel
+    if person is None or person.platform != channel.platform:
+        return None
+    text = ctx.texts.rich(
+        "speedsparren.plan.busy",
+        schedule=schedule.id,
+        channel=channel.name or channel.platform_channel_id,
+        id=active.id,
+    )
+    return DirectMessage(channel.platform, person.platform_user_id, _notice(text))
 
 
 # --- buttons and the takeaway form ----------------------------------------------------------------
@@ -772,7 +1055,9 @@ def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
     if speedspar is None or speedspar.post_pending is None:
         return None
     texts = ctx.texts
-    if speedspar.post_pending == "summary":
+    if speedspar.post_pending == "announcement":
+        card = announcement(ctx, speedspar)
+    elif speedspar.post_pending == "summary":
         stats = summary(ctx, speedspar)
         text = texts.rich("speedsparren.summary", **stats)
         fallback = texts.rich("speedsparren.summary_fallback", participants=stats["participants"])
@@ -806,10 +1091,25 @@ def summary(ctx: HandlerContext, speedspar: SpeedsparSession) -> dict[str, int]:
     }
 
 
-def mark_posted(ctx: HandlerContext, session_id: int) -> None:
+def mark_posted(ctx: HandlerContext, session_id: int, message_id: str | None = None) -> None:
     speedspar = ctx.repos.speedspar.get(session_id)
-    if speedspar is not None:
-        speedspar.post_pending = None
+    if speedspar is None:
+        return
+    if speedspar.post_pending == "announcement":
+        speedspar.message_id = message_id
+    speedspar.post_pending = None
+
+
+def post_failed(ctx: HandlerContext, session_id: int, reason: str) -> None:
+    """The channel refuses the post for good. An announcement nobody saw: no session."""
+    speedspar = ctx.repos.speedspar.get(session_id)
+    if speedspar is None:
+        return
+    if speedspar.post_pending == "announcement" and speedspar.status == SpeedsparStatus.OPEN:
+        log.error("speedspar %s: announcement not posted (%s); cancelled", session_id, reason)
+        speedspar.status = SpeedsparStatus.CANCELLED
+        speedspar.cancel_reason = "not_posted"
+    speedspar.post_pending = None
 
 
 def register(router: Router) -> None:
@@ -817,5 +1117,7 @@ def register(router: Router) -> None:
     router.action(ACTION_JOIN, join)
     router.action(ACTION_STOP, stop)
     router.action(ACTION_TAKEAWAY, open_takeaway)
+    router.action(ACTION_PLAN, start_plan)
     router.form(FORM_TAKEAWAY, submit_takeaway)
+    router.form(FORM_SCHEDULE, submit_schedule)
     router.on_posted(RECORD_KIND, announcement_posted, announcement_failed)

@@ -636,6 +636,11 @@ class SpeedsparRepository:
             query = query.with_for_update()
         return self.session.scalars(query).one_or_none()
 
+    def by_fire_key(self, fire_key: str) -> SpeedsparSession | None:
+        return self.session.scalars(
+            select(SpeedsparSession).where(SpeedsparSession.fire_key == fire_key)
+        ).one_or_none()
+
     def active_in_channel(self, channel_id: int) -> SpeedsparSession | None:
         return self.session.scalars(
             select(SpeedsparSession)
