@@ -9,6 +9,7 @@ tests check that every connector call carries it."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -116,8 +117,9 @@ async def test_my_data_sends_a_consent_card_in_the_personal_chat_and_no_file_yet
 
 
 async def test_accept_uploads_exactly_her_data_then_sends_a_file_info_card(
-    secured: TeamsServer, identity: IdentityStandIn
+    secured: TeamsServer, identity: IdentityStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     seed(secured)
     consent = await ask_for_my_data(secured, identity)
     context = consent.body["attachments"][0]["content"]["acceptContext"]
@@ -152,6 +154,7 @@ async def test_accept_uploads_exactly_her_data_then_sends_a_file_info_card(
         "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C8C",
         "fileType": "json",
     }
+    assert ANNA_SITUATION not in caplog.text  # the export's content is never logged
 
 
 async def test_the_file_is_made_when_accepted_so_it_holds_what_is_stored_then(
