@@ -232,6 +232,10 @@ class TeamsAdapter:
             await self._notice(self.texts.rich("teams.unknown_command", command=word), delivery)
             return
         outcome = await self.runtime.handle(CommandInvoked(actor, place, word, text))
+        if any(isinstance(r, UploadFile) and r.user_id for r in outcome.replies):
+            # A private file (such as /mijn-gegevens): what comes with it is private too, in
+            # the 1:1 chat next to the file, not in the channel where the command was typed.
+            delivery = Delivery(turn, actor, place, "direct")
         await self.deliver(outcome.replies, delivery)
 
     async def _on_thread_message(

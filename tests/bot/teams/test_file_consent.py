@@ -270,3 +270,21 @@ async def test_a_failed_upload_is_told_and_a_redelivered_accept_uploads_once(
     with secured.services.database.session() as session:
         claimed = [row.event_id for row in session.scalars(select(ProcessedEvent))]
     assert f"activity:{again['id']}" in claimed
+
+
+async def test_asked_in_a_channel_everything_goes_to_the_personal_chat(
+    secured: TeamsServer, identity: IdentityStandIn
+) -> None:
+    seed(secured)
+    secured.connector.members[CHANNEL] = [ANNA.account(), KARIM.account()]
+    command = message(secured.connector.url, "mijn-gegevens", mention_bot=True)
+    status, text = await signed(secured, identity, command)
+    assert status == 200, text
+    # No 1:1 chat with Anna yet: it is created, and the card and the notice go there.
+    created = secured.connector.last("create")
+    assert created.body["members"][0]["id"] == ANNA.teams_id
+    sent = secured.connector.messages()
+    assert sent and all(s.conversation_id == created.response_id for s in sent)
+    assert CONSENT in json.dumps(sent[0].body)
+    assert "privacy_verwijder_vraag" in json.dumps(sent[-1].body)
+    assert not [s for s in sent if s.conversation_id.startswith(CHANNEL)]  # nothing in the channel
