@@ -3,6 +3,7 @@ as /mijn-gegevens in chat.
 
     leerkring privacy export --user slack:U0123ABC --out gegevens.json
     leerkring privacy erase --user slack:U0123ABC          (asks to confirm; --yes skips that)
+    leerkring privacy purges                               (the latest retention purges)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 
 from handlers.context import HandlerContext
 from handlers.privacy_rights import erase, export_json
+from handlers.retention import PurgeRecord, latest_purges
 from storage.privacy_rights import Erasure
 
 PLATFORMS = ("slack", "teams", "terminal")
@@ -31,7 +33,7 @@ def _person(value: str) -> tuple[str, str]:
 
 @click.group("privacy")
 def privacy() -> None:
-    """A person's data: export it as JSON, or erase it."""
+    """A person's data: export it as JSON, or erase it; and the retention purges."""
 
 
 @privacy.command("export")
@@ -96,3 +98,39 @@ def erase_command(person: str, yes: bool) -> None:
         f"{result.casussen_anonymised} casussen kept anonymously",
         err=True,
     )
+
+
+@privacy.command("purges")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many."
+)
+def purges(limit: int) -> None:
+    """The latest retention purges that replaced texts: when, cut-off, counts (newest first)."""
+    from bot.cli_schedule import _services
+
+    services = _services()
+    months = services.settings.retention_months
+
+    def read(ctx: HandlerContext) -> list[PurgeRecord]:
+        return latest_purges(ctx, limit)
+
+    try:
+        records = services.runtime.call_sync(read)
+    finally:
+        services.close()
+    if months:
+        click.echo(
+            f"retention: texts are replaced {months} months after closing or posting "
+            "(LEERKRING_RETENTION_MONTHS); the scheduler checks at most once an hour"
+        )
+    else:
+        click.echo("retention: off (LEERKRING_RETENTION_MONTHS=0), texts are kept")
+    if not records:
+        click.echo("no purge has replaced any texts yet")
+        return
+    click.echo("purged at (UTC)   texts older than  casussen  bijdragen  answers  takeaways")
+    for r in records:
+        click.echo(
+            f"{r.purged_at:%Y-%m-%d %H:%M}  {r.cutoff:%Y-%m-%d}        "
+            f"{r.casussen:>8}  {r.bijdragen:>9}  {r.answers:>7}  {r.takeaways:>9}"
+        )

@@ -124,6 +124,15 @@ class Runtime:
     async def handle(self, event: Event) -> Outcome:
         return await asyncio.to_thread(self.handle_sync, event)
 
+    async def make_file(self, source: str, platform: str, user_id: str) -> bytes | None:
+        """A registered file source's file for this person, made now from the database.
+        Raises DatabaseUnavailable when the database cannot be reached."""
+
+        def step(ctx: HandlerContext) -> bytes | None:
+            return self.router.make_file(source, ctx, platform, user_id)
+
+        return await self.call(step)
+
     async def posted(self, record: Record, ref: MessageRef) -> list[Reply]:
         return await asyncio.to_thread(self.posted_sync, record, ref)
 

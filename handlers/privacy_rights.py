@@ -26,6 +26,7 @@ ACTION_ERASE_CONFIRM = "privacy_verwijder_ja"
 ACTION_ERASE_CANCEL = "privacy_verwijder_nee"
 ERASE_WORDS = frozenset({"verwijder", "verwijderen", "wis", "delete", "erase"})
 EXPORT_FILENAME = "leerkring-mijn-gegevens.json"
+EXPORT_SOURCE = "mijn-gegevens"
 
 
 def anonymous_hashes(secret: bytes | None, platform: str, user_id: str) -> list[str]:
@@ -100,6 +101,7 @@ def _export_replies(actor: Actor, ctx: HandlerContext) -> list[Reply]:
             content,
             texts.get("privacy.rights.file_title"),
             user_id=actor.user_id,
+            source=EXPORT_SOURCE,
         ),
         Ephemeral(text, card),
     ]
@@ -130,6 +132,9 @@ def cancel_erase(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command(COMMAND, my_data)
+    # Teams asks the person before a file is sent; on "accept" the export is made again from
+    # the database for whoever accepted, so it is never held between the two.
+    router.file_source(EXPORT_SOURCE, export_json)
     router.action(ACTION_ERASE_ASK, ask_to_erase)
     router.action(ACTION_ERASE_CONFIRM, confirm_erase)
     router.action(ACTION_ERASE_CANCEL, cancel_erase)

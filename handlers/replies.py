@@ -240,7 +240,12 @@ class FormErrors:
 @dataclass(frozen=True)
 class UploadFile:
     """A file for one person privately (``user_id``) or for a conversation (``place``).
-    Adapters that cannot upload files raise UnsupportedReply."""
+    Adapters that cannot upload files raise UnsupportedReply.
+
+    ``source``: the name of a file source registered with the router that makes this file
+    again for the person (``Router.file_source``). A platform that must ask before it sends a
+    file (Teams' file consent) makes it again when the person accepts, instead of holding the
+    content in between."""
 
     filename: str
     content: bytes
@@ -248,10 +253,13 @@ class UploadFile:
     place: Place | None = None
     user_id: str | None = None
     comment: Rich | None = None
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if (self.place is None) == (self.user_id is None):
             raise ValueError("UploadFile needs exactly one of place and user_id")
+        if self.source is not None and self.user_id is None:
+            raise ValueError("a file made again from a source is for one person (user_id)")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ replaces the texts of casussen (counted from closing, or from bringing in while 
 bijdragen, reflection answers and speedspar takeaways that are older than the period by a
 marker. The rows stay, with their dates, channels, perspectives and authors' organisations,
 so the harvest's counts for old periods do not change. Each purge that changed anything is
-logged with its counts and cut-off date, never with text.
+recorded in ``purge_log`` (in the purge's own transaction: both happen or neither) and logged,
+with its counts and cut-off date, never with text.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
 from handlers.context import HandlerContext
-from storage.models import Answer, Bijdrage, Casus, SpeedsparTakeaway
+from storage.models import Answer, Bijdrage, Casus, PurgeLog, SpeedsparTakeaway
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,18 @@ def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
     ).rowcount
     result = PurgeResult(cutoff, casussen, bijdragen, answers, takeaways)
     if result.total:
+        session.add(
+            PurgeLog(
+                purged_at=ctx.now(),
+                cutoff=cutoff,
+                months=months,
+                casussen=casussen,
+                bijdragen=bijdragen,
+                answers=answers,
+                takeaways=takeaways,
+            )
+        )
+        session.flush()
         log.info(
             "retention purge (older than %s, %s months): %s casussen, %s bijdragen, "
             "%s answers, %s takeaways",
@@ -99,3 +112,30 @@ def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
             takeaways,
         )
     return result
+
+
+@dataclass(frozen=True)
+class PurgeRecord:
+    """One row of ``purge_log``."""
+
+    purged_at: datetime
+    cutoff: datetime
+    months: int
+    casussen: int
+    bijdragen: int
+    answers: int
+    takeaways: int
+
+
+def latest_purges(ctx: HandlerContext, limit: int = 10) -> list[PurgeRecord]:
+    """The most recent purges that replaced texts, newest first."""
+    session = ctx.repos.members.session
+    rows = session.scalars(
+        select(PurgeLog).order_by(PurgeLog.purged_at.desc(), PurgeLog.id.desc()).limit(limit)
+    )
+    return [
+        PurgeRecord(
+            r.purged_at, r.cutoff, r.months, r.casussen, r.bijdragen, r.answers, r.takeaways
+        )
+        for r in rows
+    ]

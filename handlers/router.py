@@ -35,6 +35,8 @@ class MessageRef:
     message_id: str
 
 
+# Makes a private file again for one person: (ctx, platform, user id) -> the file's bytes.
+FileSource = Callable[[HandlerContext, str, str], bytes]
 PostedHook = Callable[[HandlerContext, int, MessageRef], list[Reply]]
 FailedHook = Callable[[HandlerContext, int, str], list[Reply]]
 
@@ -58,6 +60,7 @@ class Router:
         self._member_joined: list[Handler[MemberJoined]] = []
         self._posted: dict[str, PostedHook] = {}
         self._failed: dict[str, FailedHook] = {}
+        self._files: dict[str, FileSource] = {}
 
     # --- registration ---
     def command(self, name: str, handler: Handler[CommandInvoked]) -> None:
@@ -74,6 +77,11 @@ class Router:
 
     def member_joined(self, handler: Handler[MemberJoined]) -> None:
         self._member_joined.append(handler)
+
+    def file_source(self, name: str, source: FileSource) -> None:
+        if name in self._files:
+            raise ValueError(f"file source {name!r} is registered twice")
+        self._files[name] = source
 
     def on_posted(self, kind: str, hook: PostedHook, on_failure: FailedHook) -> None:
         self._posted[kind] = hook
@@ -114,6 +122,13 @@ class Router:
         if isinstance(event, MemberJoined):
             return [r for h in self._member_joined for r in h(event, ctx)]
         raise TypeError(f"unknown event type {type(event).__name__}")
+
+    def make_file(
+        self, name: str, ctx: HandlerContext, platform: str, user_id: str
+    ) -> bytes | None:
+        """The file of source ``name`` for this person, made now; None for an unknown source."""
+        source = self._files.get(name)
+        return source(ctx, platform, user_id) if source else None
 
     def posted(
         self, kind: str, ctx: HandlerContext, object_id: int, ref: MessageRef

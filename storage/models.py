@@ -334,6 +334,22 @@ class HarvestLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PurgeLog(Base):
+    """Every retention purge that replaced texts: when, the cut-off and how many per kind.
+    Written in the purge's own transaction; it holds no text and no person."""
+
+    __tablename__ = "purge_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purged_at: Mapped[datetime] = mapped_column(index=True)
+    cutoff: Mapped[datetime] = mapped_column()
+    months: Mapped[int] = mapped_column(Integer)
+    casussen: Mapped[int] = mapped_column(Integer, default=0)
+    bijdragen: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    takeaways: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class MemberProfile(Base):
     """What a person tells about themselves beyond ``Member`` (organisation and role live
     there): expertise areas, and when they were welcomed (the onboarding DM goes out once)."""

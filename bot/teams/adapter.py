@@ -30,11 +30,12 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.services import Services
-from bot.teams import render
+from bot.teams import files, render
 from bot.teams.connection import TeamsConnection, connector, delivery_failed
 from bot.teams.messenger import TeamsMessenger, card_activity
 from bot.teams.store import (
@@ -232,6 +233,10 @@ class TeamsAdapter:
             await self._notice(self.texts.rich("teams.unknown_command", command=word), delivery)
             return
         outcome = await self.runtime.handle(CommandInvoked(actor, place, word, text))
+        if any(isinstance(r, UploadFile) and r.user_id for r in outcome.replies):
+            # A private file (such as /mijn-gegevens): what comes with it is private too, in
+            # the 1:1 chat next to the file, not in the channel where the command was typed.
+            delivery = Delivery(turn, actor, place, "direct")
         await self.deliver(outcome.replies, delivery)
 
     async def _on_thread_message(
@@ -434,14 +439,63 @@ class TeamsAdapter:
                 # Teams waits for the whole turn (about 15 s), so slow work runs within it.
                 await self.deliver(await self._run_deferred(reply), delivery, collect)
             elif isinstance(reply, UploadFile):
-                # A bot file needs Teams' file consent flow, which Leerkring does not have yet.
-                # Not dropped silently: logged, and the person is told.
-                log.error("Teams cannot deliver the file %s yet", reply.filename)
-                await self._notice(
-                    self.texts.rich("teams.file_unsupported", title=reply.title), delivery
-                )
+                await self._offer_file(reply, delivery)
             else:
                 raise UnsupportedReply(f"Teams cannot deliver {type(reply).__name__}")
+
+    async def _offer_file(self, reply: UploadFile, delivery: Delivery) -> None:
+        """A private file goes through Teams' file consent (bot/teams/files.py). Only files
+        that can be made again on accept are offered: their content is not held meanwhile."""
+        if reply.source is None or reply.user_id is None:
+            # Not dropped silently: logged, and the person is told.
+            log.error("Teams cannot deliver the file %s (no file source)", reply.filename)
+            await self._notice(
+                self.texts.rich("teams.file_unsupported", title=reply.title), delivery
+            )
+            return
+        context = files.ConsentContext(reply.source, reply.user_id, reply.filename, reply.title)
+        description = self.texts.rich("teams.file.consent", title=reply.title).plain()
+        activity = files.consent_activity(context, description, len(reply.content))
+        try:
+            await self.messenger.send_direct(reply.user_id, activity)
+        except DeliveryFailed:
+            await self._notice(self.texts.rich("teams.file.failed"), delivery)
+
+    async def on_file_consent(self, turn: TurnContext, answer: FileConsentCardResponse) -> None:
+        """The person answered a file consent card: upload on accept, say so on decline."""
+        activity = turn.activity
+        actor = _actor(activity)
+        context = files.ConsentContext.parse(answer.context)
+        if actor is None or context is None:
+            log.warning("Teams file consent answer without a sender or our context; ignored")
+            return
+        delivery = Delivery(turn, actor, _place(activity))
+        if activity.id and not await self.store.claim(f"activity:{activity.id}"):
+            return
+        if context.user_id != actor.user_id:
+            log.warning("Teams file consent answered by someone it was not for; refused")
+            await self._notice(self.texts.rich("teams.file.not_yours"), delivery)
+            return
+        if answer.action != "accept":
+            await self._notice(
+                self.texts.rich("teams.file.declined", title=context.title), delivery
+            )
+            return
+        try:
+            content = await self.runtime.make_file(context.source, PLATFORM, actor.user_id)
+        except Exception:
+            log.exception("making the file %s again failed", context.filename)
+            content = None
+        if content is None:
+            await self._notice(self.texts.rich("teams.file.failed"), delivery)
+            return
+        try:
+            await files.upload(getattr(answer.upload_info, "upload_url", None), content)
+        except DeliveryFailed:
+            await self._notice(self.texts.rich("teams.file.failed"), delivery)
+            return
+        with contextlib.suppress(DeliveryFailed):  # logged by delivery_failed
+            await self._reply(turn, files.info_activity(answer, context.filename))
 
     async def _run_deferred(self, reply: Deferred) -> list[Reply]:
         try:
@@ -549,6 +603,17 @@ class _LeerkringBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.adapter.on_message(turn_context)
+
+    # The SDK answers the fileConsent/invoke with 200 once these return.
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self.adapter.on_file_consent(turn_context, file_consent_card_response)
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self.adapter.on_file_consent(turn_context, file_consent_card_response)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # The SDK would look up every added member through the connector first; Teams already

@@ -1,14 +1,20 @@
-"""`leerkring privacy export|erase --user`, on both databases."""
+"""`leerkring privacy export|erase --user` and `leerkring privacy purges`, on both databases."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.runtime import Runtime
+from handlers.privacy import StructuredGuard
+from handlers.retention import months_before, purge_expired
+from handlers.router import build_router
+from prompts import load_texts
 from storage.db import Database
 from storage.models import Answer, Member
 from tests.bot.test_privacy_rights import ANNA_TEXT, BOB_TEXT, seed
@@ -61,3 +67,30 @@ def test_erase_asks_first_and_then_removes_the_person(
 def test_a_malformed_user_is_refused(database_target: DatabaseTarget) -> None:
     result = invoke(database_target, "export", "--user", "U111")
     assert result.exit_code == 2 and "platform:user id" in result.output
+
+
+def test_purges_lists_the_latest_purges_with_counts(
+    database_target: DatabaseTarget, database: Database
+) -> None:
+    empty = invoke(database_target, "purges")
+    assert empty.exit_code == 0, empty.output
+    assert "12 months" in empty.output and "no purge has replaced any texts yet" in empty.output
+    seed(database)
+    later = datetime.now(UTC) + timedelta(days=400)
+    texts = load_texts("nl")
+    runtime = Runtime(database, build_router(), texts, StructuredGuard(), clock=lambda: later)
+    runtime.call_sync(purge_expired, 12)
+    listed = invoke(database_target, "purges")
+    assert listed.exit_code == 0, listed.output
+    cutoff = months_before(later, 12)
+    line = next(x for x in listed.output.splitlines() if x.startswith(f"{later:%Y-%m-%d %H:%M}"))
+    assert line.split() == [
+        f"{later:%Y-%m-%d}",
+        f"{later:%H:%M}",
+        f"{cutoff:%Y-%m-%d}",
+        "2",
+        "2",
+        "2",
+        "0",
+    ]
+    assert ANNA_TEXT not in listed.output

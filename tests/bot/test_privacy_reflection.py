@@ -5,6 +5,7 @@ a reflection prompt is stored pseudonymised with a private notice to its author.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,8 +69,9 @@ async def _submit(
 
 
 async def test_a_reflection_answer_with_a_name_gets_the_choice_and_is_stored_pseudonymised(
-    strict: RunningServer,
+    strict: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     run_id = strict.services.runtime.call_sync(_posted_prompt)
     view = await _answer_form(strict, run_id, "U1")
     choice = next(b for b in view["blocks"] if b.get("block_id") == "privacy_bevestiging")
@@ -95,6 +97,7 @@ async def test_a_reflection_answer_with_a_name_gets_the_choice_and_is_stored_pse
     assert shared["thread_ts"] == PROMPT_TS
     shown = json.dumps(shared, ensure_ascii=False)
     assert "[PERSOON-1] lachte weer" in shown and "Amrani" not in shown and "Fatima" not in shown
+    assert "Amrani" not in caplog.text and "lachte weer" not in caplog.text
 
 
 async def test_a_reflection_answer_about_a_colleague_is_stored_as_typed(
@@ -124,8 +127,9 @@ async def test_hard_identifiers_block_a_reflection_answer_whatever_is_chosen(
 
 
 async def test_a_reply_under_the_prompt_is_stored_pseudonymised_and_its_author_told(
-    strict: RunningServer,
+    strict: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     strict.services.runtime.call_sync(_posted_prompt)
     event = thread_reply_event(
         "Goed gesprek met Jan de Vries op kantoor. Jan de Vries belt terug: 06-12345678.",
@@ -160,6 +164,7 @@ async def test_a_reply_under_the_prompt_is_stored_pseudonymised_and_its_author_t
         )
     ]
     assert len(strict.slack.calls_to("chat.postEphemeral")) == 1  # only the reply with findings
+    assert "Vries" not in caplog.text and "school doet mee" not in caplog.text
 
 
 async def test_a_reply_under_something_else_is_not_an_answer(strict: RunningServer) -> None:

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.scheduler import ReflectionScheduler
-from bot.services import build_services
-from handlers.retention import months_before
-from storage.models import Answer, Bijdrage, Casus, CasusStatus
+from bot.services import Services, build_services
+from handlers.context import HandlerContext
+from handlers.retention import months_before, purge_expired
+from storage.models import Answer, Bijdrage, Casus, CasusStatus, PurgeLog
 from tests.bot.test_privacy_rights import ANNA_TEXT, BOB_TEXT, seed
 from tests.conftest import DatabaseTarget, make_settings
 from tests.support.scheduling import Clock
@@ -94,4 +95,63 @@ async def test_retention_zero_keeps_everything(
             assert ANNA_TEXT in [c.situation for c in session.scalars(select(Casus))]
     finally:
         await scheduler.stop()
+        services.close()
+
+
+def purge_log(services: Services) -> list[PurgeLog]:
+    with services.database.session() as session:
+        rows = list(session.scalars(select(PurgeLog).order_by(PurgeLog.id)))
+        session.expunge_all()
+        return rows
+
+
+async def test_each_purge_that_replaced_texts_is_recorded_with_counts_and_no_text(
+    database_target: DatabaseTarget, slack_api: SlackStandIn
+) -> None:
+    services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
+    scheduler = ReflectionScheduler(services.runtime, services.messengers, retention_months=12)
+    try:
+        seed(services.database)
+        clock = Clock(datetime.now(UTC) + timedelta(days=360))
+        services.runtime.clock = clock
+        assert (await scheduler.tick())["purged"] == 0
+        assert purge_log(services) == []  # a purge that changed nothing leaves no row
+
+        clock.now += timedelta(days=10)
+        assert (await scheduler.tick())["purged"] == 6
+        (row,) = purge_log(services)
+        assert row.purged_at == clock.now
+        assert row.cutoff == months_before(clock.now, 12) and row.months == 12
+        assert (row.casussen, row.bijdragen, row.answers, row.takeaways) == (2, 2, 2, 0)
+        # Only dates and numbers: no text, no person.
+        assert set(PurgeLog.__table__.columns.keys()) == {
+            "id", "purged_at", "cutoff", "months", "casussen", "bijdragen", "answers", "takeaways"
+        }  # fmt: skip
+
+        clock.now += timedelta(hours=2)
+        assert (await scheduler.tick())["purged"] == 0
+        assert len(purge_log(services)) == 1
+    finally:
+        await scheduler.stop()
+        services.close()
+
+
+def test_the_purge_and_its_record_are_one_transaction(
+    database_target: DatabaseTarget, slack_api: SlackStandIn
+) -> None:
+    services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
+    try:
+        seed(services.database)
+        services.runtime.clock = Clock(datetime.now(UTC) + timedelta(days=400))
+
+        def purge_then_fail(ctx: HandlerContext) -> None:
+            assert purge_expired(ctx, 12).total == 6
+            raise RuntimeError("the transaction fails after the purge")
+
+        with pytest.raises(RuntimeError):
+            services.runtime.call_sync(purge_then_fail)
+        assert purge_log(services) == []
+        with services.database.session() as session:
+            assert ANNA_TEXT in [c.situation for c in session.scalars(select(Casus))]
+    finally:
         services.close()

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from handlers.forms import FieldRule
-from handlers.privacy import Category, Finding, StructuredGuard
-from handlers.privacy_flow import pseudonymise, screen
+from handlers.privacy import Category, Finding, GuardNotReady, StructuredGuard
+from handlers.privacy_flow import (
+    CHECK,
+    NOT_CLIENT,
+    PRIVACY_FIELD,
+    PSEUDONYMISE,
+    check_submission,
+    pseudonymise,
+    pseudonymise_posted,
+    screen,
+)
 from prompts import load_texts
 
 NL = load_texts("nl")
@@ -66,3 +75,34 @@ def test_screen_blocks_hard_identifiers_and_hands_soft_findings_back() -> None:
     result = screen({"a": "Jan belt", "b": "BSN 111222333"}, rules, NL, _NamesGuard())
     assert set(result.errors) == {"b"}
     assert [(f.field_id, f.category) for f in result.soft] == [("a", Category.PERSON)]
+
+
+def test_check_submission_applies_the_choice() -> None:
+    rules = [FieldRule("a", required=True)]
+    values = {"a": "Jan belt morgen."}
+    warned = check_submission(values, rules, NL, _NamesGuard(), CHECK)
+    assert set(warned.errors) == {PRIVACY_FIELD} and not warned.pseudonymised
+    # Anything that is not one of the two answers warns too: never let a name through unasked.
+    assert set(check_submission(values, rules, NL, _NamesGuard(), "raar").errors) == {PRIVACY_FIELD}
+    kept = check_submission(values, rules, NL, _NamesGuard(), NOT_CLIENT)
+    assert (kept.errors, kept.values) == ({}, values)
+    replaced = check_submission(values, rules, NL, _NamesGuard(), PSEUDONYMISE)
+    assert replaced.errors == {} and replaced.pseudonymised
+    assert replaced.values == {"a": "[PERSOON-1] belt morgen."}
+    # Hard identifiers block whatever was chosen; a required field left empty too.
+    blocked = check_submission({"a": "BSN 111222333"}, rules, NL, _NamesGuard(), NOT_CLIENT)
+    assert set(blocked.errors) == {"a"}
+    assert set(check_submission({"a": ""}, rules, NL, _NamesGuard(), PSEUDONYMISE).errors) == {"a"}
+
+
+def test_pseudonymise_posted_replaces_everything_and_falls_back_when_names_cannot_wait() -> None:
+    stored, findings = pseudonymise_posted("t", "Jan: 06-12345678", _NamesGuard(), NL)
+    assert stored == "[PERSOON-1]: [PHONE]"
+    assert {f.category for f in findings} == {Category.PERSON, Category.PHONE}
+
+    class _NotReady:
+        def check(self, fields: Mapping[str, str]) -> list[Finding]:
+            raise GuardNotReady
+
+    stored, findings = pseudonymise_posted("t", "Jan: 06-12345678", _NotReady(), NL)
+    assert stored == "Jan: [PHONE]"  # identifiers still stay out of the store

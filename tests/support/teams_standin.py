@@ -3,7 +3,9 @@ and the identity service whose keys sign Bot Framework tokens.
 
 ``ConnectorStandIn`` records what the bot sends (``POST /v3/conversations/{id}/activities``,
 replies under ``/activities/{replyToId}``, ``PUT`` updates, ``POST /v3/conversations`` for new
-1:1 chats) and answers member look-ups. Tests make an operation fail with ``fail``.
+1:1 chats) and answers member look-ups. Tests make an operation fail with ``fail``. It also
+plays the OneDrive upload session a file consent opens: ``PUT /upload/{name}`` is recorded in
+``uploads`` (``fail["upload"]`` makes it fail).
 
 ``IdentityStandIn`` serves OpenID metadata and a JWKS from a thread, because the SDK fetches
 them with blocking ``requests`` from inside the event loop, and mints tokens shaped like the
@@ -76,8 +78,16 @@ class Sent:
 
 
 @dataclass
+class Upload:
+    name: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
 class ConnectorStandIn:
     sent: list[Sent] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
     # Members per conversation id, as Teams returns them (TeamsChannelAccount-shaped dicts).
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     fail: dict[str, int] = field(default_factory=dict)
@@ -93,6 +103,7 @@ class ConnectorStandIn:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members", self._members)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_put("/upload/{name}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -103,6 +114,9 @@ class ConnectorStandIn:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def upload_url(self, name: str) -> str:
+        return f"{self.url}upload/{name}"
 
     # --- what tests read ---
 
@@ -180,6 +194,13 @@ class ConnectorStandIn:
         conversation = f"a:1created-{members[0].get('id', 'x')}"
         sent.response_id = conversation
         return web.json_response({"id": conversation, "serviceUrl": self.url}, status=201)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.uploads.append(Upload(request.match_info["name"], dict(request.headers), body))
+        if "upload" in self.fail:
+            return web.json_response({"error": {"code": "x"}}, status=self.fail["upload"])
+        return web.json_response({"id": "drive-item-1", "size": len(body)}, status=201)
 
     async def _members(self, request: web.Request) -> web.Response:
         sent = await self._record(request, "members")
@@ -415,6 +436,35 @@ def card_submit(
         value=value,
         reply_to=card_message_id,
     )
+
+
+def file_consent_invoke(
+    service_url: str,
+    context: dict[str, Any],
+    action: str,
+    *,
+    upload_url: str,
+    user: TeamsUser = ANNA,
+) -> dict[str, Any]:
+    """What Teams sends when someone answers a file consent card in their 1:1 chat: an invoke
+    with the card's context and, on accept, the upload session in their OneDrive."""
+    activity = message(service_url, None, user=user, kind="personal")
+    activity["type"] = "invoke"
+    activity["name"] = "fileConsent/invoke"
+    activity.pop("entities", None)
+    activity["value"] = {
+        "type": "fileUpload",
+        "action": action,
+        "context": context,
+        "uploadInfo": {
+            "contentUrl": "https://contoso.sharepoint.com/personal/anna/Documents/file.json",
+            "name": "leerkring-mijn-gegevens.json",
+            "uploadUrl": upload_url,
+            "fileType": "json",
+            "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C8C",
+        },
+    }
+    return activity
 
 
 def conversation_update(

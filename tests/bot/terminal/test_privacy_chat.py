@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.terminal.chat import TerminalChat
+from handlers import reflection
+from handlers.context import HandlerContext
 from handlers.privacy_deduce import DeduceGuard
 from handlers.router import build_router
 from prompts import load_texts
 from storage.db import Database
-from storage.models import Casus, CasusStatus
+from storage.models import Answer, Casus, CasusStatus
 
 SCRIPT = "\n".join(
     [
@@ -53,3 +55,39 @@ def test_terminal_pseudonymises_a_name_after_approval(
         casus = session.scalars(select(Casus)).one()
         assert casus.status == CasusStatus.OPEN
         assert casus.situation == "Moeder [PERSOON-1] heeft schulden. [PERSOON-1] wil geen hulp."
+
+
+def _prompt_in_terminal(ctx: HandlerContext) -> int:
+    channel = ctx.repos.channels.ensure("terminal", "leerkring", None, "leerkring")
+    schedule = reflection.create_schedule(
+        ctx, channel, reflection.NewSchedule("wat-ging-goed", "elke vrijdag om 15:00"), None
+    )
+    fired = reflection.fire_run(ctx, schedule, ctx.now(), key="terminal-run")
+    assert fired.run_id is not None
+    return fired.run_id
+
+
+def test_terminal_reflection_answer_with_a_name_asks_and_stores_placeholders(
+    database: Database, strict_guard: DeduceGuard
+) -> None:
+    texts = load_texts("nl")
+    runtime = Runtime(database, build_router(), texts, strict_guard)
+    run_id = runtime.call_sync(_prompt_in_terminal)
+    script = "\n".join(
+        [
+            f"/antwoord {run_id}",
+            "Vandaag sprak ik Fatima el Amrani op school.",
+            "",  # end of the first answer
+            "",  # the second question is optional
+            "",  # names and places: check and warn me
+            "3",  # sent back to the choice only: pseudonymise
+            "/stop",
+            "",
+        ]
+    )
+    out = io.StringIO()
+    TerminalChat(runtime, texts, user="ik", stdin=io.StringIO(script), stdout=out).run()
+    assert "! Namen en plaatsen: Dit lijkt over iemand te gaan" in out.getvalue()
+    with database.session() as session:
+        (answer,) = session.scalars(select(Answer)).all()
+        assert answer.text == "Vandaag sprak ik [PERSOON-1] op school."
