@@ -1,7 +1,7 @@
 """purge_log: every retention purge that replaced texts (when, cut-off, counts; no text)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0009"
-# Chained to 0007, the head when this was written; a migration 0008 merged meanwhile is
-# re-chained at merge time (down_revision = "0008").
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
