@@ -244,23 +244,19 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
     speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
     if speedspar is None:
         usage = texts.rich("speedsparren.usage")
-        planned = sorted(
-            (
-                s
-                for s in ctx.repos.schedules.in_channel(channel)
-                if s.kind == SCHEDULE_KIND and not s.paused and s.next_fire_at is not None
-            ),
-            key=lambda s: s.next_fire_at or ctx.now(),
-        )
+        planned = [
+            (s.next_fire_at, s)
+            for s in ctx.repos.schedules.in_channel(channel)
+            if s.kind == SCHEDULE_KIND and not s.paused and s.next_fire_at is not None
+        ]
         if not planned:
             return usage
-        first = planned[0]
-        assert first.next_fire_at is not None
+        at, first = min(planned, key=lambda item: item[0])
         upcoming = texts.rich(
             "speedsparren.plan.upcoming",
             id=first.id,
             when=describe_rule(first.cron, texts),
-            at=clock_time(first.next_fire_at, first.timezone, ctx.now()),
+            at=clock_time(at, first.timezone, ctx.now()),
         )
         return Rich(f"{usage.template}\n{upcoming.template}", {**usage.params, **upcoming.params})
     state = texts.get(f"speedsparren.state.{speedspar.status.value}")

@@ -178,6 +178,7 @@ async def test_a_planned_session_is_announced_filled_and_run_by_the_timer(
     # The overview and /speedsparren show what is planned.
     _, text = await post(server, command_body("/reflectie", "", user="UFAC01"))
     assert "Speedsparren" in text and "2 rondes van 5 minuten" in text
+    assert "Nu starten" in text
     _, text = await post(server, command_body("/speedsparren", "", user="UFAC01"))
     assert "Gepland: speedsparren elke vrijdag om 15:00" in json.loads(text)["text"]
 
@@ -375,3 +376,10 @@ async def test_leerkring_schedule_add_and_run_start_speedsparren(
     assert sorted(dms(slack)) == ["U1", "U2", "U3", "UFAC01"]
     (session,) = rows(services, SpeedsparSession)
     assert session.status == SpeedsparStatus.RUNNING and session.current_round == 1
+
+    # Deleting the schedule leaves the running session alone.
+    code, out, err = await leerkring("schedule", "delete", "1")
+    assert code == 0, err
+    assert rows(services, Schedule) == []
+    (session,) = rows(services, SpeedsparSession)
+    assert session.status == SpeedsparStatus.RUNNING and session.schedule_id is None
