@@ -184,7 +184,7 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
         blocks.append(
             Actions(
                 (
-                    Button(ACTION_SEND_NOW, texts.get("reflectie.send_now"), str(schedule.id)),
+                    Button(ACTION_SEND_NOW, _send_now_label(texts, schedule), str(schedule.id)),
                     toggle,
                     Button(
                         ACTION_DELETE, texts.get("reflectie.delete"), str(schedule.id), "danger"
@@ -202,6 +202,12 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
     )
     fallback = rich("{text}", text="\n".join(lines))
     return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
+
+
+def _send_now_label(texts: Texts, schedule: Schedule) -> str:
+    if schedule.kind == speedsparren.SCHEDULE_KIND:
+        return texts.get("speedsparren.plan.start_now")
+    return texts.get("reflectie.send_now")
 
 
 def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) -> Rich:

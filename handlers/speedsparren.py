@@ -1,11 +1,14 @@
 """Speedsparren: everyone active at once, in pairs, a few short rounds with new partners.
 
 Two halves, both platform-neutral and synchronous, like handlers/reflection.py:
-- chat handlers: ``/speedsparren`` (start or cancel), the "Doe mee" and "Ik stop" buttons,
-  and the takeaway form;
-- engine steps the scheduler (bot/speedsparren.py) calls in one transaction each: advance a
-  session past a boundary (start, next round, closing, closed), build the direct messages
-  that were recorded as pending, mark them sent, and the channel post (summary or notice).
+- chat handlers: ``/speedsparren`` (start, cancel or plan), the "Doe mee" and "Ik stop"
+  buttons, the takeaway form, and the planning form for a speedspar schedule;
+- engine steps the scheduler (bot/speedsparren.py) calls in one transaction each: start a
+  session when its schedule fires (through handlers/reflection.py's ``fire_run``, so
+  holidays, pauses and the missed-run grace are those of every schedule), advance a session
+  past a boundary (start, next round, closing, closed), build the direct messages that were
+  recorded as pending, mark them sent, and the channel post (announcement of a scheduled
+  session, summary or notice).
 
 The session's state lives in the database. Every direct message is a row (unique per
 session, kind, round and person) written before it is sent and marked after, so a restart
@@ -251,23 +254,19 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
     speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
     if speedspar is None:
         usage = texts.rich("speedsparren.usage")
-        planned = sorted(
-            (
-                s
-                for s in ctx.repos.schedules.in_channel(channel)
-                if s.kind == SCHEDULE_KIND and not s.paused and s.next_fire_at is not None
-            ),
-            key=lambda s: s.next_fire_at or ctx.now(),
-        )
+        planned = [
+            (s.next_fire_at, s)
+            for s in ctx.repos.schedules.in_channel(channel)
+            if s.kind == SCHEDULE_KIND and not s.paused and s.next_fire_at is not None
+        ]
         if not planned:
             return usage
-        first = planned[0]
-        assert first.next_fire_at is not None
+        at, first = min(planned, key=lambda item: item[0])
         upcoming = texts.rich(
             "speedsparren.plan.upcoming",
             id=first.id,
             when=describe_rule(first.cron, texts),
-            at=clock_time(first.next_fire_at, first.timezone, ctx.now()),
+            at=clock_time(at, first.timezone, ctx.now()),
         )
         return Rich(f"{usage.template}\n{upcoming.template}", {**usage.params, **upcoming.params})
     state = texts.get(f"speedsparren.state.{speedspar.status.value}")

@@ -178,6 +178,7 @@ async def test_a_planned_session_is_announced_filled_and_run_by_the_timer(
     # The overview and /speedsparren show what is planned.
     _, text = await post(server, command_body("/reflectie", "", user="UFAC01"))
     assert "Speedsparren" in text and "2 rondes van 5 minuten" in text
+    assert "Nu starten" in text
     _, text = await post(server, command_body("/speedsparren", "", user="UFAC01"))
     assert "Gepland: speedsparren elke vrijdag om 15:00" in json.loads(text)["text"]
 
@@ -375,3 +376,41 @@ async def test_leerkring_schedule_add_and_run_start_speedsparren(
     assert sorted(dms(slack)) == ["U1", "U2", "U3", "UFAC01"]
     (session,) = rows(services, SpeedsparSession)
     assert session.status == SpeedsparStatus.RUNNING and session.current_round == 1
+
+    # Deleting the schedule leaves the running session alone.
+    code, out, err = await leerkring("schedule", "delete", "1")
+    assert code == 0, err
+    assert rows(services, Schedule) == []
+    (session,) = rows(services, SpeedsparSession)
+    assert session.status == SpeedsparStatus.RUNNING and session.schedule_id is None
+
+
+async def test_nu_starten_announces_at_once_with_the_schedules_sign_up_time(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(MONDAY)
+    services.runtime.clock = clock
+    schedule_id = plan_directly(services, "vrijdag 15:00", signup_minutes=20)
+    respond = slack.response_base + "start"
+    await post(
+        server,
+        interactive_body(
+            block_action("reflectie_nu", str(schedule_id), user="UFAC01", response_url=respond)
+        ),
+    )
+    for _ in range(200):
+        if slack.responses:
+            break
+        await asyncio.sleep(0.01)
+    assert "de eerste ronde begint om 10:20" in slack.responses[-1][1]["text"]
+    (session,) = rows(services, SpeedsparSession)
+    assert session.schedule_id == schedule_id and session.starts_at == MONDAY + timedelta(
+        minutes=20
+    )
+    assert session.post_pending == "announcement" and in_channel(slack, "C100") == []
+    await scheduler_for(services).tick()
+    (announcement,) = in_channel(slack, "C100")
+    assert "Speedsparren om 10:20" in text_of(announcement)
+    (schedule,) = rows(services, Schedule)
+    assert schedule.next_fire_at == FRIDAY_1500  # the weekly time is unchanged
