@@ -136,7 +136,11 @@ def chat(user: str | None, channel: str) -> None:
 
         scheduler = make_scheduler(services)
         loop = asyncio.new_event_loop()
-        terminal.after_command = lambda: loop.run_until_complete(scheduler.tick()) and None
+
+        def tick() -> None:
+            loop.run_until_complete(scheduler.tick())
+
+        terminal.after_command = tick
     try:
         terminal.run()
     except KeyboardInterrupt:

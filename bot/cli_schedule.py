@@ -149,7 +149,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
             what = item.kind
         return (
             f"schedule #{item.id}: {what}, {describe_rule(item.cron, ctx.texts)}; "
-            f"next {local_time(item.next_fire_at, item.timezone)}"
+            f"next {local_time(item.next_fire_at, item.timezone) if item.next_fire_at else '-'}"
         )
 
     try:

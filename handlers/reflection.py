@@ -579,7 +579,8 @@ def prompt_card(texts: Texts, run: PromptRun, casus: Casus | None = None) -> Car
 
 
 def _zone_of(run: PromptRun) -> str:
-    return run.schedule.timezone if getattr(run, "schedule", None) else "Europe/Amsterdam"
+    schedule = getattr(run, "schedule", None)
+    return schedule.timezone if schedule is not None else "Europe/Amsterdam"
 
 
 @dataclass(frozen=True)

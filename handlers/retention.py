@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from handlers.context import HandlerContext
 from storage.models import Answer, Bijdrage, Casus, PurgeLog, SpeedsparTakeaway
+from storage.statements import affected
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
     cutoff = months_before(ctx.now(), months)
     removed = ctx.texts.get("privacy.retention.removed")
     title = ctx.texts.get("privacy.retention.title")
-    casussen = session.execute(
+    casussen = affected(
+        session,
         update(Casus)
         .where(func.coalesce(Casus.closed_at, Casus.created_at) < cutoff)
         .where(Casus.situation != removed)
@@ -67,26 +69,29 @@ def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
             insight=None,
             next_step=None,
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    bijdragen = session.execute(
+        .execution_options(synchronize_session=False),
+    )
+    bijdragen = affected(
+        session,
         update(Bijdrage)
         .where(Bijdrage.created_at < cutoff, Bijdrage.text != removed)
         .values(text=removed)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    answers = session.execute(
+        .execution_options(synchronize_session=False),
+    )
+    answers = affected(
+        session,
         update(Answer)
         .where(Answer.created_at < cutoff, Answer.text != removed)
         .values(text=removed)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    takeaways = session.execute(
+        .execution_options(synchronize_session=False),
+    )
+    takeaways = affected(
+        session,
         update(SpeedsparTakeaway)
         .where(SpeedsparTakeaway.created_at < cutoff, SpeedsparTakeaway.text != removed)
         .values(text=removed)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     result = PurgeResult(cutoff, casussen, bijdragen, answers, takeaways)
     if result.total:
         session.add(

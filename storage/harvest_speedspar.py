@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Integer, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from storage.harvest import Scope, SourceItem, SourceSection
@@ -69,7 +69,9 @@ class SpeedsparSource:
             .subquery()
         )
         conversations, crossing = session.execute(
-            select(func.count(), func.coalesce(func.sum(groups.c.cross), 0)).select_from(groups)
+            select(
+                func.count(), func.coalesce(func.sum(groups.c.cross), 0).cast(Integer)
+            ).select_from(groups)
         ).one()
         takeaways = session.execute(
             select(
@@ -105,8 +107,8 @@ class SpeedsparSource:
             figures=(
                 ("oogsten.report.speedspar_sessions", sessions),
                 ("oogsten.report.speedspar_people", people),
-                ("oogsten.report.speedspar_conversations", int(conversations)),
-                ("oogsten.report.speedspar_cross", int(crossing)),
+                ("oogsten.report.speedspar_conversations", conversations),
+                ("oogsten.report.speedspar_cross", crossing),
                 ("oogsten.report.speedspar_takeaways", total_takeaways),
             ),
             items=items,

@@ -36,6 +36,7 @@ from storage.models import (
     SpeedsparSession,
     SpeedsparTakeaway,
 )
+from storage.statements import affected
 
 ERASED = "verwijderd"
 
@@ -192,30 +193,28 @@ def erase_member(
         casus.anonymous = True
         casus.inbrenger_hash = None
     other = 0
-    other += session.execute(
-        delete(PromptDelivery).where(PromptDelivery.user_id == user_id)
-    ).rowcount
-    other += session.execute(
-        delete(SpeedsparMessage).where(SpeedsparMessage.user_id == user_id)
-    ).rowcount
-    other += session.execute(
+    other += affected(session, delete(PromptDelivery).where(PromptDelivery.user_id == user_id))
+    other += affected(session, delete(SpeedsparMessage).where(SpeedsparMessage.user_id == user_id))
+    other += affected(
+        session,
         delete(ConversationReference).where(
             ConversationReference.platform == platform, ConversationReference.user_id == user_id
-        )
-    ).rowcount
-    other += session.execute(
+        ),
+    )
+    other += affected(
+        session,
         update(HarvestLog)
         .where(HarvestLog.requested_by == f"{platform}:{user_id}")
-        .values(requested_by=ERASED)
-    ).rowcount
+        .values(requested_by=ERASED),
+    )
     if member is None:
         session.flush()
         return Erasure(len(casussen), 0, 0, 0, found=bool(casussen or other))
-    bijdragen = session.execute(delete(Bijdrage).where(Bijdrage.author_id == member.id)).rowcount
-    answers = session.execute(delete(Answer).where(Answer.member_id == member.id)).rowcount
-    takeaways = session.execute(
-        delete(SpeedsparTakeaway).where(SpeedsparTakeaway.member_id == member.id)
-    ).rowcount
+    bijdragen = affected(session, delete(Bijdrage).where(Bijdrage.author_id == member.id))
+    answers = affected(session, delete(Answer).where(Answer.member_id == member.id))
+    takeaways = affected(
+        session, delete(SpeedsparTakeaway).where(SpeedsparTakeaway.member_id == member.id)
+    )
     session.execute(delete(SpeedsparSeat).where(SpeedsparSeat.member_id == member.id))
     session.execute(delete(SpeedsparParticipant).where(SpeedsparParticipant.member_id == member.id))
     session.execute(

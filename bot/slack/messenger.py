@@ -53,7 +53,9 @@ class SlackMessenger:
             read_more=self.texts.rich("casus.card.read_more"),
             continued=self.texts.rich("casus.card.continued"),
         )
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        metadata: dict[str, object] | None = (
+            {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        )
         ts = await self._post_message(place.channel_id, rendered, thread_id, metadata)
         thread = thread_id or ts
         for extra in rendered.overflow:
