@@ -200,7 +200,12 @@ class ReflectionScheduler:
 
         run_id = await self.runtime.call(fire)
         if run_id is not None:
-            await self.deliver_pending()
+            # No later tick in this process: DMs postponed after the client's own 429 retries
+            # are tried again here for as long as each pass still gets some through.
+            while await self.deliver_pending() and await self.runtime.call(
+                _pending_deliveries, run_id
+            ):
+                pass
         return run_id
 
     # --- delivery ---
