@@ -126,9 +126,11 @@ async def run_command(command: list[str], env: dict[str, str], cwd: Path) -> flo
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout=900)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise SystemExit(f"timed out: {' '.join(command)}") from None
+    finally:
+        if process.returncode is None:  # timed out or interrupted: leave no process behind
+            process.kill()
+            await process.wait()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{out.decode()}\n{err.decode()[-3000:]}")
     return time.perf_counter() - started
