@@ -33,12 +33,15 @@ class RateLimitedMessenger:
     async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
         return MessageRef("slack", place.channel_id, "1.0")
 
-    async def direct(self, user_id: str, content: Card) -> MessageRef:
+    async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         if self.refusals > 0:
             self.refusals -= 1
             raise DeliveryFailed("ratelimited")
         self.sent.append(user_id)
         return MessageRef("slack", "D" + user_id, f"1.{len(self.sent)}")
+
+    async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
+        return None  # nothing was sent before a refusal
 
     async def channel_members(self, place: Place) -> list[str]:
         return list(PEOPLE)
