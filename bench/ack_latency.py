@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -133,6 +134,7 @@ async def main(args: argparse.Namespace) -> None:
     await standin.start()
     tmp = Path(tempfile.mkdtemp(prefix="lk-bench-"))
     database_url = f"sqlite:///{tmp / 'bench.db'}"
+    drop_schema = None
     if args.db == "postgresql":
         from sqlalchemy import create_engine, text
 
@@ -144,6 +146,12 @@ async def main(args: argparse.Namespace) -> None:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         database_url = f"{base}?options=-csearch_path%3D{schema}"
+
+        def drop_schema() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
         spawn([sys.executable, "-m", "bot.cli", "db", "upgrade"],
               {**os.environ, "DATABASE_URL": database_url}, tmp).wait(timeout=60)  # fmt: skip
     lk_port, bolt_port = free_port(), free_port()
@@ -194,6 +202,9 @@ async def main(args: argparse.Namespace) -> None:
             process.terminate()
             process.wait(timeout=20)
         await standin.stop()
+        if drop_schema is not None:
+            drop_schema()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     per_app = rounds * args.round_size
     load = os.getloadavg()[0]

@@ -386,23 +386,24 @@ def print_periods(db: str, rows: list[dict[str, Any]]) -> None:
 
 
 def print_scaling(db: str, sizes: list[tuple[int, float, list[dict[str, Any]]]]) -> None:
-    """Full-report medians per size; growth relative to the smallest size."""
+    """Full-report medians per size; growth against the smallest and the previous size."""
     print()
-    print(f"Scaling ({db}): full report, median of {REPEAT}; growth vs the smallest size")
-    header = ("items", "seed s", "6 weeks s", "2 years s", "peak MB", "items x", "2 years x",
-              "time growth / item growth")  # fmt: skip
+    print(f"Scaling ({db}): full report, median of {REPEAT}; growth = time x / items x")
+    header = ("items", "seed s", "6 weeks s", "2 years s", "2 years our CPU s", "peak MB",
+              "growth vs smallest", "growth vs previous")  # fmt: skip
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
-    base_items, _, base_rows = sizes[0]
-    base_time = base_rows[1]["total_median"]
-    for items, seeded, rows in sizes:
+    for i, (items, seeded, rows) in enumerate(sizes):
         short, full = rows[0]["total_median"], rows[1]["total_median"]
-        item_growth, time_growth = items / base_items, full / base_time
+        growth = []
+        for items_before, _, rows_before in (sizes[0], sizes[max(0, i - 1)]):
+            time_x = full / rows_before[1]["total_median"]
+            growth.append(f"{time_x / (items / items_before):.2f}" if i else "-")
         print(
-            f"{items:,} | {seeded:.0f} | {short:.2f} | {full:.2f} | {rows[0]['peak_mb']:.0f} | "
-            f"{item_growth:.1f} | {time_growth:.2f} | {time_growth / item_growth:.2f}"
+            f"{items:,} | {seeded:.0f} | {short:.2f} | {full:.2f} | {rows[1]['cpu_median']:.2f} | "
+            f"{rows[0]['peak_mb']:.0f} | {growth[0]} | {growth[1]}"
         )
-    print("time growth / item growth below 1: the harvest grows slower than the data (sublinear)")
+    print("growth 1.00: time grows as the data (linear); below 1: slower (sublinear)")
 
 
 def main() -> None:
