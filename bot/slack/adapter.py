@@ -114,15 +114,22 @@ class SlackAdapter:
         app.error(self._on_error)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        body = await request.text()
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:  # Slack always sends UTF-8; aiohttp's text() would raise
+            return web.json_response({"error": "body is not UTF-8 text"}, status=400)
         if self.verifier is not None and not _signed(self.verifier, body, request):
             return web.json_response({"error": "invalid signature or stale timestamp"}, status=401)
         problem = payload_problem(body, request.content_type)
         if problem is not None:
             return web.json_response({"error": problem}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers)
+            )
+        except Exception as exc:  # bolt reads ids out of the payload and trusts their types
+            log.warning("slack payload refused: %s", type(exc).__name__)
+            return web.json_response({"error": "payload has an unexpected shape"}, status=400)
         try:
             bolt_response: BoltResponse = await self.app.async_dispatch(bolt_request)
         except Exception as exc:
@@ -145,11 +152,17 @@ class SlackAdapter:
         if not task.cancelled() and task.exception() is not None:
             log.error("background delivery failed: %r", task.exception())
 
-    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         if isinstance(error, RetryLater):
             log.warning("event not handled now, Slack will redeliver: %s", error)
-        else:
-            log.error("slack listener failed: %s: %s", type(error).__name__, error)
+            return None  # bolt answers 500: Slack redelivers
+        # A payload whose fields have unexpected types; a retry would fail the same way.
+        log.error("slack listener failed: %s", type(error).__name__)  # its text may quote input
+        return BoltResponse(
+            status=400,
+            body=json.dumps({"error": "payload could not be handled"}),
+            headers={"content-type": "application/json"},
+        )
 
     # --- listeners: payload -> event -> replies ---
 
