@@ -6,11 +6,17 @@ Each adapter provides a ``Messenger``; ``Messengers`` picks one by platform name
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
+
+
+def outbox_key(kind: str, object_id: int) -> str:
+    """The tag on a message whose row must be found again if recording it failed."""
+    return f"leerkring:{kind}:{object_id}"
 
 
 class DeliveryFailed(Exception):
@@ -42,6 +48,12 @@ class Messenger(Protocol):
 
     async def channel_members(self, place: Place) -> list[str]:
         """The people (not bots) in a channel, by platform user id."""
+        ...
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
+        """The message posted in ``place`` with ``key`` (not before ``since``), or None when
+        there is none. Raises ``DeliveryFailed("unsupported")`` when the platform cannot
+        tell, and then nothing may be concluded."""
         ...
 
 

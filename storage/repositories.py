@@ -176,6 +176,21 @@ class CasusRepository:
             casus.status = CasusStatus.OPEN
         self.session.flush()
 
+    def unrecorded(self, created_before: datetime) -> list[Casus]:
+        """Posting started before ``created_before`` and its message id never recorded."""
+        return list(
+            self.session.scalars(
+                select(Casus)
+                .where(
+                    Casus.status == CasusStatus.POSTING,
+                    Casus.message_id.is_(None),
+                    Casus.created_at < created_before,
+                )
+                .order_by(Casus.id)
+                .limit(50)
+            )
+        )
+
     def claim_draft(self, casus: Casus) -> bool:
         """Move a draft from pending to posting; False when another request did it first
         (a double click on "post"), so only one of them posts."""

@@ -30,7 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messaging import DeliveryFailed
+from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
@@ -389,8 +389,10 @@ class SlackAdapter:
             log.warning("file upload failed: %r", exc)
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
+        record = reply.record_as
+        key = outbox_key(record.kind, record.object_id) if record is not None else None
         try:
-            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id)
+            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id, key=key)
         except DeliveryFailed as exc:
             if reply.record_as is not None:
                 return await self.runtime.post_failed(reply.record_as, exc.reason)

@@ -4,10 +4,12 @@ the chat, so reflection prompts can be tried without a workspace."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.messaging import DeliveryFailed
 from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
@@ -31,6 +33,9 @@ class TerminalMessenger:
             text = "\n".join("  ↳ " + line for line in text.splitlines())
         self.chat.say(text)
         return MessageRef(PLATFORM, place.channel_id, f"t{time.time_ns()}")
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
+        raise DeliveryFailed("unsupported")
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
         return None  # the terminal is one process: nothing survives it to be found
