@@ -649,7 +649,9 @@ class SpeedsparRepository:
 
     def unfinished(self) -> list[SpeedsparSession]:
         """Sessions the scheduler still has work for, soon or now."""
-        pending = select(SpeedsparMessage.session_id).where(SpeedsparMessage.status == "pending")
+        pending = select(SpeedsparMessage.session_id).where(
+            SpeedsparMessage.status.in_(("pending", "sending"))
+        )
         return list(
             self.session.scalars(
                 select(SpeedsparSession)
@@ -766,6 +768,14 @@ class SpeedsparRepository:
         query = select(SpeedsparMessage).where(SpeedsparMessage.session_id == speedspar.id)
         if status is not None:
             query = query.where(SpeedsparMessage.status == status)
+        return list(self.session.scalars(query.order_by(SpeedsparMessage.id)))
+
+    def unsent(self, speedspar: SpeedsparSession) -> list[SpeedsparMessage]:
+        """Not sent yet, or being sent when a process died (it may have arrived)."""
+        query = select(SpeedsparMessage).where(
+            SpeedsparMessage.session_id == speedspar.id,
+            SpeedsparMessage.status.in_(("pending", "sending")),
+        )
         return list(self.session.scalars(query.order_by(SpeedsparMessage.id)))
 
     def message(self, message_id: int) -> SpeedsparMessage | None:
