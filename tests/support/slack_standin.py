@@ -54,6 +54,9 @@ class SlackStandIn:
     # Called with every call that got through the rate limit, before it is answered (a fault
     # test kills the bot's process here, so Slack has the message but the bot never hears).
     on_call: Callable[[Call], None] | None = None
+    # method -> how many of its next calls succeed at Slack but lose their answer (a proxy's
+    # 504): the bot cannot know the message was posted.
+    lose_answers: dict[str, int] = field(default_factory=dict)
     # channel -> messages posted there, newest last, as conversations.history returns them.
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -160,6 +163,9 @@ class SlackStandIn:
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             if method == "chat.postMessage":
                 self._remember(args, ts)
+            if self.lose_answers.get(method, 0) > 0:
+                self.lose_answers[method] -= 1
+                return web.Response(status=504, text="<html>504 Gateway Time-out</html>")
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "conversations.history":
             return self._history(args)

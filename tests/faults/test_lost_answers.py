@@ -1,0 +1,95 @@
+"""Slack posted the DM but its answer never reached the bot (a proxy's 504; the same as a
+process dying before it recorded the answer). The next tick must find the DM by its metadata
+key instead of sending it again: reflection prompts and speedsparren rounds, both databases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import PromptDelivery, SpeedsparMessage
+from tests.bot.test_scheduler import FRIDAY_1500, MONDAY, _schedule
+from tests.bot.test_speedsparren import MONDAY_10, START, give_profiles
+from tests.bot.test_speedsparren import post as slack_post
+from tests.faults.conftest import ServedApp
+from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
+from tests.support.signing import block_action, command_body, interactive_body
+
+
+def dm_counts(served: ServedApp) -> Counter[str]:
+    return Counter(
+        str(c["channel"])
+        for c in served.slack.calls_to("chat.postMessage")
+        if str(c["channel"]).startswith("D")
+    )
+
+
+def rows(served: ServedApp, model: type) -> list[Any]:
+    with served.database.session() as session:
+        return list(session.scalars(select(model)))
+
+
+async def test_reflection_dm_whose_answer_was_lost_is_not_sent_again(served: ServedApp) -> None:
+    people = ["U1", "U2", "U3", "U4"]
+    served.slack.members["C200"] = people
+    clock = Clock(MONDAY)
+    _schedule(served.services, clock, "vrijdag 15:00", delivery="dm")
+    clock.set(FRIDAY_1500 + timedelta(seconds=1))
+    served.slack.lose_answers["chat.postMessage"] = 2
+    scheduler = scheduler_for(served.services, concurrency=1)
+
+    first = await scheduler.tick()
+    assert first["sent"] == 2  # two answers were lost: those rows stay "sending"
+    assert sorted(d.status for d in rows(served, PromptDelivery)) == [
+        "sending",
+        "sending",
+        "sent",
+        "sent",
+    ]
+    clock.set(FRIDAY_1500 + timedelta(seconds=20))
+    second = await scheduler.tick()
+    assert second["sent"] == 2  # found in the DM's history, not posted again
+    assert dm_counts(served) == Counter({f"D{p}": 1 for p in people})
+    deliveries = rows(served, PromptDelivery)
+    assert {d.status for d in deliveries} == {"sent"}
+    found = {m["ts"] for ms in served.slack.history.values() for m in ms}
+    assert {d.message_id for d in deliveries} <= found
+    assert len(served.slack.calls_to("conversations.history")) == 2
+
+
+async def test_speedspar_round_dm_whose_answer_was_lost_is_not_sent_again(
+    served: ServedApp,
+) -> None:
+    people = {"UA": "Wijkteam", "UB": "GGD", "UC": "Schuldhulp"}
+    services = served.services
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    give_profiles(services, people)
+    _, _text = await slack_post(
+        served, command_body("/speedsparren", "10:05 rondes 1 minuten 6", user="UFAC01")
+    )
+    (announcement,) = await served.slack.wait_for("chat.postMessage")
+    session_id = int(
+        next(b for b in announcement["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    )
+    for user in people:
+        await slack_post(
+            served,
+            interactive_body(block_action("speedspar_doe_mee", str(session_id), user=user)),
+        )
+    await served.slack.wait_for("chat.postEphemeral", len(people))
+    await served.idle()
+
+    served.slack.lose_answers["chat.postMessage"] = 1
+    scheduler = scheduler_for(services, concurrency=1)
+    clock.set(START + timedelta(seconds=1))
+    await scheduler.tick()
+    statuses = sorted(m.status for m in rows(served, SpeedsparMessage))
+    assert statuses == ["sending", "sent", "sent"]
+    clock.set(START + timedelta(seconds=20))
+    await scheduler.tick()
+    assert dm_counts(served) == Counter({f"D{p}": 1 for p in people})
+    assert {m.status for m in rows(served, SpeedsparMessage)} == {"sent"}
