@@ -9,15 +9,17 @@ it, and the stored ``event_id`` makes the redelivery count once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -27,6 +29,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -394,9 +399,15 @@ class SlackAdapter:
         try:
             ref = await self.messenger.post(reply.place, reply.content, reply.thread_id, key=key)
         except DeliveryFailed as exc:
-            if reply.record_as is not None:
-                return await self.runtime.post_failed(reply.record_as, exc.reason)
-            return []
+            if record is None:
+                return []
+            found = None
+            if key is not None and exc.reason in UNKNOWN_OUTCOME:  # it may have arrived
+                with contextlib.suppress(DeliveryFailed):
+                    found = await self.messenger.find_posted(reply.place, key, _minute_ago())
+            if found is None:
+                return await self.runtime.post_failed(record, exc.reason)
+            ref = found
         if reply.record_as is not None:
             return await self.runtime.posted(reply.record_as, ref)
         return []
@@ -471,6 +482,10 @@ class SlackAdapter:
         except Exception as exc:
             log.warning("slack call failed: %r", exc)
         return None
+
+
+def _minute_ago() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=1)
 
 
 def _actor(user_id: object, name: object, team_id: object) -> Actor | None:
@@ -548,6 +563,38 @@ def payload_problem(body: str, content_type: str) -> str | None:
     return "form body has neither 'command' nor 'payload'"
 
 
+# Methods that create something each time they are called: Slack does not deduplicate them.
+NOT_IDEMPOTENT = {
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "files.completeUploadExternal",
+}
+# Outcomes of a post that say nothing about whether it arrived.
+UNKNOWN_OUTCOME = {"unreachable", "unknown"}
+
+
+class PostSafeConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """Retries connection errors, except where a post may already have arrived: a connection
+    that broke after the request was sent (reset, disconnected) is not retried for methods in
+    ``NOT_IDEMPOTENT``, or one post could appear three times. Failing to connect at all is."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?", 1)[0].rsplit("/", 1)[-1]
+        if method in NOT_IDEMPOTENT and not isinstance(error, ClientConnectorError):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def make_slack_client(settings: Settings) -> AsyncWebClient:
     """One Web API client: rate-limited calls (429) wait out Retry-After and try again."""
     assert settings.slack_bot_token is not None
@@ -555,7 +602,7 @@ def make_slack_client(settings: Settings) -> AsyncWebClient:
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            PostSafeConnectionRetry(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=6),
         ],
     )
