@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import PromptDelivery, SpeedsparMessage
+from storage.models import Casus, CasusStatus, PostedMessage, PromptDelivery, SpeedsparMessage
+from tests.bot.slack.test_casus_flow import bring_in
 from tests.bot.test_scheduler import FRIDAY_1500, MONDAY, _schedule
 from tests.bot.test_speedsparren import MONDAY_10, START, give_profiles
 from tests.bot.test_speedsparren import post as slack_post
@@ -93,3 +94,42 @@ async def test_speedspar_round_dm_whose_answer_was_lost_is_not_sent_again(
     await scheduler.tick()
     assert dm_counts(served) == Counter({f"D{p}": 1 for p in people})
     assert {m.status for m in rows(served, SpeedsparMessage)} == {"sent"}
+
+
+async def test_a_dm_whose_connection_broke_is_neither_resent_by_the_client_nor_lost(
+    served: ServedApp,
+) -> None:
+    """slack_sdk retried a broken connection, posting the same DM up to three times; now a
+    post is not retried once sent, and the next tick finds it by its key."""
+    people = ["U1", "U2", "U3"]
+    served.slack.members["C200"] = people
+    clock = Clock(MONDAY)
+    _schedule(served.services, clock, "vrijdag 15:00", delivery="dm")
+    clock.set(FRIDAY_1500 + timedelta(seconds=1))
+    served.slack.drop_connections["chat.postMessage"] = 2
+    scheduler = scheduler_for(served.services, concurrency=1)
+    assert (await scheduler.tick())["sent"] == 1
+    assert dm_counts(served) == Counter({f"D{p}": 1 for p in people})  # no client retries
+    clock.set(FRIDAY_1500 + timedelta(seconds=20))
+    assert (await scheduler.tick())["sent"] == 2  # found by key
+    assert dm_counts(served) == Counter({f"D{p}": 1 for p in people})
+    assert {d.status for d in rows(served, PromptDelivery)} == {"sent"}
+
+
+async def test_a_casus_whose_post_connection_broke_is_recorded_not_dropped(
+    served: ServedApp,
+) -> None:
+    """The casus reached the channel but the connection broke before Slack's answer: the
+    adapter finds the post by its key and records it, instead of telling the person it
+    failed (they would post it again) or leaving a card that replies do not count under."""
+    served.slack.drop_connections["chat.postMessage"] = 1
+    casus = await bring_in(served)
+    await served.idle()
+    (post,) = served.slack.calls_to("chat.postMessage")
+    with served.database.session() as session:
+        stored = session.get(Casus, casus.id)
+        assert stored is not None and stored.status == CasusStatus.OPEN
+        assert stored.message_id == served.slack.history["C100"][0]["ts"]
+        assert [r.object_id for r in session.scalars(select(PostedMessage))] == [casus.id]
+    assert served.slack.calls_to("chat.postEphemeral") == []  # nobody was told it failed
+    assert post["metadata"]["event_payload"]["key"] == f"leerkring:casus:{casus.id}"

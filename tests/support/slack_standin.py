@@ -57,6 +57,8 @@ class SlackStandIn:
     # method -> how many of its next calls succeed at Slack but lose their answer (a proxy's
     # 504): the bot cannot know the message was posted.
     lose_answers: dict[str, int] = field(default_factory=dict)
+    # method -> how many of its next calls succeed at Slack, then the connection breaks.
+    drop_connections: dict[str, int] = field(default_factory=dict)
     # channel -> messages posted there, newest last, as conversations.history returns them.
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -166,6 +168,11 @@ class SlackStandIn:
             if self.lose_answers.get(method, 0) > 0:
                 self.lose_answers[method] -= 1
                 return web.Response(status=504, text="<html>504 Gateway Time-out</html>")
+            if self.drop_connections.get(method, 0) > 0:
+                self.drop_connections[method] -= 1
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)  # never reaches the bot
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "conversations.history":
             return self._history(args)
