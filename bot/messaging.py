@@ -32,8 +32,14 @@ class DeliveryFailed(Exception):
 class Messenger(Protocol):
     platform: str
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
-        """Post in a channel (or in a thread under ``thread_id``)."""
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
+        """Post in a channel (or in a thread under ``thread_id``); ``key`` as for ``direct``."""
         ...
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:

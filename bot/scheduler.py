@@ -32,6 +32,7 @@ from bot.speedsparren import SpeedsparRunner
 from handlers import casus, reflection, retention
 from handlers.events import Place
 from handlers.replies import Record
+from handlers.router import MessageRef
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -251,8 +252,12 @@ class ReflectionScheduler:
         if not run.recipients_listed:
             if run.delivery == "channel" and run.message_id is None:
                 card = await self.runtime.call(_prompt_card, run.run_id)
+                key = outbox_key("prompt_run", run.run_id)
                 try:
-                    ref = await messenger.post(place, card)
+                    # An earlier attempt may have been posted without its answer arriving.
+                    ref = await _find_posted(messenger, place, key, run.created_at)
+                    if ref is None:
+                        ref = await messenger.post(place, card, key=key)
                 except DeliveryFailed as exc:
                     log.error(
                         "run %s: posting in %s failed: %s", run.run_id, place.channel_id, exc.reason
@@ -354,6 +359,18 @@ class RunInfo:
         self.delivery = run.delivery
         self.message_id = run.message_id
         self.recipients_listed = run.recipients_listed
+        self.created_at = run.created_at
+
+
+async def _find_posted(
+    messenger: Any, place: Place, key: str, since: datetime
+) -> MessageRef | None:
+    try:
+        return await messenger.find_posted(place, key, since)  # type: ignore[no-any-return]
+    except DeliveryFailed as exc:
+        if exc.reason != "unsupported":
+            log.warning("cannot look for an earlier post in %s: %s", place.channel_id, exc.reason)
+        return None  # cannot tell: post (at least once)
 
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:

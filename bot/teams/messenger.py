@@ -65,7 +65,13 @@ class TeamsMessenger:
 
     # --- Messenger ---
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         stored = await self._reference(place.channel_id)
         rendered = await self.render(content)
         target = place.channel_id

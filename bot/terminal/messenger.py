@@ -27,7 +27,13 @@ class TerminalMessenger:
     def __init__(self, chat: TerminalChat) -> None:
         self.chat = chat
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         text = self.chat.card_text(content)
         if thread_id:
             text = "\n".join("  ↳ " + line for line in text.splitlines())
