@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Casus, CasusStatus, PostedMessage, PromptDelivery, SpeedsparMessage
+from storage.models import (
+    Casus,
+    CasusStatus,
+    PostedMessage,
+    PromptDelivery,
+    PromptRun,
+    SpeedsparMessage,
+)
 from tests.bot.slack.test_casus_flow import bring_in
 from tests.bot.test_scheduler import FRIDAY_1500, MONDAY, _schedule
 from tests.bot.test_speedsparren import MONDAY_10, START, give_profiles
@@ -133,3 +140,24 @@ async def test_a_casus_whose_post_connection_broke_is_recorded_not_dropped(
         assert [r.object_id for r in session.scalars(select(PostedMessage))] == [casus.id]
     assert served.slack.calls_to("chat.postEphemeral") == []  # nobody was told it failed
     assert post["metadata"]["event_payload"]["key"] == f"leerkring:casus:{casus.id}"
+
+
+async def test_a_channel_prompt_whose_answer_was_lost_is_not_posted_again(
+    served: ServedApp,
+) -> None:
+    served.slack.members["C200"] = ["U1", "U2"]
+    clock = Clock(MONDAY)
+    _schedule(served.services, clock, "vrijdag 15:00")  # posted in the channel
+    clock.set(FRIDAY_1500 + timedelta(seconds=1))
+    served.slack.lose_answers["chat.postMessage"] = 1
+    scheduler = scheduler_for(served.services)
+    await scheduler.tick()
+    (run,) = rows(served, PromptRun)
+    assert run.message_id is None  # the bot does not know it was posted
+    clock.set(FRIDAY_1500 + timedelta(seconds=20))
+    await scheduler.tick()
+    prompts = [c for c in served.slack.calls_to("chat.postMessage") if c["channel"] == "C200"]
+    assert len(prompts) == 1
+    (run,) = rows(served, PromptRun)
+    assert run.message_id == served.slack.history["C200"][0]["ts"]
+    assert sorted(d.user_id for d in rows(served, PromptDelivery)) == ["U1", "U2"]
