@@ -402,7 +402,7 @@ class SlackAdapter:
             if record is None:
                 return []
             found = None
-            if key is not None and exc.reason in UNKNOWN_OUTCOME:  # it may have arrived
+            if key is not None and unknown_outcome(exc.reason):  # it may have arrived
                 with contextlib.suppress(DeliveryFailed):
                     found = await self.messenger.find_posted(reply.place, key, _minute_ago())
             if found is None:
@@ -570,8 +570,12 @@ NOT_IDEMPOTENT = {
     "chat.scheduleMessage",
     "files.completeUploadExternal",
 }
-# Outcomes of a post that say nothing about whether it arrived.
-UNKNOWN_OUTCOME = {"unreachable", "unknown"}
+
+
+def unknown_outcome(reason: str) -> bool:
+    """A failure that says nothing about whether the post arrived: no answer, or a proxy's
+    5xx page instead of Slack's answer."""
+    return reason in ("unreachable", "unknown") or reason.startswith("http_5")
 
 
 class PostSafeConnectionRetry(AsyncConnectionErrorRetryHandler):

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import (
@@ -123,13 +124,17 @@ async def test_a_dm_whose_connection_broke_is_neither_resent_by_the_client_nor_l
     assert {d.status for d in rows(served, PromptDelivery)} == {"sent"}
 
 
-async def test_a_casus_whose_post_connection_broke_is_recorded_not_dropped(
-    served: ServedApp,
+@pytest.mark.parametrize("fault", ["connection broke", "proxy 504"])
+async def test_a_casus_whose_post_answer_was_lost_is_recorded_not_dropped(
+    served: ServedApp, fault: str
 ) -> None:
-    """The casus reached the channel but the connection broke before Slack's answer: the
-    adapter finds the post by its key and records it, instead of telling the person it
-    failed (they would post it again) or leaving a card that replies do not count under."""
-    served.slack.drop_connections["chat.postMessage"] = 1
+    """The casus reached the channel but Slack's answer did not reach the bot: the adapter
+    finds the post by its key and records it, instead of telling the person it failed (they
+    would post it again) or leaving a card that replies do not count under."""
+    if fault == "proxy 504":
+        served.slack.lose_answers["chat.postMessage"] = 1
+    else:
+        served.slack.drop_connections["chat.postMessage"] = 1
     casus = await bring_in(served)
     await served.idle()
     (post,) = served.slack.calls_to("chat.postMessage")
