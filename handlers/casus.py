@@ -396,6 +396,8 @@ def contribution_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) 
 
 
 def contribution_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
+    """Not in the thread: not stored either, as the notice ("niets bewaard") says."""
+    ctx.repos.bijdragen.delete_unposted(bijdrage_id)
     return [Ephemeral(ctx.texts.rich("general.error_generic"))]
 
 

@@ -264,6 +264,13 @@ class BijdrageRepository:
         self.session.flush()
         return bijdrage
 
+    def delete_unposted(self, bijdrage_id: int) -> None:
+        """Remove a contribution from the form that never reached the thread."""
+        bijdrage = self.session.get(Bijdrage, bijdrage_id)
+        if bijdrage is not None and bijdrage.message_id is None:
+            self.session.delete(bijdrage)
+            self.session.flush()
+
     def for_casus(self, casus: Casus) -> list[Bijdrage]:
         return list(
             self.session.scalars(
