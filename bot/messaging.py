@@ -56,8 +56,11 @@ class Messenger(Protocol):
         """The people (not bots) in a channel, by platform user id."""
         ...
 
-    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
-        """The message posted in ``place`` with ``key`` (not before ``since``), or None when
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
+        """The message posted in ``place`` (in the thread under ``thread_id``) with ``key``, not
+        before ``since``, or None when
         there is none. Raises ``DeliveryFailed("unsupported")`` when the platform cannot
         tell, and then nothing may be concluded."""
         ...

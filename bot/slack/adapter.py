@@ -404,7 +404,9 @@ class SlackAdapter:
             found = None
             if key is not None and unknown_outcome(exc.reason):  # it may have arrived
                 with contextlib.suppress(DeliveryFailed):
-                    found = await self.messenger.find_posted(reply.place, key, _minute_ago())
+                    found = await self.messenger.find_posted(
+                        reply.place, key, _minute_ago(), reply.thread_id
+                    )
             if found is None:
                 return await self.runtime.post_failed(record, exc.reason)
             ref = found

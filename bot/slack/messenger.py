@@ -85,18 +85,26 @@ class SlackMessenger:
                 return None
             raise
 
-    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
         # A minute of leeway for clocks; channels where Leerkring lives are not that busy.
         oldest = since - timedelta(minutes=1)
-        return await self._find(place.channel_id, key, 200, f"{oldest.timestamp():.6f}")
+        return await self._find(place.channel_id, key, 200, f"{oldest.timestamp():.6f}", thread_id)
 
     async def _find(
-        self, channel: str, key: str, limit: int, oldest: str | None
+        self, channel: str, key: str, limit: int, oldest: str | None, thread: str | None = None
     ) -> MessageRef | None:
         try:
-            page = await self.client.conversations_history(
-                channel=channel, limit=limit, oldest=oldest, include_all_metadata=True
-            )
+            if thread is not None:  # a reply is not in the channel's history, only its thread's
+                page = await self.client.conversations_replies(
+                    channel=channel, ts=thread, limit=limit, oldest=oldest,
+                    include_all_metadata=True,
+                )  # fmt: skip
+            else:
+                page = await self.client.conversations_history(
+                    channel=channel, limit=limit, oldest=oldest, include_all_metadata=True
+                )
         except SlackApiError as exc:
             raise DeliveryFailed(_error_code(exc)) from None
         except Exception as exc:

@@ -84,7 +84,9 @@ class TeamsMessenger:
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         return await self.send_direct(user_id, card_activity(await self.render(content)))
 
-    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
         raise DeliveryFailed("unsupported")  # no way to list a channel's messages
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:

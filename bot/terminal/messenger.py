@@ -40,7 +40,9 @@ class TerminalMessenger:
         self.chat.say(text)
         return MessageRef(PLATFORM, place.channel_id, f"t{time.time_ns()}")
 
-    async def find_posted(self, place: Place, key: str, since: datetime) -> MessageRef | None:
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
         raise DeliveryFailed("unsupported")
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
