@@ -174,8 +174,8 @@ class SlackStandIn:
                     request.transport.close()
                 return web.Response(status=500)  # never reaches the bot
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
-        if method == "conversations.history":
-            return self._history(args)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(args, thread=args.get("ts") if "replies" in method else None)
         if method in ("views.open", "views.push", "views.update"):
             return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
         if method == "conversations.open":
@@ -208,6 +208,8 @@ class SlackStandIn:
     def _remember(self, args: dict[str, Any], ts: str) -> None:
         message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "ts": ts}
         message["text"] = args.get("text", "")
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
         metadata = args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
@@ -215,11 +217,18 @@ class SlackStandIn:
             message["metadata"] = metadata
         self.history.setdefault(str(args.get("channel")), []).append(message)
 
-    def _history(self, args: dict[str, Any]) -> web.Response:
-        # Newest first, like Slack; metadata only when asked for with include_all_metadata.
+    def _history(self, args: dict[str, Any], thread: str | None = None) -> web.Response:
+        # conversations.history: top-level messages, newest first. conversations.replies: a
+        # thread, oldest first. Metadata only when asked for with include_all_metadata.
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(args.get("limit") or 100)
-        messages = list(reversed(self.history.get(str(args.get("channel")), [])))[:limit]
+        everything = self.history.get(str(args.get("channel")), [])
+        if thread is None:
+            messages = [m for m in reversed(everything) if "thread_ts" not in m][:limit]
+        else:
+            messages = [m for m in everything if m["ts"] == thread or m.get("thread_ts") == thread][
+                :limit
+            ]
         if not with_metadata:
             messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
         return web.json_response(
