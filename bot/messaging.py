@@ -6,11 +6,17 @@ Each adapter provides a ``Messenger``; ``Messengers`` picks one by platform name
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
+
+
+def outbox_key(kind: str, object_id: int) -> str:
+    """The tag on a message whose row must be found again if recording it failed."""
+    return f"leerkring:{kind}:{object_id}"
 
 
 class DeliveryFailed(Exception):
@@ -26,8 +32,14 @@ class DeliveryFailed(Exception):
 class Messenger(Protocol):
     platform: str
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
-        """Post in a channel (or in a thread under ``thread_id``)."""
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
+        """Post in a channel (or in a thread under ``thread_id``); ``key`` as for ``direct``."""
         ...
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
@@ -42,6 +54,15 @@ class Messenger(Protocol):
 
     async def channel_members(self, place: Place) -> list[str]:
         """The people (not bots) in a channel, by platform user id."""
+        ...
+
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
+        """The message posted in ``place`` (in the thread under ``thread_id``) with ``key``, not
+        before ``since``, or None when
+        there is none. Raises ``DeliveryFailed("unsupported")`` when the platform cannot
+        tell, and then nothing may be concluded."""
         ...
 
 

@@ -26,16 +26,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, text
 
-from bot.messaging import DeliveryFailed, Messengers
+from bot.messaging import DeliveryFailed, Messengers, outbox_key
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
-from handlers import reflection, retention
+from handlers import casus, reflection, retention
 from handlers.events import Place
-from handlers.replies import DirectMessage
+from handlers.replies import DirectMessage, Record
+from handlers.router import MessageRef
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(hours=1)
+# A casus post not recorded after this long is looked for on the platform (a post in flight
+# is recorded by its own request well within it: Slack's client gives up after minutes).
+RECONCILE_AFTER = timedelta(minutes=1)
+# Not found on the platform after this long: the post never arrived, the casus is removed.
+RECONCILE_GIVE_UP = timedelta(minutes=15)
 
 # The advisory lock that makes one replica the leader, scoped to database and schema so that
 # separate installations sharing a PostgreSQL server do not block each other.
@@ -172,6 +178,8 @@ class ReflectionScheduler:
                     await self.notify(result.notice)
             if self.followup_after is not None:
                 await self.runtime.call(reflection.casus_followups, self.followup_after)
+            if recovered := await self.reconcile_posts():
+                stats["recovered"] = recovered
             stats["sent"] = await self.deliver_pending()
             stats["reminded"] = await self.send_reminders()
             stats["closed"] = await self.close_runs()
@@ -179,6 +187,27 @@ class ReflectionScheduler:
             if self.retention_months:
                 stats["purged"] = await self.purge_if_due()
             return stats
+
+    async def reconcile_posts(self) -> int:
+        """Casussen that were posted while the database went away (or the process died) before
+        the post was recorded: find the post by its metadata key and record it."""
+        recovered = 0
+        for item in await self.runtime.call(casus.unrecorded_posts, RECONCILE_AFTER):
+            key = outbox_key("casus", item.casus_id)
+            try:
+                messenger = self.messengers.get(item.place.platform)
+                ref = await messenger.find_posted(item.place, key, item.created_at)
+            except DeliveryFailed as exc:
+                log.info("casus %s: cannot check its post yet: %s", item.casus_id, exc.reason)
+                continue
+            if ref is not None:
+                await self.runtime.posted(Record("casus", item.casus_id), ref)
+                log.info("casus %s: its unrecorded post was found and recorded", item.casus_id)
+                recovered += 1
+            elif self.runtime.clock() - item.created_at > RECONCILE_GIVE_UP:
+                await self.runtime.call(casus.drop_unposted, item.casus_id)
+                log.warning("casus %s: never reached the channel; removed", item.casus_id)
+        return recovered
 
     async def purge_if_due(self) -> int:
         """The retention purge (handlers/retention.py), at most once an hour."""
@@ -239,8 +268,12 @@ class ReflectionScheduler:
         if not run.recipients_listed:
             if run.delivery == "channel" and run.message_id is None:
                 card = await self.runtime.call(_prompt_card, run.run_id)
+                key = outbox_key("prompt_run", run.run_id)
                 try:
-                    ref = await messenger.post(place, card)
+                    # An earlier attempt may have been posted without its answer arriving.
+                    ref = await _find_posted(messenger, place, key, run.created_at)
+                    if ref is None:
+                        ref = await messenger.post(place, card, key=key)
                 except DeliveryFailed as exc:
                     log.error(
                         "run %s: posting in %s failed: %s", run.run_id, place.channel_id, exc.reason
@@ -342,6 +375,18 @@ class RunInfo:
         self.delivery = run.delivery
         self.message_id = run.message_id
         self.recipients_listed = run.recipients_listed
+        self.created_at = run.created_at
+
+
+async def _find_posted(
+    messenger: Any, place: Place, key: str, since: datetime
+) -> MessageRef | None:
+    try:
+        return await messenger.find_posted(place, key, since)  # type: ignore[no-any-return]
+    except DeliveryFailed as exc:
+        if exc.reason != "unsupported":
+            log.warning("cannot look for an earlier post in %s: %s", place.channel_id, exc.reason)
+        return None  # cannot tell: post (at least once)
 
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:

@@ -96,7 +96,13 @@ class SpeedsparRunner:
             async with self._semaphore:
                 try:
                     messenger = self.messengers.get(item.platform)
-                    ref = await messenger.direct(item.user_id, item.card)
+                    ref = None
+                    if item.status == "sending":  # interrupted after sending, before recording?
+                        ref = await messenger.find_direct(item.user_id, item.key)
+                    else:
+                        await self.runtime.call(speedsparren.mark_sending, item.message_id)
+                    if ref is None:
+                        ref = await messenger.direct(item.user_id, item.card, key=item.key)
                 except DeliveryFailed as exc:
                     if exc.reason in PERMANENT or exc.reason.startswith("platform_off"):
                         await self.runtime.call(

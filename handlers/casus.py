@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from handlers.anonymous import (
     ANONYMOUS,
     ANONYMOUS_FIELD,
@@ -167,6 +170,7 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if checked.pseudonymised:
         # Stored as a draft (pending, not posted): the person approves the result first.
         return [approval_notice(casus, card, texts)]
+    casus.status = CasusStatus.POSTING  # until the post is recorded; see unrecorded_posts
     return [PostMessage(place, card, record_as=Record("casus", casus.id))]
 
 
@@ -219,6 +223,33 @@ def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Re
     if casus is not None:
         ctx.repos.casussen.mark_posted(casus, ref.message_id)
     return []
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    casus_id: int
+    place: Place
+    created_at: datetime
+
+
+def unrecorded_posts(ctx: HandlerContext, settle: timedelta) -> list[Unrecorded]:
+    """Casussen on their way to the channel for longer than ``settle``: the process or the
+    database went away between posting and recording the post. The scheduler looks for the
+    post on the platform and records it, or removes the casus when it never arrived."""
+    return [
+        Unrecorded(
+            casus.id,
+            Place(casus.channel.platform, casus.channel.platform_channel_id),
+            casus.created_at,
+        )
+        for casus in ctx.repos.casussen.unrecorded(ctx.now() - settle)
+    ]
+
+
+def drop_unposted(ctx: HandlerContext, casus_id: int) -> None:
+    casus = ctx.repos.casussen.get(casus_id)
+    if casus is not None and casus.status == CasusStatus.POSTING and casus.message_id is None:
+        ctx.repos.casussen.delete(casus)
 
 
 def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[Reply]:
@@ -357,6 +388,8 @@ def contribution_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) 
 
 
 def contribution_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
+    """Not in the thread: not stored either, as the notice ("niets bewaard") says."""
+    ctx.repos.bijdragen.delete_unposted(bijdrage_id)
     return [Ephemeral(ctx.texts.rich("general.error_generic"))]
 
 

@@ -756,7 +756,7 @@ def plans(ctx: HandlerContext) -> list[Plan]:
     out = []
     for speedspar in ctx.repos.speedspar.unfinished():
         boundary = _boundary(speedspar)
-        pending = bool(ctx.repos.speedspar.messages(speedspar, "pending"))
+        pending = bool(ctx.repos.speedspar.unsent(speedspar))
         due = boundary is not None and boundary <= now
         out.append(Plan(speedspar.id, boundary, due or pending or bool(speedspar.post_pending)))
     return out
@@ -912,7 +912,7 @@ def _close_rounds(ctx: HandlerContext, speedspar: SpeedsparSession, at: datetime
 
 def _expire_pending(ctx: HandlerContext, speedspar: SpeedsparSession) -> None:
     """A round's DMs that could not go out in time are stale once the round is over."""
-    for message in ctx.repos.speedspar.messages(speedspar, "pending"):
+    for message in ctx.repos.speedspar.unsent(speedspar):
         if message.kind == "round":
             message.status = "expired"
 
@@ -923,13 +923,18 @@ class Outgoing:
     platform: str
     user_id: str
     card: Card
+    status: str = "pending"  # "sending": a process died while sending it; look first
+
+    @property
+    def key(self) -> str:
+        return f"leerkring:speedspar:{self.message_id}"
 
 
 def pending_messages(ctx: HandlerContext, session_id: int) -> list[Outgoing]:
     speedspar = ctx.repos.speedspar.get(session_id)
     if speedspar is None:
         return []
-    pending = ctx.repos.speedspar.messages(speedspar, "pending")
+    pending = ctx.repos.speedspar.unsent(speedspar)
     if not pending:
         return []
     platform = speedspar.channel.platform
@@ -947,7 +952,7 @@ def pending_messages(ctx: HandlerContext, session_id: int) -> list[Outgoing]:
         if card is None:
             message.status = "expired"
             continue
-        out.append(Outgoing(message.id, platform, message.user_id, card))
+        out.append(Outgoing(message.id, platform, message.user_id, card, message.status))
     return out
 
 
@@ -1032,6 +1037,13 @@ def _card(
     )
     fallback = texts.rich("speedsparren.round_fallback", round=number, partner=partners[0])
     return Card(tuple(blocks), fallback=fallback)
+
+
+def mark_sending(ctx: HandlerContext, message_id: int) -> None:
+    """Committed before the DM goes out (see reflection.mark_sending)."""
+    message = ctx.repos.speedspar.message(message_id)
+    if message is not None and message.status == "pending":
+        message.status = "sending"
 
 
 def mark_sent(

@@ -176,6 +176,21 @@ class CasusRepository:
             casus.status = CasusStatus.OPEN
         self.session.flush()
 
+    def unrecorded(self, created_before: datetime) -> list[Casus]:
+        """Posting started before ``created_before`` and its message id never recorded."""
+        return list(
+            self.session.scalars(
+                select(Casus)
+                .where(
+                    Casus.status == CasusStatus.POSTING,
+                    Casus.message_id.is_(None),
+                    Casus.created_at < created_before,
+                )
+                .order_by(Casus.id)
+                .limit(50)
+            )
+        )
+
     def claim_draft(self, casus: Casus) -> bool:
         """Move a draft from pending to posting; False when another request did it first
         (a double click on "post"), so only one of them posts."""
@@ -248,6 +263,13 @@ class BijdrageRepository:
         self.session.add(bijdrage)
         self.session.flush()
         return bijdrage
+
+    def delete_unposted(self, bijdrage_id: int) -> None:
+        """Remove a contribution from the form that never reached the thread."""
+        bijdrage = self.session.get(Bijdrage, bijdrage_id)
+        if bijdrage is not None and bijdrage.message_id is None:
+            self.session.delete(bijdrage)
+            self.session.flush()
 
     def for_casus(self, casus: Casus) -> list[Bijdrage]:
         return list(
@@ -656,7 +678,9 @@ class SpeedsparRepository:
 
     def unfinished(self) -> list[SpeedsparSession]:
         """Sessions the scheduler still has work for, soon or now."""
-        pending = select(SpeedsparMessage.session_id).where(SpeedsparMessage.status == "pending")
+        pending = select(SpeedsparMessage.session_id).where(
+            SpeedsparMessage.status.in_(("pending", "sending"))
+        )
         return list(
             self.session.scalars(
                 select(SpeedsparSession)
@@ -773,6 +797,14 @@ class SpeedsparRepository:
         query = select(SpeedsparMessage).where(SpeedsparMessage.session_id == speedspar.id)
         if status is not None:
             query = query.where(SpeedsparMessage.status == status)
+        return list(self.session.scalars(query.order_by(SpeedsparMessage.id)))
+
+    def unsent(self, speedspar: SpeedsparSession) -> list[SpeedsparMessage]:
+        """Not sent yet, or being sent when a process died (it may have arrived)."""
+        query = select(SpeedsparMessage).where(
+            SpeedsparMessage.session_id == speedspar.id,
+            SpeedsparMessage.status.in_(("pending", "sending")),
+        )
         return list(self.session.scalars(query.order_by(SpeedsparMessage.id)))
 
     def message(self, message_id: int) -> SpeedsparMessage | None:

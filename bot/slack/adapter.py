@@ -9,15 +9,17 @@ it, and the stored ``event_id`` makes the redelivery count once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -27,10 +29,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messaging import DeliveryFailed
+from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
@@ -114,15 +119,22 @@ class SlackAdapter:
         app.error(self._on_error)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        body = await request.text()
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:  # Slack always sends UTF-8; aiohttp's text() would raise
+            return web.json_response({"error": "body is not UTF-8 text"}, status=400)
         if self.verifier is not None and not _signed(self.verifier, body, request):
             return web.json_response({"error": "invalid signature or stale timestamp"}, status=401)
         problem = payload_problem(body, request.content_type)
         if problem is not None:
             return web.json_response({"error": problem}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers)
+            )
+        except Exception as exc:  # bolt reads ids out of the payload and trusts their types
+            log.warning("slack payload refused: %s", type(exc).__name__)
+            return web.json_response({"error": "payload has an unexpected shape"}, status=400)
         try:
             bolt_response: BoltResponse = await self.app.async_dispatch(bolt_request)
         except Exception as exc:
@@ -145,11 +157,17 @@ class SlackAdapter:
         if not task.cancelled() and task.exception() is not None:
             log.error("background delivery failed: %r", task.exception())
 
-    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         if isinstance(error, RetryLater):
             log.warning("event not handled now, Slack will redeliver: %s", error)
-        else:
-            log.error("slack listener failed: %s: %s", type(error).__name__, error)
+            return None  # bolt answers 500: Slack redelivers
+        # A payload whose fields have unexpected types; a retry would fail the same way.
+        log.error("slack listener failed: %s", type(error).__name__)  # its text may quote input
+        return BoltResponse(
+            status=400,
+            body=json.dumps({"error": "payload could not be handled"}),
+            headers={"content-type": "application/json"},
+        )
 
     # --- listeners: payload -> event -> replies ---
 
@@ -376,12 +394,22 @@ class SlackAdapter:
             log.warning("file upload failed: %r", exc)
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
+        record = reply.record_as
+        key = outbox_key(record.kind, record.object_id) if record is not None else None
         try:
-            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id)
+            ref = await self.messenger.post(reply.place, reply.content, reply.thread_id, key=key)
         except DeliveryFailed as exc:
-            if reply.record_as is not None:
-                return await self.runtime.post_failed(reply.record_as, exc.reason)
-            return []
+            if record is None:
+                return []
+            found = None
+            if key is not None and unknown_outcome(exc.reason):  # it may have arrived
+                with contextlib.suppress(DeliveryFailed):
+                    found = await self.messenger.find_posted(
+                        reply.place, key, _minute_ago(), reply.thread_id
+                    )
+            if found is None:
+                return await self.runtime.post_failed(record, exc.reason)
+            ref = found
         if reply.record_as is not None:
             return await self.runtime.posted(reply.record_as, ref)
         return []
@@ -456,6 +484,10 @@ class SlackAdapter:
         except Exception as exc:
             log.warning("slack call failed: %r", exc)
         return None
+
+
+def _minute_ago() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=1)
 
 
 def _actor(user_id: object, name: object, team_id: object) -> Actor | None:
@@ -533,6 +565,42 @@ def payload_problem(body: str, content_type: str) -> str | None:
     return "form body has neither 'command' nor 'payload'"
 
 
+# Methods that create something each time they are called: Slack does not deduplicate them.
+NOT_IDEMPOTENT = {
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "files.completeUploadExternal",
+}
+
+
+def unknown_outcome(reason: str) -> bool:
+    """A failure that says nothing about whether the post arrived: no answer, or a proxy's
+    5xx page instead of Slack's answer."""
+    return reason in ("unreachable", "unknown") or reason.startswith("http_5")
+
+
+class PostSafeConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """Retries connection errors, except where a post may already have arrived: a connection
+    that broke after the request was sent (reset, disconnected) is not retried for methods in
+    ``NOT_IDEMPOTENT``, or one post could appear three times. Failing to connect at all is."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?", 1)[0].rsplit("/", 1)[-1]
+        if method in NOT_IDEMPOTENT and not isinstance(error, ClientConnectorError):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def make_slack_client(settings: Settings) -> AsyncWebClient:
     """One Web API client: rate-limited calls (429) wait out Retry-After and try again."""
     assert settings.slack_bot_token is not None
@@ -540,7 +608,7 @@ def make_slack_client(settings: Settings) -> AsyncWebClient:
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            PostSafeConnectionRetry(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=6),
         ],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -79,15 +80,35 @@ class SlackMessenger:
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
         channel = await self._dm_channel(user_id)
         try:
-            page = await self.client.conversations_history(
-                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
-            )
-        except SlackApiError as exc:
-            reason = _error_code(exc)
-            if reason in ("missing_scope", "not_allowed_token_type"):
-                log.warning("cannot read DM history (%s; add im:history): sending again", reason)
+            return await self._find(channel, key, HISTORY_LIMIT, None)
+        except DeliveryFailed as exc:
+            if exc.reason in ("missing_scope", "not_allowed_token_type"):
+                log.warning("cannot read DM history (%s; add im:history): sending again", exc)
                 return None
-            raise DeliveryFailed(reason) from None
+            raise
+
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
+        # A minute of leeway for clocks; channels where Leerkring lives are not that busy.
+        oldest = since - timedelta(minutes=1)
+        return await self._find(place.channel_id, key, 200, f"{oldest.timestamp():.6f}", thread_id)
+
+    async def _find(
+        self, channel: str, key: str, limit: int, oldest: str | None, thread: str | None = None
+    ) -> MessageRef | None:
+        try:
+            if thread is not None:  # a reply is not in the channel's history, only its thread's
+                page = await self.client.conversations_replies(
+                    channel=channel, ts=thread, limit=limit, oldest=oldest,
+                    include_all_metadata=True,
+                )  # fmt: skip
+            else:
+                page = await self.client.conversations_history(
+                    channel=channel, limit=limit, oldest=oldest, include_all_metadata=True
+                )
+        except SlackApiError as exc:
+            raise DeliveryFailed(_error_code(exc)) from None
         except Exception as exc:
             log.warning("conversations.history failed: %r", exc)
             raise DeliveryFailed("unreachable") from None

@@ -4,6 +4,7 @@ references, through ``continue_conversation`` with the bot's own app id."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -64,7 +65,13 @@ class TeamsMessenger:
 
     # --- Messenger ---
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         stored = await self._reference(place.channel_id)
         rendered = await self.render(content)
         target = place.channel_id
@@ -76,6 +83,11 @@ class TeamsMessenger:
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         return await self.send_direct(user_id, card_activity(await self.render(content)))
+
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
+        raise DeliveryFailed("unsupported")  # no way to list a channel's messages
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
         # The Bot Framework connector cannot list a conversation's messages: a DM interrupted

@@ -4,10 +4,12 @@ the chat, so reflection prompts can be tried without a workspace."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.messaging import DeliveryFailed
 from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
@@ -25,12 +27,23 @@ class TerminalMessenger:
     def __init__(self, chat: TerminalChat) -> None:
         self.chat = chat
 
-    async def post(self, place: Place, content: Card, thread_id: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        place: Place,
+        content: Card,
+        thread_id: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         text = self.chat.card_text(content)
         if thread_id:
             text = "\n".join("  ↳ " + line for line in text.splitlines())
         self.chat.say(text)
         return MessageRef(PLATFORM, place.channel_id, f"t{time.time_ns()}")
+
+    async def find_posted(
+        self, place: Place, key: str, since: datetime, thread_id: str | None = None
+    ) -> MessageRef | None:
+        raise DeliveryFailed("unsupported")
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
         return None  # the terminal is one process: nothing survives it to be found

@@ -6,12 +6,15 @@ by the test (stopping the shared one would break everyone else's tests).
   back, it is stored and posted once.
 - A thread reply delivered while the database is down: Slack gets a 500 so it redelivers;
   the redelivery after the database is back stores exactly one bijdrage.
+- The database stops while the casus is being posted (written, posted, not yet recorded):
+  the scheduler finds the post by its metadata key once the database is back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from tests.support.signing import (
     thread_reply_event,
     view_submission,
 )
-from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin import Call, SlackStandIn
 
 pytestmark = pytest.mark.slow
 
@@ -184,3 +187,59 @@ async def test_thread_reply_while_the_database_is_down_is_redelivered_and_stored
     finally:
         database.dispose()
     assert "Traceback" not in served.output()
+
+
+async def test_database_stops_while_the_casus_is_being_posted(
+    own_postgres: OwnPostgres, slack_api: SlackStandIn, fleet: Fleet
+) -> None:
+    """The hard case: the casus row is written, the post reaches Slack, and the database is
+    gone before the post is recorded. The person sees their casus in the channel; when the
+    database is back, the scheduler finds the post by its metadata key and records it, so
+    thread replies under it count. Nothing is posted twice."""
+    env = serve_env(
+        own_postgres.url, slack_api.url, LEERKRING_SCHEDULER="true", LEERKRING_TICK_SECONDS="1"
+    )
+    served = fleet.start("serve", env)
+    await wait_healthy(served)
+    view = await open_form(served, slack_api)
+    stopped: list[Call] = []
+
+    def stop_the_database_on_the_post(call: Call) -> None:
+        if call.method == "chat.postMessage" and not stopped:
+            own_postgres.stop("immediate")  # as if the database server lost power
+            stopped.append(call)
+
+    slack_api.on_call = stop_the_database_on_the_post
+    status, text = await send(served, interactive_body(view_submission(view, CASUS)))
+    slack_api.on_call = None
+    assert status == 200 and "errors" not in text, text  # the casus is in the channel
+    (post,) = channel_posts(slack_api)
+    assert post["metadata"]["event_payload"]["key"].startswith("leerkring:casus:")
+
+    own_postgres.start()
+    await wait_healthy(served)
+    database = Database.from_url(own_postgres.url)
+    try:
+        with database.session() as session:
+            (casus,) = session.scalars(select(Casus))
+            assert casus.status == CasusStatus.POSTING and casus.message_id is None
+            # Time passes: the reconciler leaves posts younger than a minute to their request.
+            casus.created_at = casus.created_at - timedelta(minutes=2)
+        await wait_until(
+            lambda: counts(own_postgres.url)["PostedMessage"] == 1, 15, "the post was recovered"
+        )
+        with database.session() as session:
+            (casus,) = session.scalars(select(Casus))
+            assert casus.status == CasusStatus.OPEN
+            assert casus.message_id == slack_api.history["C100"][0]["ts"]
+    finally:
+        database.dispose()
+
+    event = thread_reply_event(
+        "Ik ken een goede plek.", thread_ts=casus.message_id, ts="1700000095.1", event_id="EvREC"
+    )
+    status, _ = await send(served, json.dumps(event), "application/json")
+    assert status == 200
+    assert counts(own_postgres.url) == {"Casus": 1, "Bijdrage": 1, "PostedMessage": 1}
+    assert len(channel_posts(slack_api)) == 1
+    assert "its unrecorded post was found and recorded" in served.output()

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from bot.services import build_services
 from handlers.reflection import NewSchedule, create_schedule
+from storage.db import Database
 from storage.models import PromptDelivery, PromptRun, Schedule
 from tests.conftest import DatabaseTarget, make_settings
 from tests.faults.processes import Fleet, Served, serve_env, wait_healthy, wait_until
@@ -65,12 +66,12 @@ def due_dm_schedule(url: str, channel: str) -> int:
 
 
 def deliveries(url: str) -> list[PromptDelivery]:
-    services = build_services(make_settings(url))
+    database = Database.from_url(url)
     try:
-        with services.database.session() as session:
+        with database.session() as session:
             return list(session.scalars(select(PromptDelivery).order_by(PromptDelivery.id)))
     finally:
-        services.close()
+        database.dispose()
 
 
 def dm_counts(slack: SlackStandIn) -> Counter[str]:
@@ -100,7 +101,7 @@ async def test_sigkill_halfway_through_a_dm_fan_out_loses_and_doubles_nothing(
     slack_api.on_call = kill_on_the_hundredth_dm
     first = fleet.start("first", env)
     victim.append(first)
-    await wait_until(lambda: killed, 60, "the fan-out reached the 100th DM")
+    await wait_until(lambda: killed, 30, "the fan-out reached the 100th DM")
     first.process.wait(timeout=10)
     assert first.process.returncode == -signal.SIGKILL
     slack_api.on_call = None
@@ -117,7 +118,7 @@ async def test_sigkill_halfway_through_a_dm_fan_out_loses_and_doubles_nothing(
     second = fleet.start("second", env)
     await wait_healthy(second)
     await wait_until(
-        lambda: all(r.status == "sent" for r in deliveries(url)), 60, "every row is sent"
+        lambda: all(r.status == "sent" for r in deliveries(url)), 30, "every row is sent"
     )
     received = dm_counts(slack_api)
     assert received == Counter({f"D{u}": 1 for u in MEMBERS}), {

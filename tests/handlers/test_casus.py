@@ -233,14 +233,14 @@ def test_identifier_in_a_field_is_refused_without_echoing_it(
     assert rows(database, Member) == []
 
 
-def test_clean_submission_stores_a_pending_casus(runtime: Runtime, database: Database) -> None:
+def test_clean_submission_stores_a_casus_on_its_way(runtime: Runtime, database: Database) -> None:
     values = {**CLEAN, "titel": "  Gezin\x00 met schulden ", "perspectieven": ("schulden", "nep")}
     post = only(handle(runtime, intake(values)), PostMessage)
     assert post.place == PLACE
     assert post.thread_id is None
     [casus] = rows(database, Casus)
     assert post.record_as == Record("casus", casus.id)
-    assert casus.status == CasusStatus.PENDING
+    assert casus.status == CasusStatus.POSTING  # until the post is recorded
     assert casus.message_id is None
     assert casus.title == "Gezin met schulden"
     assert casus.situation == CLEAN["situatie"]

@@ -95,6 +95,11 @@ class SlackStandIn:
     # Called with every call that got through the rate limit, before it is answered (a fault
     # test kills the bot's process here, so Slack has the message but the bot never hears).
     on_call: Callable[[Call], None] | None = None
+    # method -> how many of its next calls succeed at Slack but lose their answer (a proxy's
+    # 504): the bot cannot know the message was posted.
+    lose_answers: dict[str, int] = field(default_factory=dict)
+    # method -> how many of its next calls succeed at Slack, then the connection breaks.
+    drop_connections: dict[str, int] = field(default_factory=dict)
     # channel -> messages posted there, newest last, as conversations.history returns them.
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -208,9 +213,17 @@ class SlackStandIn:
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             if method == "chat.postMessage":
                 self._remember(args, ts)
+            if self.lose_answers.get(method, 0) > 0:
+                self.lose_answers[method] -= 1
+                return web.Response(status=504, text="<html>504 Gateway Time-out</html>")
+            if self.drop_connections.get(method, 0) > 0:
+                self.drop_connections[method] -= 1
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)  # never reaches the bot
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
-        if method == "conversations.history":
-            return self._history(args)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(args, thread=args.get("ts") if "replies" in method else None)
         if method in ("views.open", "views.push", "views.update"):
             return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
         if method == "conversations.open":
@@ -269,6 +282,8 @@ class SlackStandIn:
     def _remember(self, args: dict[str, Any], ts: str) -> None:
         message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "ts": ts}
         message["text"] = args.get("text", "")
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
         metadata = args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
@@ -276,11 +291,18 @@ class SlackStandIn:
             message["metadata"] = metadata
         self.history.setdefault(str(args.get("channel")), []).append(message)
 
-    def _history(self, args: dict[str, Any]) -> web.Response:
-        # Newest first, like Slack; metadata only when asked for with include_all_metadata.
+    def _history(self, args: dict[str, Any], thread: str | None = None) -> web.Response:
+        # conversations.history: top-level messages, newest first. conversations.replies: a
+        # thread, oldest first. Metadata only when asked for with include_all_metadata.
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(args.get("limit") or 100)
-        messages = list(reversed(self.history.get(str(args.get("channel")), [])))[:limit]
+        everything = self.history.get(str(args.get("channel")), [])
+        if thread is None:
+            messages = [m for m in reversed(everything) if "thread_ts" not in m][:limit]
+        else:
+            messages = [m for m in everything if m["ts"] == thread or m.get("thread_ts") == thread][
+                :limit
+            ]
         if not with_metadata:
             messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
         return web.json_response(
