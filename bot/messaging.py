@@ -29,6 +29,25 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+# Errors that will not get better by trying again: the recipient is marked failed.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "cannot_dm_bot",
+        "user_disabled",
+        "account_inactive",
+        "unknown_conversation",
+        "no_dm_channel",
+    }
+)
+# Answers that prove nothing was posted: a row marked "sending" can go back to "pending", so
+# the next try sends without first looking for an earlier copy.
+NOT_SENT = frozenset({"ratelimited"})
+
+
 class Messenger(Protocol):
     platform: str
 

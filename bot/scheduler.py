@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, text
 
-from bot.messaging import DeliveryFailed, Messengers, outbox_key
+from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers, outbox_key
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import casus, reflection, retention
@@ -46,18 +46,6 @@ RECONCILE_GIVE_UP = timedelta(minutes=15)
 # The advisory lock that makes one replica the leader, scoped to database and schema so that
 # separate installations sharing a PostgreSQL server do not block each other.
 LOCK_SQL = "hashtext('leerkring-scheduler:' || current_database() || ':' || current_schema())"
-# Errors that will not get better by trying again: the recipient is marked failed.
-PERMANENT = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "user_not_found",
-    "cannot_dm_bot",
-    "user_disabled",
-    "account_inactive",
-    "unknown_conversation",
-    "no_dm_channel",
-}
 
 
 class Leadership:
@@ -317,6 +305,8 @@ class ReflectionScheduler:
                     if exc.reason in PERMANENT:
                         await self.runtime.call(reflection.mark_sent, delivery_id, None, exc.reason)
                     else:  # transient: stays pending, the next tick tries again
+                        if exc.reason in NOT_SENT:
+                            await self.runtime.call(reflection.mark_unsent, delivery_id)
                         log.warning(
                             "run %s: DM to %s postponed: %s", run.run_id, user_id, exc.reason
                         )

@@ -22,23 +22,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.messaging import DeliveryFailed, Messengers
+from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers
 from bot.runtime import Runtime
 from handlers import speedsparren
 
 log = logging.getLogger(__name__)
 
-PERMANENT = {
-    "channel_not_found",
-    "user_not_found",
-    "cannot_dm_bot",
-    "user_disabled",
-    "account_inactive",
-    "unknown_conversation",
-    "no_dm_channel",
-    "not_in_channel",
-    "is_archived",
-}
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
@@ -109,6 +98,8 @@ class SpeedsparRunner:
                             speedsparren.mark_sent, item.message_id, None, exc.reason
                         )
                     else:  # transient: stays pending, the next tick tries again
+                        if exc.reason in NOT_SENT:
+                            await self.runtime.call(speedsparren.mark_unsent, item.message_id)
                         log.warning("speedspar DM to %s postponed: %s", item.user_id, exc.reason)
                     return False
                 await self.runtime.call(

@@ -777,6 +777,13 @@ def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
         delivery.status = "sending"
 
 
+def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
+    """The platform answered that the DM was not posted: no need to look for it first."""
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is not None and delivery.status == "sending":
+        delivery.status = "pending"
+
+
 def mark_sent(
     ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
 ) -> None:

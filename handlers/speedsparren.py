@@ -1046,6 +1046,13 @@ def mark_sending(ctx: HandlerContext, message_id: int) -> None:
         message.status = "sending"
 
 
+def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
+    """The platform answered that the DM was not posted (see reflection.mark_unsent)."""
+    message = ctx.repos.speedspar.message(message_id)
+    if message is not None and message.status == "sending":
+        message.status = "pending"
+
+
 def mark_sent(
     ctx: HandlerContext, message_id: int, platform_id: str | None, error: str | None
 ) -> None:
