@@ -308,8 +308,15 @@ class ReflectionScheduler:
                 await self.runtime.call(reflection.mark_sent, delivery_id, ref.message_id, None)
                 return True
 
-        results = await asyncio.gather(*(send(d, u, s) for d, u, s in pending))
-        return sum(results)
+        # Every send finishes (or fails) before the tick ends: a send left running while the
+        # next tick starts could find its row "sending", miss its DM in flight, and resend.
+        results = await asyncio.gather(
+            *(send(d, u, s) for d, u, s in pending), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
 
     async def send_reminders(self) -> int:
         count = 0

@@ -116,7 +116,11 @@ class SpeedsparRunner:
                 )
                 return True
 
-        return sum(await asyncio.gather(*(send(item) for item in outgoing)))
+        results = await asyncio.gather(*(send(item) for item in outgoing), return_exceptions=True)
+        for result in results:  # all sends are done first (see ReflectionScheduler.deliver_run)
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
 
     async def post(self, session_id: int) -> int:
         post = await self.runtime.call(speedsparren.pending_post, session_id)
