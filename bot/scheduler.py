@@ -26,13 +26,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, text
 
-from bot.messaging import DeliveryFailed, Messengers, outbox_key
+from bot.messaging import DeliveryFailed, Messengers, find_earlier_post, outbox_key
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import casus, reflection, retention
 from handlers.events import Place
 from handlers.replies import Record
-from handlers.router import MessageRef
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -255,7 +254,7 @@ class ReflectionScheduler:
                 key = outbox_key("prompt_run", run.run_id)
                 try:
                     # An earlier attempt may have been posted without its answer arriving.
-                    ref = await _find_posted(messenger, place, key, run.created_at)
+                    ref = await find_earlier_post(messenger, place, key, run.created_at)
                     if ref is None:
                         ref = await messenger.post(place, card, key=key)
                 except DeliveryFailed as exc:
@@ -367,17 +366,6 @@ class RunInfo:
         self.message_id = run.message_id
         self.recipients_listed = run.recipients_listed
         self.created_at = run.created_at
-
-
-async def _find_posted(
-    messenger: Any, place: Place, key: str, since: datetime
-) -> MessageRef | None:
-    try:
-        return await messenger.find_posted(place, key, since)  # type: ignore[no-any-return]
-    except DeliveryFailed as exc:
-        if exc.reason != "unsupported":
-            log.warning("cannot look for an earlier post in %s: %s", place.channel_id, exc.reason)
-        return None  # cannot tell: post (at least once)
 
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:

@@ -22,7 +22,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.messaging import DeliveryFailed, Messengers
+from bot.messaging import DeliveryFailed, Messengers, find_earlier_post
 from bot.runtime import Runtime
 from handlers import speedsparren
 
@@ -126,8 +126,12 @@ class SpeedsparRunner:
         post = await self.runtime.call(speedsparren.pending_post, session_id)
         if post is None:
             return 0
+        key = f"leerkring:speedspar:{session_id}:{post.kind}"
         try:
-            await self.messengers.get(post.place.platform).post(post.place, post.card)
+            messenger = self.messengers.get(post.place.platform)
+            # An earlier attempt may have been posted without its answer arriving.
+            if await find_earlier_post(messenger, post.place, key, post.since) is None:
+                await messenger.post(post.place, post.card, key=key)
         except DeliveryFailed as exc:
             log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
             if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
