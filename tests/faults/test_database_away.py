@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, func, select
 from storage import migrate
 from storage.db import Database
 from storage.models import Bijdrage, Casus, CasusStatus, PostedMessage, PromptDelivery
+from tests.conftest import IN_CI
 from tests.faults.own_postgres import OwnPostgres, why_not_available
 from tests.faults.processes import Fleet, Served, serve_env, wait_healthy, wait_until
 from tests.faults.test_fanout_kill import due_dm_schedule
@@ -59,6 +60,8 @@ TIMEOUT = aiohttp.ClientTimeout(total=20)
 def own_postgres() -> Iterator[OwnPostgres]:
     problem = why_not_available()
     if problem is not None:
+        if IN_CI:  # as for the shared cluster: CI must run these
+            pytest.fail(f"cannot run a PostgreSQL of our own: {problem}")
         pytest.skip(f"cannot run a PostgreSQL of our own: {problem}")
     instance = OwnPostgres.create()
     try:
