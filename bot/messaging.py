@@ -6,12 +6,15 @@ Each adapter provides a ``Messenger``; ``Messengers`` picks one by platform name
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Protocol
 
 from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
+
+log = logging.getLogger(__name__)
 
 
 def outbox_key(kind: str, object_id: int) -> str:
@@ -83,6 +86,19 @@ class Messenger(Protocol):
         there is none. Raises ``DeliveryFailed("unsupported")`` when the platform cannot
         tell, and then nothing may be concluded."""
         ...
+
+
+async def find_earlier_post(
+    messenger: Messenger, place: Place, key: str, since: datetime
+) -> MessageRef | None:
+    """A post with ``key`` from an earlier attempt whose answer never arrived, so it is not
+    posted twice. None when there is none or when it cannot be told (then: post)."""
+    try:
+        return await messenger.find_posted(place, key, since)
+    except DeliveryFailed as exc:
+        if exc.reason != "unsupported":
+            log.warning("cannot look for an earlier post in %s: %s", place.channel_id, exc.reason)
+        return None
 
 
 class Messengers:

@@ -26,13 +26,19 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, text
 
-from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers, outbox_key
+from bot.messaging import (
+    NOT_SENT,
+    PERMANENT,
+    DeliveryFailed,
+    Messengers,
+    find_earlier_post,
+    outbox_key,
+)
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import casus, reflection, retention
 from handlers.events import Place
 from handlers.replies import DirectMessage, Record
-from handlers.router import MessageRef
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -259,7 +265,7 @@ class ReflectionScheduler:
                 key = outbox_key("prompt_run", run.run_id)
                 try:
                     # An earlier attempt may have been posted without its answer arriving.
-                    ref = await _find_posted(messenger, place, key, run.created_at)
+                    ref = await find_earlier_post(messenger, place, key, run.created_at)
                     if ref is None:
                         ref = await messenger.post(place, card, key=key)
                 except DeliveryFailed as exc:
@@ -314,8 +320,15 @@ class ReflectionScheduler:
                 await self.runtime.call(reflection.mark_sent, delivery_id, ref.message_id, None)
                 return True
 
-        results = await asyncio.gather(*(send(d, u, s) for d, u, s in pending))
-        return sum(results)
+        # Every send finishes (or fails) before the tick ends: a send left running while the
+        # next tick starts could find its row "sending", miss its DM in flight, and resend.
+        results = await asyncio.gather(
+            *(send(d, u, s) for d, u, s in pending), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
 
     async def send_reminders(self) -> int:
         count = 0
@@ -366,17 +379,6 @@ class RunInfo:
         self.message_id = run.message_id
         self.recipients_listed = run.recipients_listed
         self.created_at = run.created_at
-
-
-async def _find_posted(
-    messenger: Any, place: Place, key: str, since: datetime
-) -> MessageRef | None:
-    try:
-        return await messenger.find_posted(place, key, since)  # type: ignore[no-any-return]
-    except DeliveryFailed as exc:
-        if exc.reason != "unsupported":
-            log.warning("cannot look for an earlier post in %s: %s", place.channel_id, exc.reason)
-        return None  # cannot tell: post (at least once)
 
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:

@@ -22,7 +22,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers
+from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers, find_earlier_post
 from bot.runtime import Runtime
 from handlers import speedsparren
 
@@ -107,14 +107,23 @@ class SpeedsparRunner:
                 )
                 return True
 
-        return sum(await asyncio.gather(*(send(item) for item in outgoing)))
+        results = await asyncio.gather(*(send(item) for item in outgoing), return_exceptions=True)
+        for result in results:  # all sends are done first (see ReflectionScheduler.deliver_run)
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
 
     async def post(self, session_id: int) -> int:
         post = await self.runtime.call(speedsparren.pending_post, session_id)
         if post is None:
             return 0
+        key = f"leerkring:speedspar:{session_id}:{post.kind}"
         try:
-            ref = await self.messengers.get(post.place.platform).post(post.place, post.card)
+            messenger = self.messengers.get(post.place.platform)
+            # An earlier attempt may have been posted without its answer arriving.
+            ref = await find_earlier_post(messenger, post.place, key, post.since)
+            if ref is None:
+                ref = await messenger.post(post.place, post.card, key=key)
         except DeliveryFailed as exc:
             log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
             if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):

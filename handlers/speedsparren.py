@@ -1066,6 +1066,8 @@ class ChannelPost:
     session_id: int
     place: Place
     card: Card
+    kind: str  # what post_pending said: "summary" or a cancellation
+    since: datetime
 
 
 def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
@@ -1082,7 +1084,8 @@ def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
         card = Card((Section(text),), fallback=fallback)
     else:
         card = _notice(_cancel_text(ctx, speedspar))
-    return ChannelPost(speedspar.id, _place(speedspar.channel), card)
+    kind = str(speedspar.post_pending)
+    return ChannelPost(speedspar.id, _place(speedspar.channel), card, kind, speedspar.created_at)
 
 
 def _cancel_text(ctx: HandlerContext, speedspar: SpeedsparSession) -> Rich:

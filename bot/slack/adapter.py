@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qsl
 
 from aiohttp import ClientConnectorError, web
@@ -283,9 +283,11 @@ class SlackAdapter:
         if (
             event.get("subtype") not in _PERSON_SUBTYPES
             or event.get("bot_id")
-            or not thread_ts
+            or not _is_id(thread_ts)
+            or not _is_id(event.get("ts"))
             or thread_ts == event.get("ts")
             or not event.get("user")
+            or (body.get("event_id") is not None and not _is_id(body.get("event_id")))
         ):
             await ack()
             return
@@ -490,8 +492,14 @@ def _minute_ago() -> datetime:
     return datetime.now(UTC) - timedelta(minutes=1)
 
 
+def _is_id(value: object) -> TypeGuard[str]:
+    """Slack's ids and timestamps are short and printable; NUL in one would be stored as is
+    on SQLite and refused by PostgreSQL, so such a payload is not ours to handle."""
+    return isinstance(value, str) and 0 < len(value) <= 100 and value.isprintable()
+
+
 def _actor(user_id: object, name: object, team_id: object) -> Actor | None:
-    if not isinstance(user_id, str) or not user_id:
+    if not _is_id(user_id):
         return None
     return Actor(
         PLATFORM,
@@ -502,7 +510,7 @@ def _actor(user_id: object, name: object, team_id: object) -> Actor | None:
 
 
 def _place(channel_id: object, team_id: object, name: object) -> Place | None:
-    if not isinstance(channel_id, str) or not channel_id:
+    if not _is_id(channel_id):
         return None
     return Place(
         PLATFORM,

@@ -8,11 +8,14 @@ by the test (stopping the shared one would break everyone else's tests).
   the redelivery after the database is back stores exactly one bijdrage.
 - The database stops while the casus is being posted (written, posted, not yet recorded):
   the scheduler finds the post by its metadata key once the database is back.
+- The database stops in the middle of a reflection DM fan-out: everyone still gets the prompt
+  exactly once.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,9 +27,11 @@ from sqlalchemy import create_engine, func, select
 
 from storage import migrate
 from storage.db import Database
-from storage.models import Bijdrage, Casus, CasusStatus, PostedMessage
+from storage.models import Bijdrage, Casus, CasusStatus, PostedMessage, PromptDelivery
+from tests.conftest import IN_CI
 from tests.faults.own_postgres import OwnPostgres, why_not_available
 from tests.faults.processes import Fleet, Served, serve_env, wait_healthy, wait_until
+from tests.faults.test_fanout_kill import due_dm_schedule
 from tests.support.signing import (
     command_body,
     interactive_body,
@@ -55,6 +60,8 @@ TIMEOUT = aiohttp.ClientTimeout(total=20)
 def own_postgres() -> Iterator[OwnPostgres]:
     problem = why_not_available()
     if problem is not None:
+        if IN_CI:  # as for the shared cluster: CI must run these
+            pytest.fail(f"cannot run a PostgreSQL of our own: {problem}")
         pytest.skip(f"cannot run a PostgreSQL of our own: {problem}")
     instance = OwnPostgres.create()
     try:
@@ -243,3 +250,54 @@ async def test_database_stops_while_the_casus_is_being_posted(
     assert counts(own_postgres.url) == {"Casus": 1, "Bijdrage": 1, "PostedMessage": 1}
     assert len(channel_posts(slack_api)) == 1
     assert "its unrecorded post was found and recorded" in served.output()
+
+
+async def test_database_goes_away_in_the_middle_of_a_dm_fan_out(
+    own_postgres: OwnPostgres, slack_api: SlackStandIn, fleet: Fleet
+) -> None:
+    """The database stops after the 20th of 60 reflection DMs and comes back after the
+    scheduler noticed. Everyone gets the prompt exactly once, and every row says sent."""
+    members = [f"U{n:03d}" for n in range(60)]
+    slack_api.members["C700"] = members
+    slack_api.delay["chat.postMessage"] = 0.02
+    due_dm_schedule(own_postgres.url, "C700")
+    stopped: list[Call] = []
+
+    def stop_the_database_on_the_twentieth_dm(call: Call) -> None:
+        sent = len(slack_api.calls_to("chat.postMessage"))
+        if call.method == "chat.postMessage" and not stopped and sent == 20:
+            own_postgres.stop("fast")
+            stopped.append(call)
+
+    slack_api.on_call = stop_the_database_on_the_twentieth_dm
+    env = serve_env(
+        own_postgres.url, slack_api.url, LEERKRING_SCHEDULER="true", LEERKRING_TICK_SECONDS="1"
+    )
+    served = fleet.start("serve", env)
+    await wait_until(lambda: stopped, 30, "the fan-out reached the 20th DM")
+    await wait_until(
+        lambda: (
+            "cannot reach the database" in served.output()
+            or "lost its leader connection" in served.output()
+        ),
+        15,
+        "the scheduler noticed the database is gone",
+    )
+    slack_api.on_call = None
+    own_postgres.start()
+
+    def all_sent() -> bool:
+        database = Database.from_url(own_postgres.url)
+        try:
+            with database.session() as session:
+                rows = list(session.scalars(select(PromptDelivery)))
+                return len(rows) == len(members) and all(r.status == "sent" for r in rows)
+        finally:
+            database.dispose()
+
+    await wait_until(all_sent, 30, "every row is sent")
+    received = Counter(str(c["channel"]) for c in slack_api.calls_to("chat.postMessage"))
+    assert received == Counter({f"D{m}": 1 for m in members}), {
+        k: v for k, v in received.items() if v != 1
+    }
+    assert served.process.poll() is None  # it kept running

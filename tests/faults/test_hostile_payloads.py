@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import re
 import threading
 import time
@@ -52,8 +53,9 @@ from tests.support.teams_standin import (
 )
 
 T = TypeVar("T")
+# LEERKRING_FUZZ_EXAMPLES=1000 for a deeper run by hand; CI keeps the suite fast.
 EXAMPLES = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("LEERKRING_FUZZ_EXAMPLES", "60")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

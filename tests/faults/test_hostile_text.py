@@ -87,3 +87,27 @@ async def test_hostile_text_in_a_thread_reply_is_stored_clean_and_never_pings(
         (bijdrage,) = session.scalars(select(Bijdrage))
         assert "\x00" not in bijdrage.text
         assert bijdrage.text == hostile.replace("\x00", "").strip()
+
+
+async def test_nul_bytes_in_ids_of_a_signed_event_do_not_crash_the_database(
+    served: ServedApp,
+) -> None:
+    """PostgreSQL refuses NUL in text; ids are not cleaned like text, so check they fail
+    softly: answered without a 5xx, nothing stored, and a clean redelivery still counts."""
+    casus = await bring_in(served)
+    event = thread_reply_event(
+        "Goed punt.", thread_ts=casus.message_id or "", ts="1700000085.0\x00", event_id="Ev\x00NUL"
+    )
+    event["event"]["user"] = "U2\x0022"
+    status, text = await post_json(served, event)
+    assert status < 500, text
+    await served.idle()
+    with served.database.session() as session:
+        assert list(session.scalars(select(Bijdrage))) == []
+    clean = thread_reply_event(
+        "Goed punt.", thread_ts=casus.message_id or "", ts="1700000085.1", event_id="EvCLEAN"
+    )
+    status, _ = await post_json(served, clean)
+    assert status == 200
+    with served.database.session() as session:
+        assert len(list(session.scalars(select(Bijdrage)))) == 1

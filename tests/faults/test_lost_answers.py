@@ -166,3 +166,26 @@ async def test_a_channel_prompt_whose_answer_was_lost_is_not_posted_again(
     (run,) = rows(served, PromptRun)
     assert run.message_id == served.slack.history["C200"][0]["ts"]
     assert sorted(d.user_id for d in rows(served, PromptDelivery)) == ["U1", "U2"]
+
+
+async def test_a_speedspar_channel_notice_whose_answer_was_lost_is_not_posted_again(
+    served: ServedApp,
+) -> None:
+    services = served.services
+    clock = Clock(MONDAY_10)
+    services.runtime.clock = clock
+    await slack_post(served, command_body("/speedsparren", "10:05", user="UFAC01"))
+    await served.slack.wait_for("chat.postMessage")  # the announcement
+    await served.idle()
+    await slack_post(served, command_body("/speedsparren", "annuleer", user="UFAC01"))
+    await served.idle()
+    before = len(served.slack.calls_to("chat.postMessage"))
+    served.slack.lose_answers["chat.postMessage"] = 1
+    scheduler = scheduler_for(services)
+    await scheduler.tick()
+    clock.set(MONDAY_10 + timedelta(seconds=30))
+    await scheduler.tick()
+    await scheduler.tick()
+    notices = served.slack.calls_to("chat.postMessage")[before:]
+    assert len(notices) == 1, notices  # the cancellation, once
+    assert notices[0]["channel"] == "C100"

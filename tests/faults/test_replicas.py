@@ -127,6 +127,7 @@ async def test_two_replicas_post_once_and_the_survivor_takes_over_after_sigkill(
         lambda: LEADER_LINE in follower.output(), TAKEOVER_BOUND, "the follower took over"
     )
     assert took <= TAKEOVER_BOUND
+    print(f"takeover {took:.2f}s after SIGKILL (bound {TAKEOVER_BOUND}s)")  # shown with -rP
 
     # A run due after the kill: posted once by the new leader, even with the old one back.
     make_due(url, after_kill)
