@@ -159,6 +159,7 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
         channel_label=request.channel_label,
         now=ctx.now(),
         options=HarvestOptions(),
+        zone=ctx.zone,
     )
     who = f"{request.platform}:{request.user_id}"
     entry = log_harvest(session, who, request.channel_ref, request.period, "", ctx.now())
@@ -241,6 +242,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         now=ctx.now(),
+        zone=ctx.zone,
     )
     target = f"{event.place.platform}:{event.place.channel_id}"
     log_harvest(
