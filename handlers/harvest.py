@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.context import HandlerContext
-from handlers.events import Actor, ButtonPressed, CommandInvoked
+from handlers.events import Actor, ButtonPressed, CommandInvoked, Place
 from handlers.harvest_report import Harvest, HarvestOptions, collect_harvest
 from handlers.periods import Period, PeriodError, parse_period
 from handlers.replies import (
@@ -121,6 +121,9 @@ class HarvestRequest:
     channel_id: int | None
     channel_label: str | None
     channel_ref: str | None
+    # The conversation (platform id) where /oogsten was typed: "Deel in het kanaal" shares
+    # there, also when the summary is shown elsewhere (Teams: in the 1:1 chat).
+    origin: str | None = None
 
 
 def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
@@ -145,6 +148,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         channel_ref=channel_ref(channel) if channel else None,
+        origin=event.place.channel_id,
     )
     notice = (
         texts.rich(
@@ -174,7 +178,7 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
     if harvest.is_empty:
         entry.output = "chat-empty"
         return [Ephemeral(empty_notice(harvest, texts))]
-    card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id)
+    card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id, share_in=request.origin)
     html = render_html(harvest, texts, chart=(chart := chart_png(harvest, texts)), zone=ctx.zone)
     title = texts.rich("oogsten.card.title", period=harvest.period.label()).plain()
     entry.output = "chat,html,png"
@@ -333,10 +337,14 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     if not is_facilitator(ctx, ctx.member(event.actor)):
         return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
     session = ctx.repos.channels.session
-    entry = session.get(HarvestLog, int(event.value)) if event.value.isdigit() else None
+    log_id, _, origin = event.value.partition("@")
+    entry = session.get(HarvestLog, int(log_id)) if log_id.isdigit() else None
     if entry is None:
         return [Ephemeral(texts.rich("oogsten.gone"))]
-    if event.place is None:
+    place = event.place
+    if origin and (place is None or place.channel_id != origin):
+        place = Place(event.actor.platform, origin)
+    if place is None:
         return [Ephemeral(texts.rich("oogsten.no_place"))]
     channel = _channel_of(session, entry.channel_ref) if entry.channel_ref else None
     period = period_of(entry, ctx.zone)
@@ -348,7 +356,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         now=ctx.now(),
         zone=ctx.zone,
     )
-    target = f"{event.place.platform}:{event.place.channel_id}"
+    target = f"{place.platform}:{place.channel_id}"
     log_harvest(
         session,
         f"{event.actor.platform}:{event.actor.user_id}",
@@ -367,7 +375,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         shared_by=event.actor.user_id,
         quotes=entry.channel_ref == target,
     )
-    return [PostMessage(event.place, card), Ephemeral(texts.rich("oogsten.shared"))]
+    return [PostMessage(place, card), Ephemeral(texts.rich("oogsten.shared"))]
 
 
 # --- the summary card ---------------------------------------------------------------------------
@@ -384,11 +392,13 @@ def summary_card(
     *,
     zone: str,
     share_id: int | None,
+    share_in: str | None = None,
     shared_by: str | None = None,
     quotes: bool = True,
 ) -> Card:
     """Key figures and highlights, well within Slack's limits (about 15 blocks, short quotes).
-    Answers to private prompts are never quoted here: the card may be shared in a channel."""
+    Answers to private prompts are never quoted here: the card may be shared in a channel.
+    ``share_in``: the conversation the share button posts in (default: where it is pressed)."""
     period = harvest.period.label()
     c, r = harvest.casus, harvest.reflection
     scope = (
@@ -437,7 +447,14 @@ def summary_card(
         blocks.append(Context(texts.rich("oogsten.files_note")))
         blocks.append(
             Actions(
-                (Button(ACTION_SHARE, texts.get("oogsten.card.share"), str(share_id), "primary"),)
+                (
+                    Button(
+                        ACTION_SHARE,
+                        texts.get("oogsten.card.share"),
+                        f"{share_id}@{share_in}" if share_in else str(share_id),
+                        "primary",
+                    ),
+                )
             )
         )
     fallback = texts.rich(

@@ -27,6 +27,7 @@ from tests.support.teams_standin import (
     KARIM,
     IdentityStandIn,
     Sent,
+    card_submit,
     card_text,
     file_consent_invoke,
     message,
@@ -153,6 +154,41 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
     assert "Vader met gokschulden" not in offers and INSIGHT not in offers
     assert secured.connector.uploads == []
     assert harvest_logs(secured) == [(f"teams:{FLOOR.aad}", None, "chat,html,png")]
+
+
+async def test_shared_from_the_personal_chat_it_goes_to_the_channel_it_was_asked_in(
+    secured: TeamsServer, identity: IdentityStandIn
+) -> None:
+    seed(secured)
+    secured.connector.members[CHANNEL] = [FLOOR.account()]
+    url = secured.connector.url
+    await signed(secured, identity, message(url, f"oogsten {PERIOD}", user=FLOOR, mention_bot=True))
+    created = secured.connector.last("create")
+    summary = next(
+        s
+        for s in secured.connector.messages()
+        if s.conversation_id == created.response_id and "Oogst 04-09" in card_text(s.card)
+    )
+    (share,) = [
+        i for i, a in enumerate(summary.card["actions"]) if a["data"]["action_id"] == "oogsten_deel"
+    ]
+    assert summary.response_id is not None
+    before = len(secured.connector.sent)
+    await signed(
+        secured,
+        identity,
+        card_submit(
+            url, summary.card, summary.response_id, action=share, user=FLOOR, kind="personal"
+        ),
+    )
+    sent = secured.connector.sent[before:]
+    (posted,) = [s for s in sent if s.conversation_id == CHANNEL]
+    shown = card_text(posted.card)
+    assert "Oogst 04-09-2026 – 15-10-2026" in shown and "Gedeeld door" in shown
+    # An all-channel harvest shared in one channel: figures, no quotes from elsewhere.
+    assert INSIGHT not in shown and "actions" not in posted.card
+    assert "staat nu in het kanaal" in secured.connector.everything()
+    assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png", "chat-shared"]
 
 
 async def test_accept_makes_the_report_again_from_the_database_and_uploads_it(
