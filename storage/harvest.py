@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Select,
     String,
     and_,
@@ -465,9 +466,19 @@ def _week(session: Session, column: Any, scope: Scope) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("week", func.timezone(scope.zone, column)), Date)
     # SQLite has no time zones: shift each moment by its UTC offset, picked from the (few) DST
-    # transitions around the period, then 'weekday 0' moves to the coming Sunday (or stays)
-    # and minus six days is its Monday.
-    return func.date(column, _sqlite_offset(column, scope), "weekday 0", "-6 days")
+    # transitions around the period, and count whole local weeks since Monday 1969-12-29
+    # (1970-01-01 was a Thursday, three days later). Integer arithmetic, no date text per
+    # row; the week number becomes the Monday's date in Python (_as_date).
+    local_seconds = _sqlite_seconds(column) + _sqlite_offset(column, scope)
+    return (local_seconds + literal(3 * 86_400)) // literal(7 * 86_400)
+
+
+def _sqlite_seconds(column: Any) -> Any:
+    import sqlite3
+
+    if sqlite3.sqlite_version_info >= (3, 38, 0):
+        return func.unixepoch(column, type_=Integer)
+    return cast(func.strftime("%s", column), Integer)
 
 
 # Margin around the period for the offsets: actions lie inside it, but extra sources may be
@@ -476,10 +487,10 @@ _OFFSET_MARGIN = timedelta(days=8)
 
 
 def _sqlite_offset(column: Any, scope: Scope) -> Any:
-    """An SQLite date modifier ('+7200 seconds') with the zone's UTC offset at ``column``: a
-    CASE over the transitions in the period, newest first (a handful for two years)."""
+    """The zone's UTC offset in seconds at ``column``: a CASE over the transitions in the
+    period, newest first (a handful for two years)."""
     spans = utc_offsets(scope.zone, scope.start - _OFFSET_MARGIN, scope.end + _OFFSET_MARGIN)
-    modifiers = [(since, literal(f"{offset:+d} seconds")) for since, offset in spans]
+    modifiers = [(since, literal(offset, Integer)) for since, offset in spans]
     if len(modifiers) == 1:
         return modifiers[0][1]
     newest_first = modifiers[:0:-1]
@@ -602,12 +613,18 @@ def _can_materialize(session: Session) -> bool:
     return dialect.name == "postgresql" and version >= (12,)
 
 
+_FIRST_MONDAY = date(1969, 12, 29)  # week 0 of SQLite's week numbers (see _week)
+
+
 def _as_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    text = str(value)
+    if text.lstrip("-").isdigit():  # SQLite: a week number
+        return _FIRST_MONDAY + timedelta(weeks=int(text))
+    return date.fromisoformat(text[:10])
 
 
 @dataclass(frozen=True)
