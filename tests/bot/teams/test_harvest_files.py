@@ -394,3 +394,32 @@ async def test_an_empty_period_offers_no_files(
     cards = await harvest_in_personal_chat(secured, identity, "2025-01-01..2025-01-31")
     assert cards == {}
     assert "nog niets te oogsten" in secured.connector.everything()
+
+
+async def test_a_consent_answer_with_arguments_that_do_not_hold_uploads_nothing(
+    secured: TeamsServer, identity: IdentityStandIn
+) -> None:
+    """Teams gives back the context it was given; should it ever differ (a format we do not
+    make, a period turned round, a channel that is gone), nothing is made or uploaded."""
+    seed(secured)
+    cards = await harvest_in_personal_chat(secured, identity)
+    context = context_of(cards["html"])
+    broken = [
+        {**context["args"], "format": "exe"},
+        {**context["args"], "start": context["args"]["end"]},
+        {**context["args"], "channel": "teams:bestaat-niet"},
+    ]
+    for number, args in enumerate(broken):
+        before = len(secured.connector.sent)
+        invoke = file_consent_invoke(
+            secured.connector.url,
+            {**context, "args": args},
+            "accept",
+            upload_url=secured.connector.upload_url(f"x{number}"),
+            user=FLOOR,
+        )
+        await signed(secured, identity, invoke)
+        (notice,) = secured.connector.sent[before:]
+        assert "niet worden verstuurd" in card_text(notice.card)
+    assert secured.connector.uploads == []
+    assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png"]
