@@ -93,6 +93,7 @@ def oogst(
             channel_id=found.id if found else None,
             channel_label=channel_label(found) if found else None,
             now=ctx.now(),
+            zone=ctx.zone,
         )
         log_harvest(session, "cli", channel_ref(found) if found else None, chosen, fmt, ctx.now())
         return render(harvest, ctx.texts, fmt, ctx.zone)

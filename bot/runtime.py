@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -124,14 +124,31 @@ class Runtime:
     async def handle(self, event: Event) -> Outcome:
         return await asyncio.to_thread(self.handle_sync, event)
 
-    async def make_file(self, source: str, platform: str, user_id: str) -> bytes | None:
+    async def make_file(
+        self,
+        source: str,
+        platform: str,
+        user_id: str,
+        args: Mapping[str, str] | None = None,
+    ) -> bytes | None:
         """A registered file source's file for this person, made now from the database.
-        Raises DatabaseUnavailable when the database cannot be reached."""
+        Raises DatabaseUnavailable when the database cannot be reached, FileRefused when the
+        source will not make it for this person."""
 
         def step(ctx: HandlerContext) -> bytes | None:
-            return self.router.make_file(source, ctx, platform, user_id)
+            return self.router.make_file(source, ctx, platform, user_id, args)
 
         return await self.call(step)
+
+    async def file_delivered(
+        self, source: str, platform: str, user_id: str, args: Mapping[str, str] | None = None
+    ) -> None:
+        """Tell the file source its file reached the person (in a unit of work of its own)."""
+
+        def step(ctx: HandlerContext) -> None:
+            self.router.file_delivered(source, ctx, platform, user_id, args)
+
+        await self.call(step)
 
     async def posted(self, record: Record, ref: MessageRef) -> list[Reply]:
         return await asyncio.to_thread(self.posted_sync, record, ref)

@@ -5,11 +5,17 @@ step, so Slack gets its ack in time even for a long period. The step collects th
 SQL, logs it in harvest_log, and replies with a private summary card (key figures, highlights,
 a "share in the channel" button) plus the full report as files: the HTML leergeschiedenis and
 the participation chart.
+
+The files are also a file source (``HARVEST_FILES``): a platform that asks before it sends a
+file (Teams) offers them with the harvest's parameters (period, channel, language), and on
+accept they are made again from the database for that same request, after checking that the
+person is still a facilitator. Each delivered file is written to harvest_log.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.context import HandlerContext
-from handlers.events import ButtonPressed, CommandInvoked
+from handlers.events import Actor, ButtonPressed, CommandInvoked, Place
 from handlers.harvest_report import Harvest, HarvestOptions, collect_harvest
 from handlers.periods import Period, PeriodError, parse_period
 from handlers.replies import (
@@ -39,13 +45,15 @@ from handlers.replies import (
     rich,
 )
 from handlers.report_render import chart_png, file_name, local_day, render_html, source_label
-from handlers.router import Router
-from prompts import Texts
+from handlers.router import FileRefused, Router
+from prompts import LANGUAGES, Texts, load_texts
 from storage.harvest import channel_by_platform_id
 from storage.models import Channel, HarvestLog, Member
 
 COMMAND = "oogsten"
 ACTION_SHARE = "oogsten_deel"
+HARVEST_FILES = "oogsten"  # the file source of the report and the chart
+FILE_FORMATS = ("html", "png")
 INSIGHTS_SHOWN = 3
 SUCCESSES_SHOWN = 3
 WAITING_SHOWN = 5
@@ -113,6 +121,9 @@ class HarvestRequest:
     channel_id: int | None
     channel_label: str | None
     channel_ref: str | None
+    # The conversation (platform id) where /oogsten was typed: "Deel in het kanaal" shares
+    # there, also when the summary is shown elsewhere (Teams: in the 1:1 chat).
+    origin: str | None = None
 
 
 def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
@@ -137,6 +148,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         channel_ref=channel_ref(channel) if channel else None,
+        origin=event.place.channel_id,
     )
     notice = (
         texts.rich(
@@ -159,13 +171,14 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
         channel_label=request.channel_label,
         now=ctx.now(),
         options=HarvestOptions(),
+        zone=ctx.zone,
     )
     who = f"{request.platform}:{request.user_id}"
     entry = log_harvest(session, who, request.channel_ref, request.period, "", ctx.now())
     if harvest.is_empty:
         entry.output = "chat-empty"
         return [Ephemeral(empty_notice(harvest, texts))]
-    card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id)
+    card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id, share_in=request.origin)
     html = render_html(harvest, texts, chart=(chart := chart_png(harvest, texts)), zone=ctx.zone)
     title = texts.rich("oogsten.card.title", period=harvest.period.label()).plain()
     entry.output = "chat,html,png"
@@ -177,9 +190,103 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
             title,
             user_id=request.user_id,
             comment=texts.rich("oogsten.files_comment", period=harvest.period.label()),
+            source=HARVEST_FILES,
+            source_args=file_args(request, "html", texts.language),
         ),
-        UploadFile(file_name(harvest, "png"), chart, title, user_id=request.user_id),
+        UploadFile(
+            file_name(harvest, "png"),
+            chart,
+            title,
+            user_id=request.user_id,
+            source=HARVEST_FILES,
+            source_args=file_args(request, "png", texts.language),
+        ),
     ]
+
+
+def file_args(request: HarvestRequest, fmt: str, language: str) -> dict[str, str]:
+    """What a file offer carries to make the file again: the request's parameters only."""
+    return {
+        "format": fmt,
+        "start": request.period.start.isoformat(),
+        "end": request.period.end.isoformat(),
+        "channel": request.channel_ref or "",
+        "language": language,
+    }
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    fmt: str
+    period: Period
+    channel_ref: str | None
+    language: str
+
+
+def _file_request(args: Mapping[str, str], zone: str) -> FileRequest | None:
+    fmt, language = args.get("format", ""), args.get("language", "")
+    try:
+        start = datetime.fromisoformat(args.get("start", ""))
+        end = datetime.fromisoformat(args.get("end", ""))
+    except ValueError:
+        return None
+    if fmt not in FILE_FORMATS or language not in LANGUAGES or start.tzinfo is None:
+        return None
+    if end.tzinfo is None or end <= start:
+        return None
+    return FileRequest(fmt, period_between(start, end, zone), args.get("channel") or None, language)
+
+
+def harvest_file(
+    ctx: HandlerContext, platform: str, user_id: str, args: Mapping[str, str]
+) -> bytes | None:
+    """The report (HTML, chart inline) or the chart (PNG) of an earlier /oogsten, made again
+    now for the same period, channel and language; only for a facilitator."""
+    request = _file_request(args, ctx.zone)
+    if request is None:
+        return None
+    texts = load_texts(request.language)
+    if not is_facilitator(ctx, ctx.member(Actor(platform, user_id))):
+        raise FileRefused(texts.rich("oogsten.only_facilitators"))
+    session = ctx.repos.channels.session
+    channel = None
+    if request.channel_ref:
+        channel = _channel_of(session, request.channel_ref)
+        if channel is None:
+            return None
+    harvest = collect_harvest(
+        session,
+        request.period,
+        channel_id=channel.id if channel else None,
+        channel_label=channel_label(channel) if channel else None,
+        now=ctx.now(),
+        zone=ctx.zone,
+    )
+    chart = chart_png(harvest, texts)
+    if request.fmt == "png":
+        return chart
+    return render_html(harvest, texts, chart=chart, zone=ctx.zone).encode("utf-8")
+
+
+def harvest_file_delivered(
+    ctx: HandlerContext, platform: str, user_id: str, args: Mapping[str, str]
+) -> None:
+    request = _file_request(args, ctx.zone)
+    if request is None:
+        return
+    log_harvest(
+        ctx.repos.channels.session,
+        f"{platform}:{user_id}",
+        request.channel_ref,
+        request.period,
+        f"file-{request.fmt}",
+        ctx.now(),
+    )
+
+
+def _channel_of(session: Session, ref: str) -> Channel | None:
+    platform, _, platform_id = ref.partition(":")
+    return channel_by_platform_id(session, platform, platform_id)
 
 
 def log_harvest(
@@ -211,12 +318,17 @@ def empty_notice(harvest: Harvest, texts: Texts) -> Rich:
 
 
 def period_of(entry: HarvestLog, zone: str) -> Period:
+    return period_between(entry.period_start, entry.period_end, zone)
+
+
+def period_between(start: datetime, end: datetime, zone: str) -> Period:
+    """The period of the UTC interval [start, end), with its local first and last day."""
     tz = ZoneInfo(zone)
     return Period(
-        entry.period_start,
-        entry.period_end,
-        entry.period_start.astimezone(tz).date(),
-        (entry.period_end - timedelta(microseconds=1)).astimezone(tz).date(),
+        start,
+        end,
+        start.astimezone(tz).date(),
+        (end - timedelta(microseconds=1)).astimezone(tz).date(),
     )
 
 
@@ -225,15 +337,16 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     if not is_facilitator(ctx, ctx.member(event.actor)):
         return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
     session = ctx.repos.channels.session
-    entry = session.get(HarvestLog, int(event.value)) if event.value.isdigit() else None
+    log_id, _, origin = event.value.partition("@")
+    entry = session.get(HarvestLog, int(log_id)) if log_id.isdigit() else None
     if entry is None:
         return [Ephemeral(texts.rich("oogsten.gone"))]
-    if event.place is None:
+    place = event.place
+    if origin and (place is None or place.channel_id != origin):
+        place = Place(event.actor.platform, origin)
+    if place is None:
         return [Ephemeral(texts.rich("oogsten.no_place"))]
-    channel = None
-    if entry.channel_ref:
-        platform, _, platform_id = entry.channel_ref.partition(":")
-        channel = channel_by_platform_id(session, platform, platform_id)
+    channel = _channel_of(session, entry.channel_ref) if entry.channel_ref else None
     period = period_of(entry, ctx.zone)
     harvest = collect_harvest(
         session,
@@ -241,8 +354,9 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         now=ctx.now(),
+        zone=ctx.zone,
     )
-    target = f"{event.place.platform}:{event.place.channel_id}"
+    target = f"{place.platform}:{place.channel_id}"
     log_harvest(
         session,
         f"{event.actor.platform}:{event.actor.user_id}",
@@ -261,7 +375,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         shared_by=event.actor.user_id,
         quotes=entry.channel_ref == target,
     )
-    return [PostMessage(event.place, card), Ephemeral(texts.rich("oogsten.shared"))]
+    return [PostMessage(place, card), Ephemeral(texts.rich("oogsten.shared"))]
 
 
 # --- the summary card ---------------------------------------------------------------------------
@@ -278,11 +392,13 @@ def summary_card(
     *,
     zone: str,
     share_id: int | None,
+    share_in: str | None = None,
     shared_by: str | None = None,
     quotes: bool = True,
 ) -> Card:
     """Key figures and highlights, well within Slack's limits (about 15 blocks, short quotes).
-    Answers to private prompts are never quoted here: the card may be shared in a channel."""
+    Answers to private prompts are never quoted here: the card may be shared in a channel.
+    ``share_in``: the conversation the share button posts in (default: where it is pressed)."""
     period = harvest.period.label()
     c, r = harvest.casus, harvest.reflection
     scope = (
@@ -331,7 +447,14 @@ def summary_card(
         blocks.append(Context(texts.rich("oogsten.files_note")))
         blocks.append(
             Actions(
-                (Button(ACTION_SHARE, texts.get("oogsten.card.share"), str(share_id), "primary"),)
+                (
+                    Button(
+                        ACTION_SHARE,
+                        texts.get("oogsten.card.share"),
+                        f"{share_id}@{share_in}" if share_in else str(share_id),
+                        "primary",
+                    ),
+                )
             )
         )
     fallback = texts.rich(
@@ -400,3 +523,4 @@ def _joined(heading: Rich, lines: list[Rich]) -> Rich:
 def register(router: Router) -> None:
     router.command(COMMAND, oogsten_command)
     router.action(ACTION_SHARE, share_harvest)
+    router.file_source(HARVEST_FILES, harvest_file, delivered=harvest_file_delivered)

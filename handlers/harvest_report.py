@@ -131,9 +131,12 @@ def collect_harvest(
     channel_label: str | None,
     now: datetime,
     options: HarvestOptions | None = None,
+    zone: str = queries.DEFAULT_ZONE,
 ) -> Harvest:
+    """The harvest of ``period``; ``zone`` is the community's time zone, in which the weekly
+    activity is grouped (a Monday 00:30 contribution belongs to that Monday's week)."""
     options = options or HarvestOptions()
-    scope = Scope(period.start, period.end, channel_id)
+    scope = Scope(period.start, period.end, channel_id, zone)
     queries.prepare(session)
     items, total = queries.casus_items(session, scope, options.max_casus_items)
     sections = options.registry.collect(session, scope)

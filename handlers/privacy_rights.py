@@ -4,6 +4,7 @@ erasure (art. 17). Facilitators have the same from the command line: ``leerkring
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from handlers.anonymous import ANONYMOUS_USER_ID, inbrenger_hash
 from handlers.context import HandlerContext
@@ -41,6 +42,11 @@ def export_json(ctx: HandlerContext, platform: str, user_id: str) -> bytes:
         anonymous_hashes(ctx.hmac_secret, platform, user_id),
     )
     return json.dumps(data, ensure_ascii=False, indent=2).encode()
+
+
+def export_file(ctx: HandlerContext, platform: str, user_id: str, args: Mapping[str, str]) -> bytes:
+    """The export as a file source: always the data of the person who accepted it."""
+    return export_json(ctx, platform, user_id)
 
 
 def erase(ctx: HandlerContext, platform: str, user_id: str) -> Erasure:
@@ -134,7 +140,7 @@ def register(router: Router) -> None:
     router.command(COMMAND, my_data)
     # Teams asks the person before a file is sent; on "accept" the export is made again from
     # the database for whoever accepted, so it is never held between the two.
-    router.file_source(EXPORT_SOURCE, export_json)
+    router.file_source(EXPORT_SOURCE, export_file)
     router.action(ACTION_ERASE_ASK, ask_to_erase)
     router.action(ACTION_ERASE_CONFIRM, confirm_erase)
     router.action(ACTION_ERASE_CANCEL, cancel_erase)

@@ -245,7 +245,8 @@ class UploadFile:
     ``source``: the name of a file source registered with the router that makes this file
     again for the person (``Router.file_source``). A platform that must ask before it sends a
     file (Teams' file consent) makes it again when the person accepts, instead of holding the
-    content in between."""
+    content in between. ``source_args`` are the plain values the source needs for that (such
+    as a harvest's period and channel), never the content."""
 
     filename: str
     content: bytes
@@ -254,6 +255,7 @@ class UploadFile:
     user_id: str | None = None
     comment: Rich | None = None
     source: str | None = None
+    source_args: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.place is None) == (self.user_id is None):

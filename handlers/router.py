@@ -7,7 +7,7 @@ server's event loop and never see a platform SDK.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -20,7 +20,7 @@ from handlers.events import (
     MemberJoined,
     ThreadMessage,
 )
-from handlers.replies import Ephemeral, Reply
+from handlers.replies import Ephemeral, Reply, Rich
 
 E = TypeVar("E")
 Handler = Callable[[E, HandlerContext], list[Reply]]
@@ -35,10 +35,22 @@ class MessageRef:
     message_id: str
 
 
-# Makes a private file again for one person: (ctx, platform, user id) -> the file's bytes.
-FileSource = Callable[[HandlerContext, str, str], bytes]
+# Makes a private file again for one person: (ctx, platform, user id, args) -> the file's
+# bytes, or None when it cannot be made any more; args are the plain values the offer carried
+# (UploadFile.source_args). A source may raise FileRefused to tell the person why not.
+FileSource = Callable[[HandlerContext, str, str, Mapping[str, str]], bytes | None]
+# Told once the file reached the person (the same arguments); e.g. for an audit log.
+FileDelivered = Callable[[HandlerContext, str, str, Mapping[str, str]], None]
 PostedHook = Callable[[HandlerContext, int, MessageRef], list[Reply]]
 FailedHook = Callable[[HandlerContext, int, str], list[Reply]]
+
+
+class FileRefused(Exception):
+    """A file source will not make the file for this person (any more); ``notice`` says why."""
+
+    def __init__(self, notice: Rich) -> None:
+        super().__init__("file refused")
+        self.notice = notice
 
 
 @dataclass
@@ -61,6 +73,7 @@ class Router:
         self._posted: dict[str, PostedHook] = {}
         self._failed: dict[str, FailedHook] = {}
         self._files: dict[str, FileSource] = {}
+        self._files_delivered: dict[str, FileDelivered] = {}
 
     # --- registration ---
     def command(self, name: str, handler: Handler[CommandInvoked]) -> None:
@@ -78,10 +91,14 @@ class Router:
     def member_joined(self, handler: Handler[MemberJoined]) -> None:
         self._member_joined.append(handler)
 
-    def file_source(self, name: str, source: FileSource) -> None:
+    def file_source(
+        self, name: str, source: FileSource, *, delivered: FileDelivered | None = None
+    ) -> None:
         if name in self._files:
             raise ValueError(f"file source {name!r} is registered twice")
         self._files[name] = source
+        if delivered is not None:
+            self._files_delivered[name] = delivered
 
     def on_posted(self, kind: str, hook: PostedHook, on_failure: FailedHook) -> None:
         self._posted[kind] = hook
@@ -124,11 +141,28 @@ class Router:
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def make_file(
-        self, name: str, ctx: HandlerContext, platform: str, user_id: str
+        self,
+        name: str,
+        ctx: HandlerContext,
+        platform: str,
+        user_id: str,
+        args: Mapping[str, str] | None = None,
     ) -> bytes | None:
         """The file of source ``name`` for this person, made now; None for an unknown source."""
         source = self._files.get(name)
-        return source(ctx, platform, user_id) if source else None
+        return source(ctx, platform, user_id, args or {}) if source else None
+
+    def file_delivered(
+        self,
+        name: str,
+        ctx: HandlerContext,
+        platform: str,
+        user_id: str,
+        args: Mapping[str, str] | None = None,
+    ) -> None:
+        hook = self._files_delivered.get(name)
+        if hook is not None:
+            hook(ctx, platform, user_id, args or {})
 
     def posted(
         self, kind: str, ctx: HandlerContext, object_id: int, ref: MessageRef

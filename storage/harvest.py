@@ -10,12 +10,14 @@ texts that feed the chart, the collaboration section and the themes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Select,
     String,
     and_,
@@ -40,8 +42,10 @@ from storage.models import (
     Member,
     Organisation,
     PromptRun,
+    UTCDateTime,
 )
 
+DEFAULT_ZONE = "Europe/Amsterdam"
 SUCCESS_KINDS = ("wat-ging-goed", "succesvragen")
 LEERVRAAG_KIND = "leervraag"
 LEERVRAAG_QUESTION = "leervraag"
@@ -52,6 +56,7 @@ class Scope:
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
     channel_id: int | None = None  # our Channel.id; None: every channel
+    zone: str = DEFAULT_ZONE  # the community's time zone: weeks are local calendar weeks
 
 
 def prepare(session: Session) -> None:
@@ -451,16 +456,76 @@ def leervragen(session: Session, scope: Scope, limit: int) -> list[Leervraag]:
 
 @dataclass(frozen=True)
 class Activity:
-    week: date  # the Monday (UTC calendar)
+    week: date  # the Monday of the local calendar week (Scope.zone)
     organisation: str | None
     count: int
 
 
-def _week(session: Session, column: Any) -> Any:
+def _week(session: Session, column: Any, scope: Scope) -> Any:
+    """The Monday of the week ``column`` falls in, in the scope's time zone."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
-    # SQLite: 'weekday 0' moves to the coming Sunday (or stays), minus six days is its Monday.
-    return func.date(column, "weekday 0", "-6 days")
+        return cast(func.date_trunc("week", func.timezone(scope.zone, column)), Date)
+    # SQLite has no time zones: shift each moment by its UTC offset, picked from the (few) DST
+    # transitions around the period, and count whole local weeks since Monday 1969-12-29
+    # (1970-01-01 was a Thursday, three days later). Integer arithmetic, no date text per
+    # row; the week number becomes the Monday's date in Python (_as_date).
+    local_seconds = _sqlite_seconds(column) + _sqlite_offset(column, scope)
+    return (local_seconds + literal(3 * 86_400)) // literal(7 * 86_400)
+
+
+def _sqlite_seconds(column: Any) -> Any:
+    import sqlite3
+
+    if sqlite3.sqlite_version_info >= (3, 38, 0):
+        return func.unixepoch(column, type_=Integer)
+    return cast(func.strftime("%s", column), Integer)
+
+
+# Margin around the period for the offsets: actions lie inside it, but extra sources may be
+# bucketed by a moment just outside (a session that started before the period began).
+_OFFSET_MARGIN = timedelta(days=8)
+
+
+def _sqlite_offset(column: Any, scope: Scope) -> Any:
+    """The zone's UTC offset in seconds at ``column``: a CASE over the transitions in the
+    period, newest first (a handful for two years)."""
+    spans = utc_offsets(scope.zone, scope.start - _OFFSET_MARGIN, scope.end + _OFFSET_MARGIN)
+    modifiers = [(since, literal(offset, Integer)) for since, offset in spans]
+    if len(modifiers) == 1:
+        return modifiers[0][1]
+    newest_first = modifiers[:0:-1]
+    return case(
+        *((column >= literal(since, UTCDateTime()), value) for since, value in newest_first),
+        else_=modifiers[0][1],
+    )
+
+
+def utc_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets (seconds) in [start, end) as (from, offset) spans: the first one
+    from ``start``, then one from each transition, found to the second."""
+    tz = ZoneInfo(zone)
+
+    def offset(second: int) -> int:
+        moment = datetime.fromtimestamp(second, UTC).astimezone(tz)
+        return int(moment.utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    first, last = int(start.timestamp()), int(end.timestamp())
+    spans = [(start, offset(first))]
+    day = 86_400
+    cursor = first
+    while cursor < last:
+        following = min(cursor + day, last)
+        if offset(following) != spans[-1][1]:
+            low, high = cursor, following  # offset(low) is the current one, offset(high) not
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset(middle) == spans[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            spans.append((datetime.fromtimestamp(high, UTC), offset(high)))
+        cursor = following
+    return spans
 
 
 def _actions(session: Session, scope: Scope, registry: SourceRegistry) -> Select[Any]:
@@ -493,7 +558,7 @@ def activity(
     actions: they are grouped by (person, week) once (a materialized CTE), and both answers
     are aggregated from those groups in the same statement."""
     actions = _actions(session, scope, registry or SOURCES).subquery()
-    week = _week(session, actions.c.at)
+    week = _week(session, actions.c.at, scope)
     grouped = (
         select(actions.c.member_id, week.label("week"), func.count().label("n"))
         .group_by(actions.c.member_id, week)
@@ -548,12 +613,18 @@ def _can_materialize(session: Session) -> bool:
     return dialect.name == "postgresql" and version >= (12,)
 
 
+_FIRST_MONDAY = date(1969, 12, 29)  # week 0 of SQLite's week numbers (see _week)
+
+
 def _as_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    text = str(value)
+    if text.lstrip("-").isdigit():  # SQLite: a week number
+        return _FIRST_MONDAY + timedelta(weeks=int(text))
+    return date.fromisoformat(text[:10])
 
 
 @dataclass(frozen=True)

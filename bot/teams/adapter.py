@@ -77,6 +77,7 @@ from handlers.replies import (
     UploadFile,
     rich,
 )
+from handlers.router import FileRefused
 from prompts import Texts
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,7 @@ class TeamsAdapter:
             await self._notice(self.texts.rich("teams.unknown_command", command=word), delivery)
             return
         outcome = await self.runtime.handle(CommandInvoked(actor, place, word, text))
-        if any(isinstance(r, UploadFile) and r.user_id for r in outcome.replies):
+        if _has_private_file(outcome.replies):
             # A private file (such as /mijn-gegevens): what comes with it is private too, in
             # the 1:1 chat next to the file, not in the channel where the command was typed.
             delivery = Delivery(turn, actor, place, "direct")
@@ -437,7 +438,12 @@ class TeamsAdapter:
                 log.error("form errors outside a form submission; dropped as a bug")
             elif isinstance(reply, Deferred):
                 # Teams waits for the whole turn (about 15 s), so slow work runs within it.
-                await self.deliver(await self._run_deferred(reply), delivery, collect)
+                later = await self._run_deferred(reply)
+                if _has_private_file(later):
+                    # As for a command: what comes with a private file (such as the harvest's
+                    # summary next to its report) is private too, in the 1:1 chat.
+                    delivery = Delivery(delivery.turn, delivery.actor, delivery.place, "direct")
+                await self.deliver(later, delivery, collect)
             elif isinstance(reply, UploadFile):
                 await self._offer_file(reply, delivery)
             else:
@@ -453,7 +459,9 @@ class TeamsAdapter:
                 self.texts.rich("teams.file_unsupported", title=reply.title), delivery
             )
             return
-        context = files.ConsentContext(reply.source, reply.user_id, reply.filename, reply.title)
+        context = files.ConsentContext(
+            reply.source, reply.user_id, reply.filename, reply.title, reply.source_args
+        )
         description = self.texts.rich("teams.file.consent", title=reply.title).plain()
         activity = files.consent_activity(context, description, len(reply.content))
         try:
@@ -482,7 +490,13 @@ class TeamsAdapter:
             )
             return
         try:
-            content = await self.runtime.make_file(context.source, PLATFORM, actor.user_id)
+            content = await self.runtime.make_file(
+                context.source, PLATFORM, actor.user_id, context.args
+            )
+        except FileRefused as refused:
+            log.info("Teams file %s refused by its source", context.filename)
+            await self._notice(refused.notice, delivery)
+            return
         except Exception:
             log.exception("making the file %s again failed", context.filename)
             content = None
@@ -494,6 +508,10 @@ class TeamsAdapter:
         except DeliveryFailed:
             await self._notice(self.texts.rich("teams.file.failed"), delivery)
             return
+        try:
+            await self.runtime.file_delivered(context.source, PLATFORM, actor.user_id, context.args)
+        except Exception:
+            log.exception("recording the delivery of %s failed", context.filename)
         with contextlib.suppress(DeliveryFailed):  # logged by delivery_failed
             await self._reply(turn, files.info_activity(answer, context.filename))
 
@@ -715,6 +733,10 @@ def _field_errors(outcome: Outcome) -> dict[str, str]:
         if isinstance(reply, FormErrors):
             return dict(reply.errors)
     return {}
+
+
+def _has_private_file(replies: Sequence[Reply]) -> bool:
+    return any(isinstance(r, UploadFile) and r.user_id for r in replies)
 
 
 def _error(status: int, message: str) -> web.Response:

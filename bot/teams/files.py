@@ -6,7 +6,8 @@ action ``accept``) with an upload URL in their OneDrive. The bot PUTs the bytes 
 a *file info card* that links to the file. On *Decline* nothing is uploaded.
 
 Leerkring does not hold the file between the card and the answer: the card's context names the
-file source and the person, and on accept the file is made again from the database for the
+file source, the person and the source's plain arguments (a harvest's period, channel and
+language; never content), and on accept the file is made again from the database for the
 person who accepted (``Router.file_source``). Nothing survives in memory, and a restart in
 between does not matter.
 """
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,15 +44,19 @@ class ConsentContext:
     user_id: str  # whom it is for (Entra object id)
     filename: str
     title: str
+    args: Mapping[str, str] = field(default_factory=dict)  # the file source's arguments
 
-    def as_dict(self) -> dict[str, str]:
-        return {
+    def as_dict(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
             "kind": CONTEXT_MARK,
             "source": self.source,
             "user": self.user_id,
             "filename": self.filename,
             "title": self.title,
         }
+        if self.args:
+            value["args"] = dict(self.args)
+        return value
 
     @classmethod
     def parse(cls, value: Any) -> ConsentContext | None:
@@ -60,7 +66,12 @@ class ConsentContext:
         if not all(isinstance(field, str) and field for field in fields):
             return None
         source, user_id, filename, title = fields
-        return cls(str(source), str(user_id), str(filename), str(title))
+        args = value.get("args", {})
+        if not isinstance(args, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in args.items()
+        ):
+            return None
+        return cls(str(source), str(user_id), str(filename), str(title), dict(args))
 
 
 def consent_activity(context: ConsentContext, description: str, size: int) -> Activity:

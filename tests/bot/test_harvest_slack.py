@@ -117,13 +117,15 @@ async def test_oogsten_gives_a_private_summary_and_the_report_files(
         logs = session.scalars(select(HarvestLog)).all()
         assert [(lg.requested_by, lg.output) for lg in logs] == [("slack:UFAC01", "chat,html,png")]
         log_id = logs[0].id
-    assert buttons[0]["value"] == str(log_id)
+    assert buttons[0]["value"] == f"{log_id}@C1"  # shares where /oogsten was typed
 
     # "Deel in het kanaal": the summary is posted in the channel, without the button.
     before = len(server.slack.calls_to("chat.postMessage"))
     status, _ = await post(
         server,
-        interactive_body(block_action("oogsten_deel", str(log_id), user="UFAC01", channel="C1")),
+        interactive_body(
+            block_action("oogsten_deel", buttons[0]["value"], user="UFAC01", channel="C1")
+        ),
     )
     assert status == 200
     posted = (await server.slack.wait_for("chat.postMessage", before + 1))[-1]

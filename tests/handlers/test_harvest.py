@@ -364,7 +364,7 @@ def test_facilitator_gets_summary_and_files_and_the_harvest_is_logged(
         assert logs[0].created_at == NOW  # the runtime's clock
         assert logs[0].period_start == request.period.start
         assert logs[0].period_end == request.period.end
-        assert str(logs[0].id) == buttons[0].value
+        assert buttons[0].value == f"{logs[0].id}@C1"  # shares where /oogsten was typed
 
 
 def test_empty_period_gives_a_friendly_notice(database: Database, story: dict[str, int]) -> None:

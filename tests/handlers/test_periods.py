@@ -92,3 +92,45 @@ def test_unparseable_or_impossible_periods_raise(text: str) -> None:
 def test_period_is_a_value() -> None:
     assert isinstance(parse_period("dit kwartaal", NOW), Period)
     assert parse_period("dit kwartaal", NOW) == parse_period("this quarter", NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "hours"),
+    [
+        # The spring change: Sunday 29 March 2026 has 23 hours in Amsterdam.
+        (
+            "2026-03-29",
+            datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
+            datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
+            23,
+        ),
+        # The autumn change: Sunday 25 October 2026 has 25 hours.
+        (
+            "2026-10-25",
+            datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+            datetime(2026, 10, 25, 23, 0, tzinfo=UTC),
+            25,
+        ),
+        # A week across the spring change starts at local midnight in winter time and ends at
+        # local midnight in summer time.
+        (
+            "2026-03-23..2026-03-29",
+            datetime(2026, 3, 22, 23, 0, tzinfo=UTC),
+            datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
+            167,
+        ),
+    ],
+)
+def test_period_boundaries_are_local_midnights_across_dst(
+    text: str, start: datetime, end: datetime, hours: int
+) -> None:
+    period = parse_period(text, datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
+    assert (period.start, period.end) == (start, end)
+    assert (period.end - period.start).total_seconds() == hours * 3600
+
+
+def test_today_is_the_local_day_just_after_midnight() -> None:
+    # Monday 2 November 2026, 00:30 in Amsterdam is still Sunday 23:30 in UTC.
+    period = parse_period("deze week", datetime(2026, 11, 1, 23, 30, tzinfo=UTC))
+    assert (period.first_day, period.last_day) == (date(2026, 11, 2), date(2026, 11, 2))
+    assert period.start == datetime(2026, 11, 1, 23, 0, tzinfo=UTC)

@@ -33,12 +33,13 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, 0, tzinfo=UTC)
 
 
-def seed_story(database: Database) -> dict[str, int]:
+def seed_story(database: Database, platform: str = "slack") -> dict[str, int]:
+    """The story on one platform (``teams``: the same people and channels, known by Teams)."""
     with database.session() as session:
-        return _seed(session)
+        return _seed(session, platform)
 
 
-def _seed(session: Session) -> dict[str, int]:
+def _seed(session: Session, platform: str = "slack") -> dict[str, int]:
     wijk, jeugd, schuld = (
         Organisation(name="Wijkteam Noord"),
         Organisation(name="Jeugdzorg Plus"),
@@ -49,7 +50,7 @@ def _seed(session: Session) -> dict[str, int]:
 
     def member(user: str, name: str, org: Organisation | None, facilitator: bool = False) -> Member:
         m = Member(
-            platform="slack",
+            platform=platform,
             platform_user_id=user,
             display_name=name,
             organisation_id=org.id if org else None,
@@ -63,8 +64,8 @@ def _seed(session: Session) -> dict[str, int]:
     carla = member("U3", "Carla", schuld)
     dirk = member("U4", "Dirk", None)
     member("UFAC02", "Fenna", wijk, facilitator=True)
-    c1_channel = Channel(platform="slack", platform_channel_id="C1", name="casuistiek")
-    c2_channel = Channel(platform="slack", platform_channel_id="C2", name="jeugd")
+    c1_channel = Channel(platform=platform, platform_channel_id="C1", name="casuistiek")
+    c2_channel = Channel(platform=platform, platform_channel_id="C2", name="jeugd")
     session.add_all([c1_channel, c2_channel])
     session.flush()
 

@@ -91,7 +91,7 @@ async def test_someone_who_is_not_a_facilitator_is_refused(teams: TeamsServer) -
         assert session.scalars(select(Schedule)).all() == []
 
 
-async def test_a_harvest_runs_in_teams_and_the_files_it_cannot_send_are_named(
+async def test_a_harvest_runs_in_teams_and_offers_its_files_through_file_consent(
     teams: TeamsServer,
 ) -> None:
     url = teams.connector.url
@@ -102,12 +102,20 @@ async def test_a_harvest_runs_in_teams_and_the_files_it_cannot_send_are_named(
     await ok(
         teams, card_submit(url, form.card, form.response_id, values, user=FLOOR, kind="personal")
     )
-    before = len(teams.connector.calls("reply"))
+    before = len(teams.connector.sent)
     await ok(teams, message(url, "oogsten", user=FLOOR, kind="personal"))
-    replies = teams.connector.calls("reply")[before:]
+    sent = teams.connector.sent[before:]
+    replies = [s for s in sent if s.method == "reply"]
     for reply in replies:
         assert_valid_teams_card(reply.card)
     texts = [card_text(r.card) for r in replies]
-    assert len(replies) >= 3, texts  # collecting..., the summary, and a note per file
-    assert sum("kan ik in Teams nog niet versturen" in t for t in texts) == 2
+    assert len(replies) == 2, texts  # collecting..., the summary
+    assert "Schulden" in texts[1]
+    # The report and the chart: a file consent card each (tests/bot/teams/test_harvest_files.py).
+    offers = [s.body["attachments"][0] for s in sent if s.method == "send"]
+    assert [a["contentType"] for a in offers] == [
+        "application/vnd.microsoft.teams.card.file.consent"
+    ] * 2
+    assert [a["name"].rsplit(".", 1)[1] for a in offers] == ["html", "png"]
+    assert "nog niet versturen" not in teams.connector.everything()
     assert teams.connector.calls("create") == []  # a personal chat: answered right there
