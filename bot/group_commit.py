@@ -41,11 +41,15 @@ class GroupCommit(Generic[T, R]):
         self._store = store
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] = asyncio.Queue()
-        self._in_flight: list[tuple[T, asyncio.Future[R]]] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leerkring-writer")
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self.loop = asyncio.get_running_loop()
+
+    @property
+    def queued(self) -> int:
+        """Items waiting for the next batch (not counting the one being written)."""
+        return self._queue.qsize()
 
     async def submit(self, item: T) -> R:
         if self._closed:
@@ -61,21 +65,22 @@ class GroupCommit(Generic[T, R]):
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            self._in_flight = batch
             try:
                 items = [item for item, _ in batch]
                 results = await self.loop.run_in_executor(self._executor, self._store, items)
+            except asyncio.CancelledError:
+                # Stopped while this batch was being written: it may still commit, but its
+                # callers answer "try again" now; a redelivery then counts once.
+                _fail(batch, WriterStopped("the writer stopped"))
+                raise
             except Exception as exc:
                 log.error("group commit of %d items failed: %s", len(batch), type(exc).__name__)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                _fail(batch, exc)
             else:
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():  # a caller that went away is not waited for
                         future.set_result(result)
             finally:
-                self._in_flight = []
                 for _ in batch:
                     self._queue.task_done()
 
@@ -90,10 +95,14 @@ class GroupCommit(Generic[T, R]):
                 log.warning("group commit: stopped with %d items unstored", self._queue.qsize())
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        left = list(self._in_flight)
+        left = []
         while not self._queue.empty():
             left.append(self._queue.get_nowait())
-        for _, future in left:
-            if not future.done():
-                future.set_exception(WriterStopped("the writer stopped"))
+        _fail(left, WriterStopped("the writer stopped"))
         self._executor.shutdown(wait=False)
+
+
+def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)

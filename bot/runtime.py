@@ -185,6 +185,11 @@ class Runtime:
             return await self._writer().submit(event)
         return await asyncio.to_thread(self.handle_sync, event)
 
+    @property
+    def thread_writer(self) -> GroupCommit[ThreadMessage, Outcome] | None:
+        """The group commit for thread messages, once one arrived."""
+        return self._thread_writer
+
     def _writer(self) -> GroupCommit[ThreadMessage, Outcome]:
         writer = self._thread_writer
         if writer is None or writer.loop is not asyncio.get_running_loop():
