@@ -196,3 +196,15 @@ async def test_a_batch_whose_commit_fails_answers_500_for_all_and_stores_none(
     assert [status for status, _ in results] == [200] * 25
     assert sorted(stored(server)) == [f"1700000200.{n:06d}" for n in range(21)]
     assert claimed(server) == 21
+
+
+async def test_a_reply_arriving_after_the_writer_stopped_answers_500(
+    server: RunningServer,
+) -> None:
+    casus = await bring_in(server)
+    status, _ = await post_json(server, reply(casus, 1))
+    assert status == 200
+    await server.services.runtime.close()  # what shutdown does once requests in flight are done
+    status, _ = await post_json(server, reply(casus, 2))
+    assert status == 500  # Slack redelivers it to this server once it is back, or to another
+    assert list(stored(server)) == ["1700000200.000001"] and claimed(server) == 1
