@@ -75,6 +75,11 @@ class Router:
     def thread_messages(self, handler: BatchHandler[ThreadMessage]) -> None:
         self._thread_messages.append(handler)
 
+    def thread_message(self, handler: Handler[ThreadMessage]) -> None:
+        """A handler that takes thread messages one at a time (inside the batch's unit of
+        work); fine for messages that are rare or cheap to store."""
+        self.thread_messages(lambda events, ctx: [handler(event, ctx) for event in events])
+
     def member_joined(self, handler: Handler[MemberJoined]) -> None:
         self._member_joined.append(handler)
 
