@@ -2,17 +2,20 @@
 
 Adapters call ``handle(event)`` and get an ``Outcome``; after they delivered a ``PostMessage``
 with ``record_as`` they call ``posted`` or ``post_failed`` so the handler can finish or undo.
+Thread messages are stored by a group commit: the ones that arrive together share one unit
+of work and one commit, each with its own outcome (``handle_batch_sync``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from bot.group_commit import GroupCommit
 from handlers.context import HandlerContext, Repositories
 from handlers.events import Event, MemberJoined, ThreadMessage
 from handlers.privacy import PrivacyGuard
@@ -53,6 +56,7 @@ class Runtime:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.zone = zone
         self.hmac_secret = hmac_secret
+        self._thread_writer: GroupCommit[ThreadMessage, Outcome] | None = None
 
     def _context(self, repos: Repositories) -> HandlerContext:
         return HandlerContext(
@@ -96,6 +100,61 @@ class Runtime:
                 [Ephemeral(self.texts.rich("general.error_generic"))], failure="internal"
             )
 
+    def handle_batch_sync(self, events: Sequence[ThreadMessage]) -> list[Outcome]:
+        """Thread messages that arrived together: one unit of work and one commit, an outcome
+        per event. A second copy of a delivery id in the batch shares the first one's fate: a
+        duplicate when it was stored, the same failure when not."""
+        keys = [(event.actor.platform, event.event_id) for event in events]
+        first: dict[tuple[str, str], ThreadMessage] = {}
+        for key, event in zip(keys, events, strict=True):
+            first.setdefault(key, event)
+        stored = dict(zip(first, self._store_batch(list(first.values())), strict=True))
+        outcomes: list[Outcome] = []
+        seen: set[tuple[str, str]] = set()
+        for key in keys:
+            outcome = stored[key]
+            outcomes.append(
+                Outcome(duplicate=True) if key in seen and not outcome.failure else outcome
+            )
+            seen.add(key)
+        return outcomes
+
+    def _store_batch(self, events: list[ThreadMessage]) -> list[Outcome]:
+        if len(events) == 1:
+            return [self.handle_sync(events[0])]
+        try:
+            with self.database.session() as session:
+                repos = Repositories(session)
+                claimed = repos.events.claim_many([(e.actor.platform, e.event_id) for e in events])
+                fresh = [e for e in events if (e.actor.platform, e.event_id) in claimed]
+                replies = iter(self.router.dispatch_thread_messages(fresh, self._context(repos)))
+                outcomes = [
+                    Outcome(next(replies))
+                    if (e.actor.platform, e.event_id) in claimed
+                    else Outcome(duplicate=True)
+                    for e in events
+                ]
+            return outcomes
+        except DatabaseUnavailable:
+            notice = Ephemeral(self.texts.rich("general.error_db"))
+            return [Outcome([notice], failure="database") for _ in events]
+        except Exception as exc:
+            # Nothing of the batch was written. One event may be at fault (a bug, a value the
+            # database refuses): each is tried again in a unit of work of its own, so the others
+            # are stored and only that one fails. Its own traceback is logged there.
+            log.error(
+                "batch of %d thread messages failed (%s); storing them one by one",
+                len(events),
+                type(exc).__name__,
+            )
+            outcomes = []
+            for event in events:
+                if outcomes and outcomes[-1].failure == "database":
+                    outcomes.append(outcomes[-1])  # gone: the rest would only wait in turn
+                else:
+                    outcomes.append(self.handle_sync(event))
+            return outcomes
+
     def posted_sync(self, record: Record, ref: MessageRef) -> list[Reply]:
         try:
             with self.database.session() as session:
@@ -122,6 +181,8 @@ class Runtime:
     # --- async wrappers (event loop) ---
 
     async def handle(self, event: Event) -> Outcome:
+        if isinstance(event, ThreadMessage):
+            return await self._writer().submit(event)
         return await asyncio.to_thread(self.handle_sync, event)
 
     async def make_file(
@@ -149,6 +210,22 @@ class Runtime:
             self.router.file_delivered(source, ctx, platform, user_id, args)
 
         await self.call(step)
+
+    @property
+    def thread_writer(self) -> GroupCommit[ThreadMessage, Outcome] | None:
+        """The group commit for thread messages, once one arrived."""
+        return self._thread_writer
+
+    def _writer(self) -> GroupCommit[ThreadMessage, Outcome]:
+        writer = self._thread_writer
+        if writer is None or writer.loop is not asyncio.get_running_loop():
+            writer = self._thread_writer = GroupCommit(self.handle_batch_sync)
+        return writer
+
+    async def close(self) -> None:
+        """Store the thread messages still queued (bounded), then stop the writer."""
+        if self._thread_writer is not None:
+            await self._thread_writer.close()
 
     async def posted(self, record: Record, ref: MessageRef) -> list[Reply]:
         return await asyncio.to_thread(self.posted_sync, record, ref)

@@ -78,6 +78,7 @@ async def _lifecycle(app: web.Application) -> Any:
         await socket_handler.close_async()
     if slack is not None:
         await slack.close()
+    await services.runtime.close()
     stop_guard(services.guard)
     services.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,14 +17,15 @@ from handlers.anonymous import (
 )
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
-from handlers.forms import FieldRule, clean_text
+from handlers.forms import FieldRule, clean_text, group_findings
 from handlers.privacy_flow import (
     CHECK,
     PRIVACY_FIELD,
+    check_posted,
     check_submission,
     finds_names,
     privacy_choice_field,
-    pseudonymise_posted,
+    pseudonymise,
     thread_notice,
 )
 from handlers.replies import (
@@ -63,6 +65,7 @@ ACTION_DISCARD = "casus_anoniem_annuleren"
 
 REPLY_MAX = 3000
 CLOSE_MAX = 1500
+# Thread replies stored together are checked this many per guard call (see _check).
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -393,23 +396,42 @@ def contribution_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str)
     return [Ephemeral(ctx.texts.rich("general.error_generic"))]
 
 
-def thread_reply(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
-    posted = ctx.repos.posted.lookup(event.place.platform, event.place.channel_id, event.thread_id)
-    if posted is None or posted.kind != "casus":
-        return []
-    casus = ctx.repos.casussen.get(posted.object_id)
-    if casus is None:
-        return []
-    text = clean_text(event.text)
-    if not text:
-        return []
-    # The message is already in the channel; we can at least keep identifiers out of our store.
-    stored, findings = pseudonymise_posted("bijdrage", text, ctx.guard, ctx.texts)
-    member = ctx.member(event.actor)
-    ctx.repos.bijdragen.add(casus, member, stored, event.message_id)
-    if findings:
-        return [Ephemeral(thread_notice(findings, ctx.texts))]
-    return []
+def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list[list[Reply]]:
+    """Replies under a casus become bijdragen. The runtime hands over the replies that arrived
+    together, so the batch costs one lookup, one guard call and one insert; the answer is one
+    list of replies per event, in order."""
+    replies: list[list[Reply]] = [[] for _ in events]
+    casus_ids = ctx.repos.casussen.ids_by_thread(_thread_key(event) for event in events)
+    # Field ids are positions in the batch: the guard checks every field on its own.
+    texts: dict[str, str] = {}
+    for position, event in enumerate(events):
+        if _thread_key(event) in casus_ids and (text := clean_text(event.text)):
+            texts[str(position)] = text
+    if not texts:
+        return replies
+    findings = group_findings(check_posted(ctx.guard, texts))
+    authors = ctx.repos.members.ensure_ids(
+        [
+            (actor.platform, actor.user_id, actor.display_name, actor.user_id in ctx.facilitators)
+            for actor in (events[int(field_id)].actor for field_id in texts)
+        ]
+    )
+    contributions: list[tuple[int, int, str, str]] = []
+    for field_id, text in texts.items():
+        event, found = events[int(field_id)], findings.get(field_id, [])
+        # The message is already in the channel; we can at least keep identifiers out of our
+        # store, and tell the author privately.
+        if found:
+            text = pseudonymise({field_id: text}, found, ctx.texts)[field_id]
+            replies[int(field_id)] = [Ephemeral(thread_notice(found, ctx.texts))]
+        author = authors[(event.actor.platform, event.actor.user_id)]
+        contributions.append((casus_ids[_thread_key(event)], author, text, event.message_id))
+    ctx.repos.bijdragen.add_many(contributions)
+    return replies
+
+
+def _thread_key(event: ThreadMessage) -> tuple[str, str, str]:
+    return (event.place.platform, event.place.channel_id, event.thread_id)
 
 
 # --- closing --------------------------------------------------------------------------------
@@ -527,6 +549,6 @@ def register(router: Router) -> None:
     router.form(CLOSE_FORM, submit_close)
     router.action(ACTION_THINK_ALONG, think_along)
     router.action(ACTION_CLOSE, start_close)
-    router.thread_message(thread_reply)
+    router.thread_messages(thread_replies)
     router.on_posted("casus", casus_posted, casus_post_failed)
     router.on_posted("bijdrage", contribution_posted, contribution_post_failed)

@@ -2,12 +2,14 @@
 
 Handlers are plain synchronous functions ``(event, ctx) -> list[Reply]``. The runtime runs
 them inside one database transaction per event, in a worker thread, so they never block the
-server's event loop and never see a platform SDK.
+server's event loop and never see a platform SDK. Thread messages are the exception: they
+arrive in bursts and must be stored before the platform's ack, so their handlers take a batch
+``(events, ctx) -> list[list[Reply]]`` that the runtime stores in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -24,6 +26,7 @@ from handlers.replies import Ephemeral, Reply, Rich
 
 E = TypeVar("E")
 Handler = Callable[[E, HandlerContext], list[Reply]]
+BatchHandler = Callable[[Sequence[E], HandlerContext], list[list[Reply]]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Router:
         self._commands: _Table[CommandInvoked] = _Table()
         self._forms: _Table[FormSubmitted] = _Table()
         self._actions: _Table[ButtonPressed] = _Table()
-        self._thread_messages: list[Handler[ThreadMessage]] = []
+        self._thread_messages: list[BatchHandler[ThreadMessage]] = []
         self._member_joined: list[Handler[MemberJoined]] = []
         self._posted: dict[str, PostedHook] = {}
         self._failed: dict[str, FailedHook] = {}
@@ -85,8 +88,13 @@ class Router:
     def action(self, action_id: str, handler: Handler[ButtonPressed]) -> None:
         self._actions.add(action_id, handler)
 
-    def thread_message(self, handler: Handler[ThreadMessage]) -> None:
+    def thread_messages(self, handler: BatchHandler[ThreadMessage]) -> None:
         self._thread_messages.append(handler)
+
+    def thread_message(self, handler: Handler[ThreadMessage]) -> None:
+        """A handler that takes thread messages one at a time (inside the batch's unit of
+        work); fine for messages that are rare or cheap to store."""
+        self.thread_messages(lambda events, ctx: [handler(event, ctx) for event in events])
 
     def member_joined(self, handler: Handler[MemberJoined]) -> None:
         self._member_joined.append(handler)
@@ -135,7 +143,7 @@ class Router:
                 return [Ephemeral(ctx.texts.rich("general.unknown_action"))]
             return action(event, ctx)
         if isinstance(event, ThreadMessage):
-            return [r for h in self._thread_messages for r in h(event, ctx)]
+            return self.dispatch_thread_messages([event], ctx)[0]
         if isinstance(event, MemberJoined):
             return [r for h in self._member_joined for r in h(event, ctx)]
         raise TypeError(f"unknown event type {type(event).__name__}")
@@ -163,6 +171,16 @@ class Router:
         hook = self._files_delivered.get(name)
         if hook is not None:
             hook(ctx, platform, user_id, args or {})
+
+    def dispatch_thread_messages(
+        self, events: Sequence[ThreadMessage], ctx: HandlerContext
+    ) -> list[list[Reply]]:
+        """Replies per event, in the order of ``events``."""
+        replies: list[list[Reply]] = [[] for _ in events]
+        for handler in self._thread_messages:
+            for collected, more in zip(replies, handler(events, ctx), strict=True):
+                collected.extend(more)
+        return replies
 
     def posted(
         self, kind: str, ctx: HandlerContext, object_id: int, ref: MessageRef

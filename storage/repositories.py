@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,6 +51,23 @@ def _insert_ignoring_conflict(session: Session, model: type, values: dict[str, o
     return result.rowcount > 0  # type: ignore[attr-defined]
 
 
+def _insert_many_ignoring_conflict(
+    session: Session, model: type, rows: Sequence[dict[str, object]], *returning: str
+) -> list[tuple[object, ...]]:
+    """One INSERT ... ON CONFLICT DO NOTHING for many rows (an executemany, batched into
+    multi-row VALUES where the driver needs it); with ``returning``, those columns of the rows
+    that were inserted. A row that conflicts with an earlier one in ``rows`` is skipped too."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).on_conflict_do_nothing()
+    if returning:
+        stmt = stmt.returning(*(table.c[name] for name in returning))
+        return [tuple(row) for row in session.execute(stmt, list(rows))]
+    session.execute(stmt, list(rows))
+    return []
+
+
 class EventLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -62,6 +79,17 @@ class EventLog:
             ProcessedEvent,
             {"platform": platform, "event_id": event_id, "received_at": utcnow()},
         )
+
+    def claim_many(self, deliveries: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Record (platform, event_id) pairs in one statement; the pairs that were new."""
+        if not deliveries:
+            return set()
+        now = utcnow()
+        rows = [{"platform": p, "event_id": e, "received_at": now} for p, e in deliveries]
+        inserted = _insert_many_ignoring_conflict(
+            self.session, ProcessedEvent, rows, "platform", "event_id"
+        )
+        return {(str(platform), str(event_id)) for platform, event_id in inserted}
 
 
 class MemberRepository:
@@ -101,6 +129,58 @@ class MemberRepository:
         if facilitator and not member.is_facilitator:
             member.is_facilitator = True
         return member
+
+    def ensure_ids(
+        self, people: Sequence[tuple[str, str, str | None, bool]]
+    ) -> dict[tuple[str, str], int]:
+        """``ensure`` for many (platform, user_id, display_name, facilitator) at once, in as
+        few statements as possible: member ids by (platform, user_id)."""
+        wanted = {(p, u): (name, facilitator) for p, u, name, facilitator in people}
+        if not wanted:
+            return {}
+        found = self._rows(list(wanted))
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            now = utcnow()
+            _insert_many_ignoring_conflict(
+                self.session,
+                Member,
+                [
+                    {
+                        "platform": platform,
+                        "platform_user_id": user_id,
+                        "display_name": wanted[(platform, user_id)][0],
+                        "is_facilitator": wanted[(platform, user_id)][1],
+                        "created_at": now,
+                    }
+                    for platform, user_id in missing
+                ],
+            )
+            found.update(self._rows(missing))
+        for key, (member_id, stored_name, is_facilitator) in found.items():
+            name, facilitator = wanted[key]
+            values: dict[str, object] = {}
+            if name and name != stored_name:
+                values["display_name"] = name
+            if facilitator and not is_facilitator:
+                values["is_facilitator"] = True
+            if values:
+                self.session.execute(update(Member).where(Member.id == member_id).values(**values))
+        return {key: row[0] for key, row in found.items()}
+
+    def _rows(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, str | None, bool]]:
+        rows = self.session.execute(
+            select(
+                Member.platform,
+                Member.platform_user_id,
+                Member.id,
+                Member.display_name,
+                Member.is_facilitator,
+            ).where(tuple_(Member.platform, Member.platform_user_id).in_(keys))
+        )
+        return {(p, u): (member_id, name, bool(f)) for p, u, member_id, name, f in rows}
 
 
 class ChannelRepository:
@@ -165,6 +245,31 @@ class CasusRepository:
 
     def get(self, casus_id: int) -> Casus | None:
         return self.session.get(Casus, casus_id)
+
+    def ids_by_thread(
+        self, threads: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], int]:
+        """Casus ids by the (platform, channel, message id) of their posted message, for those
+        of ``threads`` that hang under a casus."""
+        keys = list(set(threads))
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            select(
+                PostedMessage.platform,
+                PostedMessage.channel_ref,
+                PostedMessage.message_id,
+                Casus.id,
+            )
+            .join(Casus, Casus.id == PostedMessage.object_id)
+            .where(
+                PostedMessage.kind == "casus",
+                tuple_(
+                    PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id
+                ).in_(keys),
+            )
+        )
+        return {(p, c, m): casus_id for p, c, m, casus_id in rows}
 
     def delete(self, casus: Casus) -> None:
         self.session.delete(casus)
@@ -270,6 +375,27 @@ class BijdrageRepository:
         if bijdrage is not None and bijdrage.message_id is None:
             self.session.delete(bijdrage)
             self.session.flush()
+
+    def add_many(self, contributions: Sequence[tuple[int, int, str, str]]) -> None:
+        """Store (casus_id, author_id, text, message_id) contributions in one statement; a
+        message stored before is left as it is."""
+        if not contributions:
+            return
+        now = utcnow()
+        _insert_many_ignoring_conflict(
+            self.session,
+            Bijdrage,
+            [
+                {
+                    "casus_id": casus_id,
+                    "author_id": author_id,
+                    "text": text,
+                    "message_id": message_id,
+                    "created_at": now,
+                }
+                for casus_id, author_id, text, message_id in contributions
+            ],
+        )
 
     def for_casus(self, casus: Casus) -> list[Bijdrage]:
         return list(

@@ -35,6 +35,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.group_commit import WriterStopped
 from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
@@ -304,9 +305,14 @@ class SlackAdapter:
             text=str(event.get("text") or ""),
             event_id=str(body.get("event_id") or f"{place.channel_id}:{event.get('ts')}"),
         )
-        outcome = await self.runtime.handle(message)
-        if outcome.failure == "database":
-            raise RetryLater("database unavailable")
+        try:
+            outcome = await self.runtime.handle(message)
+        except WriterStopped as exc:
+            raise RetryLater("shutting down") from exc
+        if outcome.failure is not None:
+            # Not stored: the reply is in the channel but not yet a bijdrage. Slack's
+            # redelivery is its way in; the stored event_id makes that count once.
+            raise RetryLater(f"thread reply not stored ({outcome.failure})")
         await ack()
         if outcome.replies:
             self._spawn(self.deliver(outcome.replies, Delivery(actor, place)))

@@ -7,7 +7,7 @@ SQLite and PostgreSQL. No Slack, aiohttp or botbuilder is imported here.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from handlers.events import (
     ThreadMessage,
 )
 from handlers.forms import clean_text
-from handlers.privacy import StructuredGuard
+from handlers.privacy import Finding, GuardNotReady, StructuredGuard
 from handlers.replies import (
     Actions,
     Ephemeral,
@@ -53,6 +53,7 @@ INBRENGER = Actor("slack", "U1", "Inge", "T1")
 COLLEGA = Actor("slack", "U2", "Karim", "T1")
 MESSAGE_ID = "123.456"
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+BSN = "111222333"
 
 CLEAN: dict[str, FormValue] = {
     "titel": "Gezin met schulden weigert hulp",
@@ -341,6 +342,37 @@ def test_thread_reply_under_an_unknown_thread_is_ignored(
     posted_casus(runtime)
     assert handle(runtime, thread_message("Losse draad", "Ev2", thread_id="999.999")) == []
     assert rows(database, Bijdrage) == []
+
+
+class StallingGuard(StructuredGuard):
+    """A name-aware guard that answers the first call and then is no longer ready."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        self.calls.append(len(fields))
+        if len(self.calls) > 1:
+            raise GuardNotReady("stalled")
+        return super().check(fields)
+
+
+def test_a_batch_of_replies_is_checked_a_few_at_a_time_and_never_unchecked(
+    runtime: Runtime, database: Database
+) -> None:
+    posted_casus(runtime)
+    runtime.guard = guard = StallingGuard()
+    events = [thread_message(f"Reactie {n}, BSN {BSN}", f"EvG{n}") for n in range(25)]
+    outcomes = runtime.handle_batch_sync(events)
+    assert [o.failure for o in outcomes] == [None] * 25
+    # Ten per call; once the guard is not ready, the rest of the batch does not wait for it
+    # again and still gets the identifier checks.
+    assert guard.calls == [10, 10]
+    texts = [b.text for b in rows(database, Bijdrage)]
+    assert len(texts) == 25 and all(BSN not in t and "[BSN]" in t for t in texts)
+    for outcome in outcomes:
+        only(outcome.replies, Ephemeral)  # every author is told
 
 
 def test_thread_reply_with_a_bsn_is_stored_redacted(runtime: Runtime, database: Database) -> None:
