@@ -36,7 +36,7 @@ from bot.messaging import (
 )
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
-from handlers import casus, reflection, retention
+from handlers import casus, profiles, reflection, retention
 from handlers.events import Place
 from handlers.replies import DirectMessage, Record
 from storage.models import PromptRun
@@ -175,6 +175,8 @@ class ReflectionScheduler:
             if recovered := await self.reconcile_posts():
                 stats["recovered"] = recovered
             stats["sent"] = await self.deliver_pending()
+            if welcomed := await self.send_welcomes():
+                stats["welcomed"] = welcomed
             stats["reminded"] = await self.send_reminders()
             stats["closed"] = await self.close_runs()
             await self.speedspar.tick()
@@ -326,6 +328,40 @@ class ReflectionScheduler:
             *(send(d, u, s) for d, u, s in pending), return_exceptions=True
         )
         for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
+
+    async def send_welcomes(self) -> int:
+        """Welcome DMs owed to people who joined a channel: the same outbox steps as a prompt
+        DM (``sending`` before the call, looked for by key after a lost answer, marked after),
+        so one the platform refused for a moment goes out at a later tick, and only once."""
+        welcomes = await self.runtime.call(profiles.pending_welcomes)
+
+        async def welcome(item: profiles.Welcome) -> bool:
+            key = outbox_key("welcome", item.member_id)
+            async with self._semaphore:
+                try:
+                    messenger = self.messengers.get(item.platform)
+                    ref = None
+                    if item.status == "sending":
+                        ref = await messenger.find_direct(item.user_id, key)
+                    else:
+                        await self.runtime.call(profiles.mark_welcome_sending, item.member_id)
+                    if ref is None:
+                        await messenger.direct(item.user_id, item.card, key=key)
+                except DeliveryFailed as exc:
+                    if exc.reason in PERMANENT:
+                        await self.runtime.call(profiles.mark_welcomed, item.member_id, exc.reason)
+                    elif exc.reason in NOT_SENT:
+                        await self.runtime.call(profiles.mark_welcome_unsent, item.member_id)
+                    log.warning("welcome to %s not sent yet: %s", item.user_id, exc.reason)
+                    return False
+                await self.runtime.call(profiles.mark_welcomed, item.member_id)
+                return True
+
+        results = await asyncio.gather(*(welcome(w) for w in welcomes), return_exceptions=True)
+        for result in results:  # every send is done first (see deliver_run)
             if isinstance(result, BaseException):
                 raise result
         return sum(result is True for result in results)

@@ -375,7 +375,7 @@ class PurgeLog(Base):
 
 class MemberProfile(Base):
     """What a person tells about themselves beyond ``Member`` (organisation and role live
-    there): expertise areas, and when they were welcomed (the onboarding DM goes out once)."""
+    there): expertise areas, and their welcome (the onboarding DM goes out once)."""
 
     __tablename__ = "member_profiles"
 
@@ -383,6 +383,10 @@ class MemberProfile(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The welcome DM, an outbox row sent by the scheduler's tick: pending | sending (may have
+    # arrived: looked for by its key first) | sent | failed. ``welcomed_at`` is set once it is
+    # sent (or, for an imported member, instead of sending one).
+    welcome_status: Mapped[str | None] = mapped_column(String(20))
     welcomed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
 

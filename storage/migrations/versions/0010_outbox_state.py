@@ -32,13 +32,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reminder_status", sa.String(length=20), nullable=True))
     with op.batch_alter_table("prompt_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("summary_status", sa.String(length=20), nullable=True))
-    # Reminders already sent before this revision count as sent.
+    with op.batch_alter_table("member_profiles", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("welcome_status", sa.String(length=20), nullable=True))
+    # What was sent (or marked welcomed) before this revision counts as sent.
+    op.execute("UPDATE member_profiles SET welcome_status = 'sent' WHERE welcomed_at IS NOT NULL")
     op.execute(
         "UPDATE prompt_deliveries SET reminder_status = 'sent' WHERE reminded_at IS NOT NULL"
     )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("member_profiles", schema=None) as batch_op:
+        batch_op.drop_column("welcome_status")
     with op.batch_alter_table("prompt_runs", schema=None) as batch_op:
         batch_op.drop_column("summary_status")
     with op.batch_alter_table("prompt_deliveries", schema=None) as batch_op:
