@@ -110,6 +110,13 @@ def export_member(
                 ConversationReference.platform == platform, ConversationReference.user_id == user_id
             )
         )
+    ] + [
+        {"kind": "direct", "conversation_id": d.channel_id}
+        for d in session.scalars(
+            select(DirectChannel).where(
+                DirectChannel.platform == platform, DirectChannel.user_id == user_id
+            )
+        )
     ]
     data["harvests_requested"] = [
         {"at": _when(h.created_at), "period_start": _when(h.period_start), "output": h.output}

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.services import Services, build_services
 from handlers.reflection import NewSchedule, create_schedule
-from storage.models import DirectChannel, PromptDelivery
+from storage.models import DirectChannel, Member, PromptDelivery
+from storage.privacy_rights import erase_member, export_member
 from tests.conftest import DatabaseTarget, make_settings
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.slack_standin import SlackStandIn
@@ -99,23 +100,21 @@ async def test_a_fan_out_after_a_restart_opens_no_dm_again_and_a_gone_one_once(
     assert _dms(slack_api, since)["DU2NEW"] == 1
 
 
-async def test_a_member_who_is_erased_loses_the_stored_dm_channel(
+async def test_the_stored_dm_channel_is_in_the_export_and_goes_with_an_erasure(
     database_target: DatabaseTarget, slack_api: SlackStandIn
 ) -> None:
-    from storage.privacy_rights import erase_member
-
     slack_api.members["C300"] = PEOPLE
     settings = make_settings(database_target.url, SLACK_API_URL=slack_api.url)
     await _fan_out(settings, START)
     services = build_services(settings)
     try:
+        anonymous_id = services.runtime.call_sync(
+            lambda ctx: ctx.repos.members.ensure("slack", "UANONIEM").id
+        )
         with services.database.session() as session:
-            anonymous = services.runtime.call_sync(
-                lambda ctx: ctx.repos.members.ensure("slack", "UANONIEM").id
-            )
-            from storage.models import Member
-
-            erase_member(session, "slack", "U3", session.get(Member, anonymous))
+            exported = export_member(session, "slack", "U3")
+            assert {"kind": "direct", "conversation_id": "DU3"} in exported["conversations"]
+            erase_member(session, "slack", "U3", session.get(Member, anonymous_id))
         assert sorted(_stored(services)) == ["U1", "U2", "U4", "U5"]
     finally:
         services.close()
