@@ -355,7 +355,7 @@ class ReflectionScheduler:
                         await self.runtime.call(profiles.mark_welcomed, item.member_id, exc.reason)
                     elif exc.reason in NOT_SENT:
                         await self.runtime.call(profiles.mark_welcome_unsent, item.member_id)
-                    log.warning("welcome to %s not sent yet: %s", item.user_id, exc.reason)
+                    log.warning("welcome to %s not sent: %s", item.user_id, exc.reason)
                     return False
                 await self.runtime.call(profiles.mark_welcomed, item.member_id)
                 return True
