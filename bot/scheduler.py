@@ -36,7 +36,7 @@ from bot.messaging import (
 )
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
-from handlers import casus, reflection, retention
+from handlers import casus, profiles, reflection, retention
 from handlers.events import Place
 from handlers.replies import DirectMessage, Record
 from storage.models import PromptRun
@@ -175,6 +175,8 @@ class ReflectionScheduler:
             if recovered := await self.reconcile_posts():
                 stats["recovered"] = recovered
             stats["sent"] = await self.deliver_pending()
+            if welcomed := await self.send_welcomes():
+                stats["welcomed"] = welcomed
             stats["reminded"] = await self.send_reminders()
             stats["closed"] = await self.close_runs()
             await self.speedspar.tick()
@@ -330,9 +332,47 @@ class ReflectionScheduler:
                 raise result
         return sum(result is True for result in results)
 
+    async def send_welcomes(self) -> int:
+        """Welcome DMs owed to people who joined a channel: the same outbox steps as a prompt
+        DM (``sending`` before the call, looked for by key after a lost answer, marked after),
+        so one the platform refused for a moment goes out at a later tick, and only once."""
+        welcomes = await self.runtime.call(profiles.pending_welcomes)
+
+        async def welcome(item: profiles.Welcome) -> bool:
+            key = outbox_key("welcome", item.member_id)
+            async with self._semaphore:
+                try:
+                    messenger = self.messengers.get(item.platform)
+                    ref = None
+                    if item.status == "sending":
+                        ref = await messenger.find_direct(item.user_id, key)
+                    else:
+                        await self.runtime.call(profiles.mark_welcome_sending, item.member_id)
+                    if ref is None:
+                        await messenger.direct(item.user_id, item.card, key=key)
+                except DeliveryFailed as exc:
+                    if exc.reason in PERMANENT:
+                        await self.runtime.call(profiles.mark_welcomed, item.member_id, exc.reason)
+                    elif exc.reason in NOT_SENT:
+                        await self.runtime.call(profiles.mark_welcome_unsent, item.member_id)
+                    log.warning("welcome to %s not sent: %s", item.user_id, exc.reason)
+                    return False
+                await self.runtime.call(profiles.mark_welcomed, item.member_id)
+                return True
+
+        results = await asyncio.gather(*(welcome(w) for w in welcomes), return_exceptions=True)
+        for result in results:  # every send is done first (see deliver_run)
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result is True for result in results)
+
     async def send_reminders(self) -> int:
+        """Reminder DMs, each an outbox row like a prompt DM: written before (``pending``),
+        ``sending`` before the call, looked for by its key when a process died after sending,
+        marked after. A transient failure is tried again at the next tick."""
+        await self.runtime.call(reflection.list_reminders)
         count = 0
-        for reminder in await self.runtime.call(reflection.reminders_due):
+        for reminder in await self.runtime.call(reflection.pending_reminders):
             try:
                 messenger = self.messengers.get(reminder.platform)
             except DeliveryFailed:
@@ -341,31 +381,78 @@ class ReflectionScheduler:
             async def remind(
                 delivery_id: int,
                 user_id: str,
+                status: str,
+                run_id: int = reminder.run_id,
                 card: Any = reminder.card,
                 messenger: Any = messenger,
             ) -> bool:
+                key = f"leerkring:reminder:{run_id}:{delivery_id}"
                 async with self._semaphore:
                     try:
-                        await messenger.direct(user_id, card)
+                        ref = None
+                        if status == "sending":
+                            ref = await messenger.find_direct(user_id, key)
+                        else:
+                            await self.runtime.call(reflection.mark_reminder_sending, delivery_id)
+                        if ref is None:
+                            await messenger.direct(user_id, card, key=key)
                     except DeliveryFailed as exc:
-                        log.warning("reminder to %s failed: %s", user_id, exc.reason)
+                        if exc.reason in PERMANENT:
+                            await self.runtime.call(
+                                reflection.mark_reminded, delivery_id, exc.reason
+                            )
+                        elif exc.reason in NOT_SENT:
+                            await self.runtime.call(reflection.mark_reminder_unsent, delivery_id)
+                        log.warning("reminder to %s not sent: %s", user_id, exc.reason)
                         return False
                     await self.runtime.call(reflection.mark_reminded, delivery_id)
                     return True
 
-            results = await asyncio.gather(*(remind(d, u) for d, u in reminder.deliveries))
-            count += sum(results)
+            results = await asyncio.gather(
+                *(remind(d, u, s) for d, u, s in reminder.deliveries), return_exceptions=True
+            )
+            for result in results:  # every send is done first (see deliver_run)
+                if isinstance(result, BaseException):
+                    raise result
+            count += sum(result is True for result in results)
         return count
 
     async def close_runs(self) -> int:
-        closings = await self.runtime.call(reflection.close_due)
-        for closing in closings:
-            try:
-                messenger = self.messengers.get(closing.place.platform)
-                await messenger.post(closing.place, closing.card, closing.thread_id)
-            except DeliveryFailed as exc:
-                log.warning("run %s: summary not posted: %s", closing.run_id, exc.reason)
-        return len(closings)
+        """Close runs whose window ended, then post the summaries still owed. A summary is
+        marked ``posting`` before the call; one left so by a crash or a lost answer is looked
+        for in the channel (thread) by its key before it is posted again."""
+        closed = await self.runtime.call(reflection.close_due)
+        for closing in await self.runtime.call(reflection.pending_summaries):
+            await self.post_summary(closing)
+        return len(closed)
+
+    async def post_summary(self, closing: reflection.Closing) -> bool:
+        key = outbox_key("summary", closing.run_id)
+        try:
+            messenger = self.messengers.get(closing.place.platform)
+            ref = None
+            if closing.status == "posting":
+                try:
+                    ref = await messenger.find_posted(
+                        closing.place, key, closing.since, closing.thread_id
+                    )
+                except DeliveryFailed as exc:
+                    if exc.reason != "unsupported":
+                        raise
+                    # The platform cannot tell (Teams): post again, at least once.
+            else:
+                await self.runtime.call(reflection.mark_summary_posting, closing.run_id)
+            if ref is None:
+                await messenger.post(closing.place, closing.card, closing.thread_id, key=key)
+        except DeliveryFailed as exc:
+            log.warning("run %s: summary not posted yet: %s", closing.run_id, exc.reason)
+            if exc.reason in PERMANENT or exc.reason.startswith("platform_off"):
+                await self.runtime.call(reflection.mark_summary_posted, closing.run_id, exc.reason)
+            elif exc.reason in NOT_SENT:
+                await self.runtime.call(reflection.mark_summary_unsent, closing.run_id)
+            return False
+        await self.runtime.call(reflection.mark_summary_posted, closing.run_id)
+        return True
 
 
 class RunInfo:

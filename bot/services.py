@@ -66,10 +66,10 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     slack_client = None
     if settings.slack_enabled:
         from bot.slack.adapter import make_slack_client
-        from bot.slack.messenger import SlackMessenger
+        from bot.slack.messenger import DirectChannelStore, SlackMessenger
 
         slack_client = make_slack_client(settings)
-        messengers.add(SlackMessenger(slack_client, texts))
+        messengers.add(SlackMessenger(slack_client, texts, DirectChannelStore(database)))
     teams_messenger = None
     if settings.teams_enabled:
         from bot.teams.messenger import make_teams_messenger

@@ -8,6 +8,10 @@ a person without one still takes part, as an organisation of their own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, MemberJoined
 from handlers.forms import FieldRule, clean_text, validate
@@ -15,7 +19,6 @@ from handlers.replies import (
     Actions,
     Button,
     Card,
-    DirectMessage,
     Ephemeral,
     Form,
     FormErrors,
@@ -31,7 +34,8 @@ from handlers.replies import (
 )
 from handlers.router import Router
 from prompts import Texts
-from storage.models import Member
+from storage.models import Member, MemberProfile
+from storage.statements import affected
 
 COMMAND = "profiel"
 ACTION_EDIT = "profiel_bewerken"
@@ -98,16 +102,84 @@ def welcome_card(texts: Texts, user_id: str) -> Card:
 
 
 def member_joined(event: MemberJoined, ctx: HandlerContext) -> list[Reply]:
-    member = ctx.member(event.actor)
-    if not ctx.repos.profiles.welcome_once(member, ctx.now()):
-        return []
-    return [
-        DirectMessage(
-            event.actor.platform,
-            event.actor.user_id,
-            welcome_card(ctx.texts, member.platform_user_id),
+    """The welcome is owed from this transaction on; the scheduler's tick sends it (and sends
+    it again later when it failed), so a DM the platform refused for a moment is not lost."""
+    owe_welcome(ctx, ctx.member(event.actor))
+    return []
+
+
+def owe_welcome(ctx: HandlerContext, member: Member) -> bool:
+    """A pending welcome for someone never welcomed; True only for the one call that wrote it
+    (two joins at once, or a redelivered event, owe one welcome)."""
+    ctx.repos.profiles.ensure(member)
+    written = affected(
+        ctx.repos.profiles.session,
+        update(MemberProfile)
+        .where(
+            MemberProfile.member_id == member.id,
+            MemberProfile.welcomed_at.is_(None),
+            MemberProfile.welcome_status.is_(None),
         )
+        .values(welcome_status="pending")
+        .execution_options(synchronize_session=False),
+    )
+    ctx.repos.profiles.session.expire_all()
+    return written > 0
+
+
+@dataclass(frozen=True)
+class Welcome:
+    member_id: int
+    platform: str
+    user_id: str
+    status: str  # pending | sending
+    card: Card
+
+
+def pending_welcomes(ctx: HandlerContext, limit: int = 200) -> list[Welcome]:
+    session = ctx.repos.profiles.session
+    found = session.execute(
+        select(MemberProfile.member_id, MemberProfile.welcome_status, Member.platform,
+               Member.platform_user_id)
+        .join(Member, Member.id == MemberProfile.member_id)
+        .where(
+            MemberProfile.welcome_status.in_(("pending", "sending")),
+            MemberProfile.welcomed_at.is_(None),  # not since imported as welcomed
+        )
+        .order_by(MemberProfile.member_id)
+        .limit(limit)
+    )  # fmt: skip
+    return [
+        Welcome(member_id, platform, user_id, str(status), welcome_card(ctx.texts, user_id))
+        for member_id, status, platform, user_id in found
     ]
+
+
+def _profile(ctx: HandlerContext, member_id: int) -> MemberProfile | None:
+    return ctx.repos.profiles.session.get(MemberProfile, member_id)
+
+
+def mark_welcome_sending(ctx: HandlerContext, member_id: int) -> None:
+    profile = _profile(ctx, member_id)
+    if profile is not None and profile.welcome_status == "pending":
+        profile.welcome_status = "sending"
+
+
+def mark_welcome_unsent(ctx: HandlerContext, member_id: int) -> None:
+    profile = _profile(ctx, member_id)
+    if profile is not None and profile.welcome_status == "sending":
+        profile.welcome_status = "pending"
+
+
+def mark_welcomed(ctx: HandlerContext, member_id: int, error: str | None = None) -> None:
+    profile = _profile(ctx, member_id)
+    if profile is None:
+        return
+    if error is None:
+        profile.welcome_status = "sent"
+        profile.welcomed_at = ctx.now()
+    else:
+        profile.welcome_status = "failed"
 
 
 def profiel_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:

@@ -65,6 +65,7 @@ from storage.models import (
     CasusStatus,
     Channel,
     Member,
+    PromptDelivery,
     PromptRun,
     RunStatus,
     Schedule,
@@ -720,53 +721,92 @@ def list_recipients(ctx: HandlerContext, run_id: int, members: list[str]) -> Non
 class Reminder:
     run_id: int
     platform: str
-    deliveries: tuple[tuple[int, str], ...]  # (delivery id, user id)
+    deliveries: tuple[tuple[int, str, str], ...]  # (delivery id, user id, reminder status)
     card: Card
 
 
-def reminders_due(ctx: HandlerContext) -> list[Reminder]:
-    texts = ctx.texts
-    out: list[Reminder] = []
+def list_reminders(ctx: HandlerContext) -> int:
+    """Write a pending reminder row for everyone who has not answered a run that reached its
+    reminder moment, in one transaction with ``run.reminded``. The scheduler sends them
+    afterwards like the prompt DMs, so a crash or a failed send loses none and sends none twice.
+    """
+    listed = 0
     for run in ctx.repos.runs.due_for_reminder(ctx.now()):
         answered = ctx.repos.runs.answered_user_ids(run)
-        targets = tuple(
-            (d.id, d.user_id)
-            for d in ctx.repos.runs.deliveries(run)
-            if d.status in {"sent", "channel"}
-            and d.reminded_at is None
-            and d.user_id not in answered
-        )
-        deck = _deck(texts, run.kind)
-        text = texts.rich(
-            "reflectie.prompt.reminder",
-            kind=deck.name,
-            until=local_time(run.closes_at, _zone_of(run)),
-        )
-        card = Card(
-            (
-                Section(text),
-                Actions(
-                    (
-                        Button(
-                            ACTION_ANSWER,
-                            texts.get("reflectie.prompt.button"),
-                            str(run.id),
-                            "primary",
-                        ),
-                    )
-                ),
-            ),
-            fallback=text,
-        )
+        for delivery in ctx.repos.runs.deliveries(run):
+            if (
+                delivery.status in {"sent", "channel"}
+                and delivery.reminded_at is None
+                and delivery.reminder_status is None
+                and delivery.user_id not in answered
+            ):
+                delivery.reminder_status = "pending"
+                listed += 1
         run.reminded = True
-        out.append(Reminder(run.id, run.channel.platform, targets, card))
+    return listed
+
+
+def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
+    """Reminders not sent yet (or being sent when a process died) of runs still open."""
+    from sqlalchemy import select
+
+    session = ctx.repos.members.session
+    runs = session.scalars(
+        select(PromptRun)
+        .where(
+            PromptRun.status == RunStatus.OPEN,
+            PromptRun.closes_at > ctx.now(),
+            PromptRun.id.in_(
+                select(PromptDelivery.run_id).where(
+                    PromptDelivery.reminder_status.in_(("pending", "sending"))
+                )
+            ),
+        )
+        .order_by(PromptRun.id)
+    )
+    out: list[Reminder] = []
+    for run in runs:
+        targets = tuple(
+            (d.id, d.user_id, str(d.reminder_status))
+            for d in ctx.repos.runs.deliveries(run)
+            if d.reminder_status in ("pending", "sending")
+        )
+        out.append(Reminder(run.id, run.channel.platform, targets, reminder_card(ctx.texts, run)))
     return out
 
 
-def mark_reminded(ctx: HandlerContext, delivery_id: int) -> None:
+def reminder_card(texts: Texts, run: PromptRun) -> Card:
+    deck = _deck(texts, run.kind)
+    text = texts.rich(
+        "reflectie.prompt.reminder",
+        kind=deck.name,
+        until=local_time(run.closes_at, _zone_of(run)),
+    )
+    button = Button(ACTION_ANSWER, texts.get("reflectie.prompt.button"), str(run.id), "primary")
+    return Card((Section(text), Actions((button,))), fallback=text)
+
+
+def mark_reminder_sending(ctx: HandlerContext, delivery_id: int) -> None:
     delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is not None:
+    if delivery is not None and delivery.reminder_status == "pending":
+        delivery.reminder_status = "sending"
+
+
+def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is not None and delivery.reminder_status == "sending":
+        delivery.reminder_status = "pending"
+
+
+def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = None) -> None:
+    delivery = ctx.repos.runs.delivery(delivery_id)
+    if delivery is None:
+        return
+    if error is None:
+        delivery.reminder_status = "sent"
         delivery.reminded_at = ctx.now()
+    else:
+        delivery.reminder_status = "failed"
 
 
 def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
@@ -807,26 +847,76 @@ class Closing:
     place: Place
     thread_id: str | None
     card: Card
+    status: str  # pending | posting (an earlier attempt may have arrived)
+    since: datetime
 
 
-def close_due(ctx: HandlerContext) -> list[Closing]:
-    texts = ctx.texts
-    out: list[Closing] = []
+def close_due(ctx: HandlerContext) -> list[int]:
+    """Close every run whose window ended. Its summary is owed from the same transaction on
+    (``summary_status``); reminders that did not go out by now are not sent any more."""
+    closed: list[int] = []
     for run in ctx.repos.runs.due_for_closing(ctx.now()):
         run.status = RunStatus.CLOSED
-        if run.kind == FOLLOWUP_KIND:
-            continue
-        participants = [
-            d for d in ctx.repos.runs.deliveries(run) if d.status in {"sent", "channel"}
-        ]
-        answered = ctx.repos.runs.answered_user_ids(run)
-        total = len(participants)
-        shared = len({d.user_id for d in participants} & answered)
-        key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
-        text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
-        card = Card((Section(text),), fallback=text)
-        out.append(Closing(run.id, _place(run.channel), run.message_id, card))
-    return out
+        for delivery in ctx.repos.runs.deliveries(run):
+            if delivery.reminder_status in ("pending", "sending"):
+                delivery.reminder_status = "expired"
+        if run.kind != FOLLOWUP_KIND:
+            run.summary_status = "pending"
+        closed.append(run.id)
+    return closed
+
+
+def pending_summaries(ctx: HandlerContext) -> list[Closing]:
+    from sqlalchemy import select
+
+    session = ctx.repos.members.session
+    runs = session.scalars(
+        select(PromptRun)
+        .where(PromptRun.summary_status.in_(("pending", "posting")))
+        .order_by(PromptRun.id)
+    )
+    return [
+        Closing(
+            run.id,
+            _place(run.channel),
+            run.message_id,
+            summary_card(ctx, run),
+            str(run.summary_status),
+            run.closes_at,
+        )
+        for run in runs
+    ]
+
+
+def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
+    """ "x van y deelden iets" as it stood at closing: answers given later do not count, so a
+    summary posted after a retry says the same as one posted at once."""
+    texts = ctx.texts
+    participants = [d for d in ctx.repos.runs.deliveries(run) if d.status in {"sent", "channel"}]
+    answered = {a.member.platform_user_id for a in ctx.repos.runs.answers(run) if not a.late}
+    total = len(participants)
+    shared = len({d.user_id for d in participants} & answered)
+    key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
+    text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
+    return Card((Section(text),), fallback=text)
+
+
+def mark_summary_posting(ctx: HandlerContext, run_id: int) -> None:
+    run = ctx.repos.runs.get(run_id)
+    if run is not None and run.summary_status == "pending":
+        run.summary_status = "posting"
+
+
+def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:
+    run = ctx.repos.runs.get(run_id)
+    if run is not None and run.summary_status == "posting":
+        run.summary_status = "pending"
+
+
+def mark_summary_posted(ctx: HandlerContext, run_id: int, error: str | None = None) -> None:
+    run = ctx.repos.runs.get(run_id)
+    if run is not None:
+        run.summary_status = "posted" if error is None else "failed"
 
 
 def register(router: Router) -> None:

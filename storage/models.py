@@ -213,6 +213,22 @@ class ConversationReference(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DirectChannel(Base):
+    """A person's direct-message channel with the bot (Slack: the ``D…`` id that
+    conversations.open returns). conversations.open is Tier 3 (about 50 a minute), so the id is
+    kept here rather than opened again by every process; it is replaced when Slack answers
+    ``channel_not_found`` for it. Teams keeps its 1:1 chats in ``conversation_references``."""
+
+    __tablename__ = "direct_channels"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(100))
+    channel_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Schedule(Base):
     """A recurring reflection prompt in one channel."""
 
@@ -275,8 +291,12 @@ class PromptRun(Base):
         default=RunStatus.OPEN,
     )
     message_id: Mapped[str | None] = mapped_column(String(100))  # the channel post
+    # True once the reminder rows are written (``PromptDelivery.reminder_status``).
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
     recipients_listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The closing summary, written with the CLOSED status and marked after posting:
+    # pending | posting (may have arrived: looked for by its key first) | posted | failed.
+    summary_status: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channel: Mapped[Channel] = relationship()
@@ -300,6 +320,9 @@ class PromptDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(100))
     message_id: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None] = mapped_column()
+    # The reminder DM, an outbox row of its own: pending | sending | sent | failed | expired
+    # (the run closed before it went out). None: no reminder for this person.
+    reminder_status: Mapped[str | None] = mapped_column(String(20))
     reminded_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -352,7 +375,7 @@ class PurgeLog(Base):
 
 class MemberProfile(Base):
     """What a person tells about themselves beyond ``Member`` (organisation and role live
-    there): expertise areas, and when they were welcomed (the onboarding DM goes out once)."""
+    there): expertise areas, and their welcome (the onboarding DM goes out once)."""
 
     __tablename__ = "member_profiles"
 
@@ -360,6 +383,10 @@ class MemberProfile(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The welcome DM, an outbox row sent by the scheduler's tick: pending | sending (may have
+    # arrived: looked for by its key first) | sent | failed. ``welcomed_at`` is set once it is
+    # sent (or, for an imported member, instead of sending one).
+    welcome_status: Mapped[str | None] = mapped_column(String(20))
     welcomed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
 

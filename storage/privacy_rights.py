@@ -5,10 +5,10 @@ Export contains the person's own data and nothing of others: for a bijdrage the 
 the casus; for a speedspar seat the round and group, not the partner.
 
 Erasure removes the person: profile, member row, bijdragen, reflection answers, speedspar
-takeaways, seats and sign-ups, prompt deliveries and their 1:1 conversation references. Their
-casussen stay, anonymised (moved to the platform's anonymous member, no hash), so that the
-bijdragen of others keep their context. Who created a schedule or a session is forgotten; a
-harvest they requested is logged as requested by "verwijderd".
+takeaways, seats and sign-ups, prompt deliveries, their 1:1 conversation references and their
+stored DM channel. Their casussen stay, anonymised (moved to the platform's anonymous member,
+no hash), so that the bijdragen of others keep their context. Who created a schedule or a
+session is forgotten; a harvest they requested is logged as requested by "verwijderd".
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from storage.models import (
     Bijdrage,
     Casus,
     ConversationReference,
+    DirectChannel,
     HarvestLog,
     Member,
     MemberProfile,
@@ -107,6 +108,13 @@ def export_member(
         for c in session.scalars(
             select(ConversationReference).where(
                 ConversationReference.platform == platform, ConversationReference.user_id == user_id
+            )
+        )
+    ] + [
+        {"kind": "direct", "conversation_id": d.channel_id}
+        for d in session.scalars(
+            select(DirectChannel).where(
+                DirectChannel.platform == platform, DirectChannel.user_id == user_id
             )
         )
     ]
@@ -199,6 +207,12 @@ def erase_member(
         session,
         delete(ConversationReference).where(
             ConversationReference.platform == platform, ConversationReference.user_id == user_id
+        ),
+    )
+    other += affected(
+        session,
+        delete(DirectChannel).where(
+            DirectChannel.platform == platform, DirectChannel.user_id == user_id
         ),
     )
     other += affected(

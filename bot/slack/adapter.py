@@ -40,7 +40,7 @@ from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
-from bot.slack.messenger import SlackMessenger
+from bot.slack.messenger import DirectChannelStore, SlackMessenger
 from handlers.events import (
     Actor,
     ButtonPressed,
@@ -103,7 +103,7 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             raise_error_for_unhandled_request=False,
         )
-        self.messenger = SlackMessenger(self.client, texts)
+        self.messenger = SlackMessenger(self.client, texts, DirectChannelStore(runtime.database))
         self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,25 +18,82 @@ from handlers.events import Place
 from handlers.replies import Card
 from handlers.router import MessageRef
 from prompts import Texts
+from storage.db import Database
+from storage.direct_channels import DirectChannelRepository
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PLATFORM = "slack"
 # Message metadata on a DM from an outbox row, so a restart can find it before resending.
 # Slack does not deduplicate chat.postMessage; reading it back needs the im:history scope.
 METADATA_EVENT = "leerkring_outbox"
 # How many recent messages of a DM to look through for the key.
 HISTORY_LIMIT = 50
+# Stored DM channels are read again on a miss, at most this often (seconds).
+RELOAD_AFTER = 30.0
+
+
+class DirectChannelStore:
+    """The DM channel ids kept in the database, for the event loop (worker threads). A database
+    that cannot be reached costs a conversations.open, not the DM: failures are logged only."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._unsaved: dict[str, str] = {}
+        self._writer: asyncio.Future[None] | None = None
+
+    async def all(self) -> dict[str, str] | None:
+        return await self._run(lambda repo: repo.all(PLATFORM))
+
+    async def save(self, user_id: str, channel_id: str) -> None:
+        """Stored together with whatever other senders opened meanwhile (one transaction per
+        batch): a cold fan-out opens a channel per person, and one write each would hold up
+        the senders on SQLite's single writer."""
+        self._unsaved[user_id] = channel_id
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_unsaved())
+        await asyncio.shield(self._writer)
+
+    async def _write_unsaved(self) -> None:
+        while self._unsaved:
+            batch, self._unsaved = self._unsaved, {}
+
+            def step(repo: DirectChannelRepository, batch: dict[str, str] = batch) -> None:
+                for user_id, channel_id in batch.items():
+                    repo.save(PLATFORM, user_id, channel_id)
+
+            await self._run(step)
+
+    async def forget(self, user_id: str, channel_id: str) -> None:
+        await self._run(lambda repo: repo.forget(PLATFORM, user_id, channel_id))
+
+    async def _run(self, step: Callable[[DirectChannelRepository], T]) -> T | None:
+        def work() -> T:
+            with self.database.session() as session:
+                return step(DirectChannelRepository(session))
+
+        try:
+            return await asyncio.to_thread(work)
+        except Exception as exc:
+            log.warning("stored DM channels unavailable: %s", type(exc).__name__)
+            return None
 
 
 class SlackMessenger:
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient, texts: Texts) -> None:
+    def __init__(
+        self, client: AsyncWebClient, texts: Texts, channels: DirectChannelStore | None = None
+    ) -> None:
         self.client = client
         self.texts = texts
         self._bot_user_id: str | None = None
-        # DM channel per user: conversations.open is rate-limited (Tier 3), the id is stable.
+        # DM channel per user: conversations.open is Tier 3 (about 50 a minute) and the id is
+        # stable, so it is kept here and in the database (``channels``), loaded at first use.
         self._dm_channels: dict[str, str] = {}
+        self._channels = channels
+        self._loaded_at: float | None = None
+        self._loading = asyncio.Lock()
 
     async def bot_user_id(self) -> str | None:
         if self._bot_user_id is None:
@@ -74,12 +135,33 @@ class SlackMessenger:
         return MessageRef(PLATFORM, place.channel_id, ts)
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
-        channel = await self._dm_channel(user_id)
+        channel, fresh = await self._dm_channel(user_id)
+        if fresh:  # stored while the DM goes out
+            ref, _ = await asyncio.gather(
+                self.post(Place(PLATFORM, channel), content, key=key),
+                self._save(user_id, channel),
+            )
+            return ref
+        try:
+            return await self.post(Place(PLATFORM, channel), content, key=key)
+        except DeliveryFailed as exc:
+            if exc.reason != "channel_not_found":
+                raise
+        # Slack no longer knows the stored id; channel_not_found means nothing was posted.
+        channel = await self._reopen(user_id, channel)
         return await self.post(Place(PLATFORM, channel), content, key=key)
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
-        channel = await self._dm_channel(user_id)
+        channel, fresh = await self._dm_channel(user_id)
+        if fresh:
+            await self._save(user_id, channel)
         try:
+            try:
+                return await self._find(channel, key, HISTORY_LIMIT, None)
+            except DeliveryFailed as exc:
+                if fresh or exc.reason != "channel_not_found":
+                    raise
+            channel = await self._reopen(user_id, channel)
             return await self._find(channel, key, HISTORY_LIMIT, None)
         except DeliveryFailed as exc:
             if exc.reason in ("missing_scope", "not_allowed_token_type"):
@@ -121,11 +203,39 @@ class SlackMessenger:
                 return MessageRef(PLATFORM, channel, str(message.get("ts", "")))
         return None
 
-    async def _dm_channel(self, user_id: str) -> str:
+    async def _dm_channel(self, user_id: str) -> tuple[str, bool]:
+        """The person's DM channel, and whether it was opened just now (not stored)."""
         channel = self._dm_channels.get(user_id)
-        if channel is None:
-            channel = await self._open_dm(user_id)
-            self._dm_channels[user_id] = channel
+        if channel is None and self._channels is not None:
+            # Another process (`leerkring schedule run`, a replica) may have stored it since
+            # the last look: read them all again, at most once per RELOAD_AFTER.
+            async with self._loading:
+                now = time.monotonic()
+                if self._loaded_at is None or now - self._loaded_at > RELOAD_AFTER:
+                    stored = await self._channels.all()
+                    if stored is not None:
+                        self._dm_channels.update(stored)
+                        self._loaded_at = now
+            channel = self._dm_channels.get(user_id)
+        if channel is not None:
+            return channel, False
+        channel = await self._open_dm(user_id)
+        self._dm_channels[user_id] = channel
+        return channel, True
+
+    async def _save(self, user_id: str, channel: str) -> None:
+        if self._channels is not None:
+            await self._channels.save(user_id, channel)
+
+    async def _reopen(self, user_id: str, stale: str) -> str:
+        log.info("stored DM channel of %s is gone; opening it again", user_id)
+        if self._dm_channels.get(user_id) == stale:
+            del self._dm_channels[user_id]
+        if self._channels is not None:
+            await self._channels.forget(user_id, stale)
+        channel = await self._open_dm(user_id)
+        self._dm_channels[user_id] = channel
+        await self._save(user_id, channel)
         return channel
 
     async def _open_dm(self, user_id: str) -> str:

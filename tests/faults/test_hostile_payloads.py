@@ -66,7 +66,7 @@ BOOKKEEPING = {
     "channels",
     "processed_events",
     "conversation_references",
-    "member_profiles",  # a member join records that the welcome DM went out (once per person)
+    "member_profiles",  # a member join owes one welcome DM (once per person)
 }
 LEAKS = re.compile(
     r"Traceback|File \"|\bline \d+|(Key|Type|Value|Attribute|Index|Name|Lookup|Runtime|"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.services import Services
 from storage.models import Member, MemberProfile, Organisation
 from tests.conftest import DatabaseTarget, RunningServer
+from tests.support.scheduling import scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.signing import (
     block_action,
     command_body,
@@ -65,8 +66,12 @@ async def test_a_new_member_is_welcomed_once_and_fills_in_the_profile(
     for channel, event_id in (("C100", "Ev1"), ("C100", "Ev1"), ("C200", "Ev2")):
         status, _ = await post(server, joined_event("U777", channel, event_id), "application/json")
         assert status == 200
-    await slack.wait_for("chat.postMessage")
-    await asyncio.sleep(0.2)
+    # The welcome is owed from the join on; the scheduler's tick sends it.
+    (owed,) = rows(server.services, MemberProfile)
+    assert owed.welcome_status == "pending" and owed.welcomed_at is None
+    scheduler = scheduler_for(server.services)
+    assert (await scheduler.tick())["welcomed"] == 1
+    assert "welcomed" not in await scheduler.tick()
     (welcome,) = slack.calls_to("chat.postMessage")  # not again on a second channel
     assert welcome["channel"] == "DU777"
     text = json.dumps(welcome, ensure_ascii=False)
@@ -192,11 +197,46 @@ async def test_members_import_is_all_or_nothing_with_errors_per_line(
     database.dispose()
 
 
+async def test_a_welcome_slack_refused_for_a_moment_goes_out_at_a_later_tick_once(
+    server: RunningServer,
+) -> None:
+    slack = server.slack
+    await post(server, joined_event("U777", "C100", "Ev1"), "application/json")
+    scheduler = scheduler_for(server.services)
+    slack.fail["chat.postMessage"] = "internal_error"
+    assert "welcomed" not in await scheduler.tick()
+    assert slack.history.get("DU777", []) == []
+    (profile,) = rows(server.services, MemberProfile)
+    assert profile.welcome_status == "sending" and profile.welcomed_at is None
+
+    del slack.fail["chat.postMessage"]
+    assert (await scheduler.tick())["welcomed"] == 1  # not found by its key: sent now
+    assert "welcomed" not in await scheduler.tick()
+    (welcome,) = slack.history["DU777"]
+    assert welcome["metadata"]["event_payload"]["key"] == f"leerkring:welcome:{profile.member_id}"
+    (profile,) = rows(server.services, MemberProfile)
+    assert profile.welcome_status == "sent" and profile.welcomed_at is not None
+
+
+async def test_a_welcome_whose_answer_was_lost_is_not_sent_twice(server: RunningServer) -> None:
+    slack = server.slack
+    await post(server, joined_event("U777", "C100", "Ev1"), "application/json")
+    scheduler = scheduler_for(server.services)
+    slack.lose_answers["chat.postMessage"] = 1  # Slack posts it, a proxy answers 504
+    assert "welcomed" not in await scheduler.tick()
+    assert rows(server.services, MemberProfile)[0].welcome_status == "sending"
+    assert (await scheduler.tick())["welcomed"] == 1  # found in the DM's history
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.history["DU777"]) == 1
+    assert rows(server.services, MemberProfile)[0].welcome_status == "sent"
+
+
 async def test_the_bot_joining_a_channel_is_not_welcomed(server: RunningServer) -> None:
     from tests.support.slack_standin import BOT_USER_ID
 
     status, _ = await post(server, joined_event(BOT_USER_ID, "C100", "EvBot"), "application/json")
     assert status == 200
-    await asyncio.sleep(0.2)
+    assert "welcomed" not in await scheduler_for(server.services).tick()
+    assert rows(server.services, MemberProfile) == []
     assert server.slack.calls_to("chat.postMessage") == []
     assert server.slack.calls_to("conversations.open") == []

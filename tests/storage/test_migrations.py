@@ -103,3 +103,53 @@ def test_0008_keeps_speedspar_sessions_and_their_participants(database_target: o
         assert (schedule[0], bool(schedule[1]), schedule[2]) == ("leervraag", False, None)
     assert migrate.is_up_to_date(engine)
     engine.dispose()
+
+
+def test_0010_counts_reminders_and_welcomes_sent_before_as_sent(database_target: object) -> None:
+    """Reminders and welcomes became outbox rows in 0010: what went out before must not be
+    owed again, and what never was owed stays so."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import DatabaseTarget
+
+    assert isinstance(database_target, DatabaseTarget)
+    engine = create_engine(database_target.url)
+    migrate.downgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO channels (id, platform, platform_channel_id, created_at) "
+            "VALUES (1, 'slack', 'C1', '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        for member_id, welcomed in ((1, "'2026-01-02 00:00:00'"), (2, "NULL")):
+            conn.execute(text(
+                "INSERT INTO members (id, platform, platform_user_id, is_facilitator, created_at) "
+                f"VALUES ({member_id}, 'slack', 'U{member_id}', false, '2026-01-01 00:00:00')"
+            ))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO member_profiles (member_id, expertise, welcomed_at) "
+                f"VALUES ({member_id}, '[]', {welcomed})"
+            ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO prompt_runs (id, fire_key, channel_id, kind, delivery, private, fire_at, "
+            "remind_at, closes_at, status, reminded, recipients_listed, created_at) VALUES (1, "
+            "'k', 1, 'leervraag', 'channel', false, '2026-01-01 00:00:00', "
+            "'2026-01-02 00:00:00', '2026-01-03 00:00:00', 'closed', true, true, "
+            "'2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO prompt_deliveries (id, run_id, user_id, status, reminded_at) VALUES "
+            "(1, 1, 'U1', 'channel', '2026-01-02 00:00:00'), (2, 1, 'U2', 'channel', NULL)"
+        ))  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        welcomes = conn.execute(
+            text("SELECT member_id, welcome_status FROM member_profiles ORDER BY member_id")
+        ).all()
+        assert [tuple(w) for w in welcomes] == [(1, "sent"), (2, None)]
+        reminders = conn.execute(
+            text("SELECT user_id, reminder_status FROM prompt_deliveries ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in reminders] == [("U1", "sent"), ("U2", None)]
+        assert conn.execute(text("SELECT summary_status FROM prompt_runs")).scalar() is None
+    assert migrate.is_up_to_date(engine)
+    engine.dispose()

@@ -100,6 +100,10 @@ class SlackStandIn:
     lose_answers: dict[str, int] = field(default_factory=dict)
     # method -> how many of its next calls succeed at Slack, then the connection breaks.
     drop_connections: dict[str, int] = field(default_factory=dict)
+    # user -> the DM channel conversations.open answers (default "D" + user id), and DM
+    # channels Slack no longer knows: posting or reading there answers channel_not_found.
+    dm_channels: dict[str, str] = field(default_factory=dict)
+    gone_channels: set[str] = field(default_factory=set)
     # channel -> messages posted there, newest last, as conversations.history returns them.
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -194,6 +198,9 @@ class SlackStandIn:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
             return web.json_response({"ok": False, "error": self.fail[method]})
+        if str(args.get("channel", "")) in self.gone_channels:
+            self.calls.pop()
+            return web.json_response({"ok": False, "error": "channel_not_found"})
         if method in self.fail_after:
             allowed, error = self.fail_after[method]
             if len(self.calls_to(method)) > allowed:
@@ -227,7 +234,9 @@ class SlackStandIn:
         if method in ("views.open", "views.push", "views.update"):
             return web.json_response({"ok": True, "view": {"id": "V1", **(args.get("view") or {})}})
         if method == "conversations.open":
-            return web.json_response({"ok": True, "channel": {"id": "D" + str(args.get("users"))}})
+            user = str(args.get("users"))
+            channel = self.dm_channels.get(user, "D" + user)
+            return web.json_response({"ok": True, "channel": {"id": channel}})
         if method == "conversations.members":
             members = self.members.get(str(args.get("channel")), [])
             return web.json_response(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from storage.models import Member, MemberProfile
 from tests.bot.teams.conftest import TeamsServer
+from tests.support.scheduling import scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.teams_standin import (
     ANNA,
     BOT_ID,
@@ -54,14 +55,19 @@ async def test_a_new_member_gets_one_profile_dm_and_the_bot_itself_none(
     teams: TeamsServer,
 ) -> None:
     connector = teams.connector
+    scheduler = scheduler_for(teams.services)
 
     # Leerkring is added to the team: nobody gets a DM, and the bot is no member.
     await ok(teams, conversation_update(connector.url, [bot_account()]))
+    await scheduler.tick()
     assert connector.sent == []
     assert teams.rows(Member) == [] and profiles(teams) == []
 
-    # Karim joins the team: one 1:1 chat is created and the welcome goes there.
+    # Karim joins the team: one 1:1 chat is created and the welcome goes there (the
+    # scheduler's tick sends what the join made owed).
     await ok(teams, conversation_update(connector.url, [KARIM.account()]))
+    assert connector.sent == []
+    assert (await scheduler.tick())["welcomed"] == 1
     (created,) = connector.calls("create")
     assert created.body["members"] == [
         {"id": KARIM.teams_id, "name": KARIM.name, "aadObjectId": KARIM.aad}
@@ -86,12 +92,14 @@ async def test_a_new_member_gets_one_profile_dm_and_the_bot_itself_none(
     # Karim is added again later (another channel, a new activity): no second DM.
     sent_before = len(connector.sent)
     await ok(teams, conversation_update(connector.url, [KARIM.account()]))
+    assert "welcomed" not in await scheduler.tick()
     assert connector.sent[sent_before:] == []
     assert len(dms_to(teams, KARIM.aad)) == 1
 
     # The bot and Anna in one activity (e.g. a group chat): only Anna is welcomed.
     together = conversation_update(connector.url, [bot_account(), ANNA.account()], kind="groupChat")
     await ok(teams, together)
+    await scheduler.tick()
     assert len(dms_to(teams, ANNA.aad)) == 1
     assert len(connector.calls("create")) == 2
     assert {m.platform_user_id for m in teams.rows(Member)} == {KARIM.aad, ANNA.aad}
@@ -104,3 +112,24 @@ async def test_a_new_member_gets_one_profile_dm_and_the_bot_itself_none(
     form = connector.last("reply")
     assert form.conversation_id == chat
     assert {"organisatie", "rol", "expertise"} <= set(inputs_of(form.card))
+
+
+async def test_a_welcome_the_connector_refused_goes_out_at_a_later_tick_once(
+    teams: TeamsServer,
+) -> None:
+    connector = teams.connector
+    scheduler = scheduler_for(teams.services)
+    await ok(teams, conversation_update(connector.url, [KARIM.account()]))
+    connector.fail["create"] = 503  # the 1:1 chat cannot be created for now
+    assert "welcomed" not in await scheduler.tick()
+    assert dms_to(teams, KARIM.aad) == []
+    (profile,) = profiles(teams)
+    assert profile.welcome_status == "sending" and profile.welcomed_at is None
+
+    del connector.fail["create"]
+    assert (await scheduler.tick())["welcomed"] == 1
+    assert "welcomed" not in await scheduler.tick()
+    (welcome,) = dms_to(teams, KARIM.aad)
+    assert "Welkom bij de lerende praktijk" in card_text(welcome.card)
+    (profile,) = profiles(teams)
+    assert profile.welcome_status == "sent" and profile.welcomed_at is not None
