@@ -136,8 +136,7 @@ def collect_harvest(
     """The harvest of ``period``; ``zone`` is the community's time zone, in which the weekly
     activity is grouped (a Monday 00:30 contribution belongs to that Monday's week)."""
     options = options or HarvestOptions()
-    scope = Scope(period.start, period.end, channel_id, zone)
-    queries.prepare(session)
+    scope = queries.prepare(session, Scope(period.start, period.end, channel_id, zone))
     items, total = queries.casus_items(session, scope, options.max_casus_items)
     sections = options.registry.collect(session, scope)
     speedsparren = next((s for s in sections if s.key == SPEEDSPAR_KEY), None)

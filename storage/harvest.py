@@ -9,7 +9,7 @@ texts that feed the chart, the collaboration section and the themes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -32,6 +32,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from storage.models import (
     Answer,
@@ -57,20 +59,59 @@ class Scope:
     end: datetime  # UTC, exclusive
     channel_id: int | None = None  # our Channel.id; None: every channel
     zone: str = DEFAULT_ZONE  # the community's time zone: weeks are local calendar weeks
+    # SQLite: tables whose created_at filter is kept away from its index (see prepare)
+    scan: frozenset[str] = frozenset()
 
 
-def prepare(session: Session) -> None:
+def prepare(session: Session, scope: Scope) -> Scope:
     """SQLite: read the database file through mmap for the harvest's full-table aggregations
     (one page fault instead of a read() call per page; about a quarter less CPU on two years).
-    The setting stays with the pooled connection, which is harmless for other queries."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}"))
+    The setting stays with the pooled connection, which is harmless for other queries.
+
+    Also on SQLite: which tables to scan instead of reading through their created_at index.
+    Without STAT4 statistics (Python's SQLite has none) the planner assumes a range on an
+    index is selective whatever its bounds, and so walks the index even for a period that
+    holds every row, fetching each row by id: on two years of 300,000 items that took half
+    again the CPU of a plain scan. A period that spans at least ``SCAN_FROM`` of a table's
+    time range is scanned; shorter ones keep the index. PostgreSQL decides this itself from
+    its statistics."""
+    if session.get_bind().dialect.name != "sqlite":
+        return scope
+    session.execute(text(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}"))
+    return replace(scope, scan=_long_period_tables(session, scope))
 
 
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SCAN_FROM = 0.5
+_DATED = (Casus, Bijdrage, Answer)
+
+
+def _long_period_tables(session: Session, scope: Scope) -> frozenset[str]:
+    """The tables whose first-to-last created_at span the period covers for at least
+    ``SCAN_FROM``. Each min and max is its own scalar subquery: SQLite reads those from the
+    ends of the index, whereas min() and max() in one select scan the table."""
+    ends = [
+        select(aggregate(model.created_at)).scalar_subquery()
+        for model in _DATED
+        for aggregate in (func.min, func.max)
+    ]
+    bounds = session.execute(select(*ends)).one()
+    long: set[str] = set()
+    for index, model in enumerate(_DATED):
+        first, last = bounds[2 * index], bounds[2 * index + 1]
+        if first is None or last is None:
+            continue
+        span = (last - first).total_seconds()
+        covered = (min(scope.end, last) - max(scope.start, first)).total_seconds()
+        if span <= 0 or covered >= SCAN_FROM * span:
+            long.add(model.__tablename__)
+    return frozenset(long)
 
 
 def _in(column: Any, scope: Scope) -> ColumnElement[bool]:
+    if column.key == "created_at" and column.class_.__tablename__ in scope.scan:
+        # SQLite's documented way to keep a term from using an index: the unary plus.
+        column = UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
     return and_(column >= scope.start, column < scope.end)
 
 

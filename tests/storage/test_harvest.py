@@ -7,15 +7,28 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event, select
 
 from handlers.harvest_report import collect_harvest
 from handlers.periods import parse_period
+from storage import harvest as harvest_queries
 from storage.db import Database
-from storage.harvest import Scope, activity, utc_offsets
-from storage.models import Casus, CasusStatus, Channel, Member, Organisation
+from storage.harvest import Scope, activity, prepare, utc_offsets
+from storage.models import (
+    Answer,
+    Bijdrage,
+    Casus,
+    CasusStatus,
+    Channel,
+    Member,
+    Organisation,
+    PromptRun,
+)
+from tests.support.harvest_seed import NOW, seed_story
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -142,3 +155,120 @@ def test_the_harvest_uses_the_zone_it_is_given(database: Database, zone: str) ->
     (row,) = harvest.activity
     # In Amsterdam it is Monday 1 June 00:30; in UTC still Sunday 31 May 22:30.
     assert row.week == (date(2026, 6, 1) if zone != "UTC" else date(2026, 5, 25))
+
+
+# --- how SQLite reads the period -------------------------------------------------------------
+
+
+def seed_two_years(database: Database) -> None:
+    """The story of tests/support/harvest_seed.py (autumn 2026), and a casus, a bijdrage and an
+    answer two years earlier, so that six weeks are a small part of each table's history."""
+    seed_story(database)
+    long_ago = NOW - timedelta(days=730)
+    with database.session() as session:
+        member = session.scalars(select(Member).order_by(Member.id)).first()
+        channel = session.scalars(select(Channel).order_by(Channel.id)).first()
+        run = session.scalars(select(PromptRun).order_by(PromptRun.id)).first()
+        assert member is not None and channel is not None and run is not None
+        casus = Casus(
+            channel_id=channel.id,
+            inbrenger_id=member.id,
+            title="Casus van lang geleden",
+            situation="Situatie.",
+            question="Vraag?",
+            perspectives=["wonen"],
+            status=CasusStatus.OPEN,
+            created_at=long_ago,
+            message_id="m-long-ago",
+        )
+        session.add(casus)
+        session.flush()
+        session.add(
+            Bijdrage(casus_id=casus.id, author_id=member.id, text="Oud.", created_at=long_ago)
+        )
+        session.add(
+            Answer(
+                run_id=run.id,
+                member_id=member.id,
+                question_id="oud",
+                text="Oud antwoord.",
+                created_at=long_ago,
+            )
+        )
+
+
+def range_reads(database: Database, period_text: str) -> set[str]:
+    """The tables that the harvest's statements read through their created_at index with a
+    range on it, from SQLite's EXPLAIN QUERY PLAN of every statement the harvest ran."""
+    statements: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        with database.session() as session:
+            collect_harvest(
+                session,
+                parse_period(period_text, NOW),
+                channel_id=None,
+                channel_label=None,
+                now=NOW,
+            )
+    finally:
+        event.remove(database.engine, "before_cursor_execute", remember)
+    tables: set[str] = set()
+    with database.engine.connect() as connection:
+        for statement, parameters in statements:
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
+                for table in ("casussen", "bijdragen", "answers"):
+                    if f"INDEX ix_{table}_created_at (created_at>" in row[3]:
+                        tables.add(table)
+    return tables
+
+
+def test_sqlite_reads_a_short_period_through_the_index_and_scans_a_long_one(
+    database: Database,
+) -> None:
+    """SQLite (without STAT4) takes a range on an index as selective whatever its bounds; two
+    years through the index cost half again the CPU of a scan (README, harvest scaling)."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL chooses between index and scan from its own statistics")
+    seed_two_years(database)
+    assert range_reads(database, "afgelopen 6 weken") == {"casussen", "bijdragen", "answers"}
+    assert range_reads(database, "2024-10-01..2026-10-15") == set()
+
+
+def test_the_long_period_scope_is_only_set_on_sqlite(database: Database) -> None:
+    seed_two_years(database)
+    with database.session() as session:
+        short = prepare(session, Scope(NOW - timedelta(weeks=6), NOW))
+        long = prepare(session, Scope(NOW - timedelta(days=731), NOW))
+    assert short.scan == frozenset()
+    if database.engine.dialect.name == "sqlite":
+        assert long.scan == {"casussen", "bijdragen", "answers"}
+    else:
+        assert long.scan == frozenset()
+
+
+@pytest.mark.parametrize("period_text", ["afgelopen 6 weken", "2024-10-01..2026-10-15"])
+def test_scanning_or_reading_the_index_gives_the_same_harvest(
+    database: Database, monkeypatch: pytest.MonkeyPatch, period_text: str
+) -> None:
+    seed_two_years(database)
+    harvests = []
+    for scan_from in (0.0, 2.0):  # every table scanned; every table through its index
+        monkeypatch.setattr(harvest_queries, "SCAN_FROM", scan_from)
+        with database.session() as session:
+            harvests.append(
+                collect_harvest(
+                    session,
+                    parse_period(period_text, NOW),
+                    channel_id=None,
+                    channel_label=None,
+                    now=NOW,
+                )
+            )
+    assert harvests[0] == harvests[1]
+    assert harvests[0].casussen_total > 0
