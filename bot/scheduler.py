@@ -230,10 +230,9 @@ class ReflectionScheduler:
         if result.run_id is not None:
             # No later tick in this process: DMs postponed after the client's own 429 retries
             # are tried again here for as long as each pass still gets some through.
-            while await self.deliver_pending() and await self.runtime.call(
-                _pending_deliveries, result.run_id
-            ):
-                pass
+            while await self.deliver_pending():
+                if not await self.runtime.call(_pending_deliveries, result.run_id):
+                    break
         if result.session_id is not None:
             await self.speedspar.run_session(result.session_id)  # posts the announcement
         return result

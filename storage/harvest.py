@@ -9,6 +9,7 @@ texts that feed the chart, the collaboration section and the themes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -214,7 +215,7 @@ def casus_items(session: Session, scope: Scope, limit: int) -> tuple[list[CasusI
         select(func.count()).where(Bijdrage.casus_id == Casus.id).correlate(Casus).scalar_subquery()
     )
     closed_order = case((is_open, Casus.created_at), else_=None)
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(
             Casus.id,
             Casus.title,
@@ -278,7 +279,7 @@ def perspective_counts(session: Session, scope: Scope) -> list[tuple[str, int]]:
     else:
         elements = func.json_each(Casus.perspectives).table_valued("value")
     value = elements.c.value
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(value, func.count())
         .select_from(Casus)
         .join(elements, literal(True))
@@ -368,7 +369,7 @@ def reflection_counts(session: Session, scope: Scope) -> ReflectionCounts:
         .distinct()
         .subquery()
     )
-    by_kind = session.execute(
+    by_kind: Sequence[Any] = session.execute(
         select(responses.c.kind, func.count()).group_by(responses.c.kind).order_by(responses.c.kind)
     ).all()
     respondents = session.scalar(
@@ -377,7 +378,7 @@ def reflection_counts(session: Session, scope: Scope) -> ReflectionCounts:
         .where(_answers_in(scope))
     )
     last = _last_closed_casus()
-    leer = session.execute(
+    leer: Any = session.execute(
         select(func.count(), func.count().filter(_addressed(last)))
         .select_from(Answer)
         .join(PromptRun, PromptRun.id == Answer.run_id)
@@ -500,6 +501,11 @@ class Activity:
     week: date  # the Monday of the local calendar week (Scope.zone)
     organisation: str | None
     count: int
+
+
+def _rows(session: Session, statement: Any) -> Sequence[Any]:
+    """Rows of a compound select, whose column types SQLAlchemy cannot infer."""
+    return session.execute(statement).all()
 
 
 def _week(session: Session, column: Any, scope: Scope) -> Any:
@@ -631,7 +637,7 @@ def activity(
     names = {i: name for i, name in session.execute(select(Organisation.id, Organisation.name))}
     series: list[Activity] = []
     participants: list[tuple[str | None, int]] = []
-    for part, org_id, week_start, count in session.execute(union_all(weekly_rows, people_rows)):
+    for part, org_id, week_start, count in _rows(session, union_all(weekly_rows, people_rows)):
         name = names.get(org_id) if org_id is not None else None
         if part == "w":
             series.append(Activity(_as_date(week_start), name, int(count)))
@@ -723,14 +729,14 @@ def text_sample(session: Session, scope: Scope, per_kind: int, max_chars: int) -
         .order_by(Casus.id.desc())
         .limit(per_kind)
     ).all()
-    bijdragen = session.scalars(
+    bijdragen: Sequence[str] = session.scalars(
         select(func.substr(Bijdrage.text, 1, max_chars))
         .join(Casus, Casus.id == Bijdrage.casus_id)
         .where(_in(Bijdrage.created_at, scope), _channel(Casus.channel_id, scope))
         .order_by(Bijdrage.id.desc())
         .limit(per_kind)
     ).all()
-    answers = session.scalars(
+    answers: Sequence[str] = session.scalars(
         select(func.substr(Answer.text, 1, max_chars))
         .join(PromptRun, PromptRun.id == Answer.run_id)
         .where(_answers_in(scope))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -60,7 +61,7 @@ def _insert_many_ignoring_conflict(
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).on_conflict_do_nothing()
+    stmt: Any = insert(table).on_conflict_do_nothing()
     if returning:
         stmt = stmt.returning(*(table.c[name] for name in returning))
         return [tuple(row) for row in session.execute(stmt, list(rows))]

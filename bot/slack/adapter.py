@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -341,7 +341,7 @@ class SlackAdapter:
 
     async def deliver(
         self,
-        replies: list[Reply],
+        replies: Sequence[Reply],
         delivery: Delivery,
         collect: list[Ephemeral] | None = None,
     ) -> None:
