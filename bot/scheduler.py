@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from bot.messaging import (
     NOT_SENT,
     PERMANENT,
     DeliveryFailed,
+    Messenger,
     Messengers,
     find_earlier_post,
     outbox_key,
@@ -38,7 +40,7 @@ from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import casus, profiles, reflection, retention
 from handlers.events import Place
-from handlers.replies import DirectMessage, Record
+from handlers.replies import Card, DirectMessage, Record
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -295,126 +297,90 @@ class ReflectionScheduler:
             return 0
         card = await self.runtime.call(_prompt_card, run.run_id)
 
-        async def send(delivery_id: int, user_id: str, status: str) -> bool:
-            key = f"leerkring:prompt:{run.run_id}:{delivery_id}"
-            async with self._semaphore:
-                try:
-                    ref = None
-                    if status == "sending":  # interrupted after sending, before recording?
-                        ref = await messenger.find_direct(user_id, key)
-                        if ref is not None:
-                            log.info("run %s: DM to %s was already sent", run.run_id, user_id)
-                    else:
-                        await self.runtime.call(reflection.mark_sending, delivery_id)
-                    if ref is None:
-                        ref = await messenger.direct(user_id, card, key=key)
-                except DeliveryFailed as exc:
-                    if exc.reason in PERMANENT:
-                        await self.runtime.call(reflection.mark_sent, delivery_id, None, exc.reason)
-                    else:  # transient: stays pending, the next tick tries again
-                        if exc.reason in NOT_SENT:
-                            await self.runtime.call(reflection.mark_unsent, delivery_id)
-                        log.warning(
-                            "run %s: DM to %s postponed: %s", run.run_id, user_id, exc.reason
-                        )
-                    return False
-                await self.runtime.call(reflection.mark_sent, delivery_id, ref.message_id, None)
-                return True
-
-        # Every send finishes (or fails) before the tick ends: a send left running while the
-        # next tick starts could find its row "sending", miss its DM in flight, and resend.
-        results = await asyncio.gather(
-            *(send(d, u, s) for d, u, s in pending), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return sum(result is True for result in results)
+        sends = (
+            self.direct_once(
+                messenger, PROMPT_DM, delivery_id, status, user_id, card,
+                f"leerkring:prompt:{run.run_id}:{delivery_id}",
+            )
+            for delivery_id, user_id, status in pending
+        )  # fmt: skip
+        return await _all_done(sends)
 
     async def send_welcomes(self) -> int:
         """Welcome DMs owed to people who joined a channel: the same outbox steps as a prompt
         DM (``sending`` before the call, looked for by key after a lost answer, marked after),
         so one the platform refused for a moment goes out at a later tick, and only once."""
         welcomes = await self.runtime.call(profiles.pending_welcomes)
-
-        async def welcome(item: profiles.Welcome) -> bool:
+        sends = []
+        for item in welcomes:
+            try:
+                messenger = self.messengers.get(item.platform)
+            except DeliveryFailed:
+                continue  # stays pending until the platform is connected
             key = outbox_key("welcome", item.member_id)
-            async with self._semaphore:
-                try:
-                    messenger = self.messengers.get(item.platform)
-                    ref = None
-                    if item.status == "sending":
-                        ref = await messenger.find_direct(item.user_id, key)
-                    else:
-                        await self.runtime.call(profiles.mark_welcome_sending, item.member_id)
-                    if ref is None:
-                        await messenger.direct(item.user_id, item.card, key=key)
-                except DeliveryFailed as exc:
-                    if exc.reason in PERMANENT:
-                        await self.runtime.call(profiles.mark_welcomed, item.member_id, exc.reason)
-                    elif exc.reason in NOT_SENT:
-                        await self.runtime.call(profiles.mark_welcome_unsent, item.member_id)
-                    log.warning("welcome to %s not sent: %s", item.user_id, exc.reason)
-                    return False
-                await self.runtime.call(profiles.mark_welcomed, item.member_id)
-                return True
-
-        results = await asyncio.gather(*(welcome(w) for w in welcomes), return_exceptions=True)
-        for result in results:  # every send is done first (see deliver_run)
-            if isinstance(result, BaseException):
-                raise result
-        return sum(result is True for result in results)
+            sends.append(
+                self.direct_once(
+                    messenger, WELCOME_DM, item.member_id, item.status, item.user_id, item.card, key
+                )
+            )
+        return await _all_done(sends)
 
     async def send_reminders(self) -> int:
         """Reminder DMs, each an outbox row like a prompt DM: written before (``pending``),
         ``sending`` before the call, looked for by its key when a process died after sending,
         marked after. A transient failure is tried again at the next tick."""
         await self.runtime.call(reflection.list_reminders)
-        count = 0
+        sends = []
         for reminder in await self.runtime.call(reflection.pending_reminders):
             try:
                 messenger = self.messengers.get(reminder.platform)
             except DeliveryFailed:
                 continue
+            for delivery_id, user_id, status in reminder.deliveries:
+                key = f"leerkring:reminder:{reminder.run_id}:{delivery_id}"
+                sends.append(
+                    self.direct_once(
+                        messenger, REMINDER_DM, delivery_id, status, user_id, reminder.card, key
+                    )
+                )
+        return await _all_done(sends)
 
-            async def remind(
-                delivery_id: int,
-                user_id: str,
-                status: str,
-                run_id: int = reminder.run_id,
-                card: Any = reminder.card,
-                messenger: Any = messenger,
-            ) -> bool:
-                key = f"leerkring:reminder:{run_id}:{delivery_id}"
-                async with self._semaphore:
-                    try:
-                        ref = None
-                        if status == "sending":
-                            ref = await messenger.find_direct(user_id, key)
-                        else:
-                            await self.runtime.call(reflection.mark_reminder_sending, delivery_id)
-                        if ref is None:
-                            await messenger.direct(user_id, card, key=key)
-                    except DeliveryFailed as exc:
-                        if exc.reason in PERMANENT:
-                            await self.runtime.call(
-                                reflection.mark_reminded, delivery_id, exc.reason
-                            )
-                        elif exc.reason in NOT_SENT:
-                            await self.runtime.call(reflection.mark_reminder_unsent, delivery_id)
-                        log.warning("reminder to %s not sent: %s", user_id, exc.reason)
-                        return False
-                    await self.runtime.call(reflection.mark_reminded, delivery_id)
-                    return True
-
-            results = await asyncio.gather(
-                *(remind(d, u, s) for d, u, s in reminder.deliveries), return_exceptions=True
-            )
-            for result in results:  # every send is done first (see deliver_run)
-                if isinstance(result, BaseException):
-                    raise result
-            count += sum(result is True for result in results)
-        return count
+    async def direct_once(
+        self,
+        messenger: Messenger,
+        steps: OutboxSteps,
+        row_id: int,
+        status: str,
+        user_id: str,
+        card: Card,
+        key: str,
+    ) -> bool:
+        """One outbox DM: a row still ``sending`` (the process died, or the answer was lost,
+        after the call) is looked for by its key first; otherwise it is marked ``sending``
+        before the call. Marked after: sent, or failed for good. A transient failure leaves it
+        for the next tick (back to ``pending`` when the platform proved nothing was posted)."""
+        async with self._semaphore:
+            try:
+                ref = None
+                if status == "sending":
+                    ref = await messenger.find_direct(user_id, key)
+                    if ref is not None:
+                        log.info("%s: DM to %s was already sent", key, user_id)
+                else:
+                    await self.runtime.call(steps.sending, row_id)
+                if ref is None:
+                    ref = await messenger.direct(user_id, card, key=key)
+            except DeliveryFailed as exc:
+                if exc.reason in PERMANENT:
+                    await self.runtime.call(steps.done, row_id, None, exc.reason)
+                    log.warning("%s: DM to %s failed: %s", key, user_id, exc.reason)
+                else:
+                    if exc.reason in NOT_SENT:
+                        await self.runtime.call(steps.unsent, row_id)
+                    log.warning("%s: DM to %s postponed: %s", key, user_id, exc.reason)
+                return False
+            await self.runtime.call(steps.done, row_id, ref.message_id, None)
+            return True
 
     async def close_runs(self) -> int:
         """Close runs whose window ended, then post the summaries still owed. A summary is
@@ -452,6 +418,43 @@ class ReflectionScheduler:
             return False
         await self.runtime.call(reflection.mark_summary_posted, closing.run_id)
         return True
+
+
+@dataclass(frozen=True)
+class OutboxSteps:
+    """The engine steps of one kind of outbox DM, each run in a transaction of its own:
+    ``sending(ctx, id)`` before the call, ``unsent(ctx, id)`` when the platform proved nothing
+    was posted, ``done(ctx, id, message_id, error)`` after."""
+
+    sending: Callable[..., None]
+    unsent: Callable[..., None]
+    done: Callable[..., None]
+
+
+def _reminded(ctx: Any, delivery_id: int, message_id: str | None, error: str | None) -> None:
+    reflection.mark_reminded(ctx, delivery_id, error)
+
+
+def _welcomed(ctx: Any, member_id: int, message_id: str | None, error: str | None) -> None:
+    profiles.mark_welcomed(ctx, member_id, error)
+
+
+PROMPT_DM = OutboxSteps(reflection.mark_sending, reflection.mark_unsent, reflection.mark_sent)
+REMINDER_DM = OutboxSteps(
+    reflection.mark_reminder_sending, reflection.mark_reminder_unsent, _reminded
+)
+WELCOME_DM = OutboxSteps(profiles.mark_welcome_sending, profiles.mark_welcome_unsent, _welcomed)
+
+
+async def _all_done(sends: Iterable[Awaitable[bool]]) -> int:
+    """How many were sent. Every send finishes (or fails) before the tick ends: a send left
+    running while the next tick starts could find its row "sending", miss its DM in flight,
+    and send it again."""
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(result is True for result in results)
 
 
 class RunInfo:

@@ -108,7 +108,7 @@ class SpeedsparRunner:
                 return True
 
         results = await asyncio.gather(*(send(item) for item in outgoing), return_exceptions=True)
-        for result in results:  # all sends are done first (see ReflectionScheduler.deliver_run)
+        for result in results:  # all sends are done first (see bot/scheduler.py _all_done)
             if isinstance(result, BaseException):
                 raise result
         return sum(result is True for result in results)

@@ -22,7 +22,7 @@ REMIND = FRIDAY_1500 + timedelta(hours=38.5)  # 80% of the 48-hour window
 CLOSE = FRIDAY_1500 + timedelta(hours=48, minutes=1)
 
 
-def rows(served: ServedApp, model: type) -> list[Any]:
+def rows(served: ServedApp, model: Any) -> list[Any]:
     with served.database.session() as session:
         return list(session.scalars(select(model).order_by(model.id)))
 

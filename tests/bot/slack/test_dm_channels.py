@@ -114,7 +114,9 @@ async def test_the_stored_dm_channel_is_in_the_export_and_goes_with_an_erasure(
         with services.database.session() as session:
             exported = export_member(session, "slack", "U3")
             assert {"kind": "direct", "conversation_id": "DU3"} in exported["conversations"]
-            erase_member(session, "slack", "U3", session.get(Member, anonymous_id))
+            anonymous = session.get(Member, anonymous_id)
+            assert anonymous is not None
+            erase_member(session, "slack", "U3", anonymous)
         assert sorted(_stored(services)) == ["U1", "U2", "U4", "U5"]
     finally:
         services.close()
