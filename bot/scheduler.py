@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,16 +30,16 @@ from bot.messaging import (
     NOT_SENT,
     PERMANENT,
     DeliveryFailed,
-    Messenger,
     Messengers,
     find_earlier_post,
     outbox_key,
 )
+from bot.outbox import OutboxSteps, all_done, direct_once
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers import casus, profiles, reflection, retention
 from handlers.events import Place
-from handlers.replies import Card, DirectMessage, Record
+from handlers.replies import DirectMessage, Record
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -298,13 +297,20 @@ class ReflectionScheduler:
         card = await self.runtime.call(_prompt_card, run.run_id)
 
         sends = (
-            self.direct_once(
-                messenger, PROMPT_DM, delivery_id, status, user_id, card,
+            direct_once(
+                self.runtime,
+                self._semaphore,
+                messenger,
+                PROMPT_DM,
+                delivery_id,
+                status,
+                user_id,
+                card,
                 f"leerkring:prompt:{run.run_id}:{delivery_id}",
             )
             for delivery_id, user_id, status in pending
-        )  # fmt: skip
-        return await _all_done(sends)
+        )
+        return await all_done(sends)
 
     async def send_welcomes(self) -> int:
         """Welcome DMs owed to people who joined a channel: the same outbox steps as a prompt
@@ -319,11 +325,19 @@ class ReflectionScheduler:
                 continue  # stays pending until the platform is connected
             key = outbox_key("welcome", item.member_id)
             sends.append(
-                self.direct_once(
-                    messenger, WELCOME_DM, item.member_id, item.status, item.user_id, item.card, key
+                direct_once(
+                    self.runtime,
+                    self._semaphore,
+                    messenger,
+                    WELCOME_DM,
+                    item.member_id,
+                    item.status,
+                    item.user_id,
+                    item.card,
+                    key,
                 )
             )
-        return await _all_done(sends)
+        return await all_done(sends)
 
     async def send_reminders(self) -> int:
         """Reminder DMs, each an outbox row like a prompt DM: written before (``pending``),
@@ -339,48 +353,19 @@ class ReflectionScheduler:
             for delivery_id, user_id, status in reminder.deliveries:
                 key = f"leerkring:reminder:{reminder.run_id}:{delivery_id}"
                 sends.append(
-                    self.direct_once(
-                        messenger, REMINDER_DM, delivery_id, status, user_id, reminder.card, key
+                    direct_once(
+                        self.runtime,
+                        self._semaphore,
+                        messenger,
+                        REMINDER_DM,
+                        delivery_id,
+                        status,
+                        user_id,
+                        reminder.card,
+                        key,
                     )
                 )
-        return await _all_done(sends)
-
-    async def direct_once(
-        self,
-        messenger: Messenger,
-        steps: OutboxSteps,
-        row_id: int,
-        status: str,
-        user_id: str,
-        card: Card,
-        key: str,
-    ) -> bool:
-        """One outbox DM: a row still ``sending`` (the process died, or the answer was lost,
-        after the call) is looked for by its key first; otherwise it is marked ``sending``
-        before the call. Marked after: sent, or failed for good. A transient failure leaves it
-        for the next tick (back to ``pending`` when the platform proved nothing was posted)."""
-        async with self._semaphore:
-            try:
-                ref = None
-                if status == "sending":
-                    ref = await messenger.find_direct(user_id, key)
-                    if ref is not None:
-                        log.info("%s: DM to %s was already sent", key, user_id)
-                else:
-                    await self.runtime.call(steps.sending, row_id)
-                if ref is None:
-                    ref = await messenger.direct(user_id, card, key=key)
-            except DeliveryFailed as exc:
-                if exc.reason in PERMANENT:
-                    await self.runtime.call(steps.done, row_id, None, exc.reason)
-                    log.warning("%s: DM to %s failed: %s", key, user_id, exc.reason)
-                else:
-                    if exc.reason in NOT_SENT:
-                        await self.runtime.call(steps.unsent, row_id)
-                    log.warning("%s: DM to %s postponed: %s", key, user_id, exc.reason)
-                return False
-            await self.runtime.call(steps.done, row_id, ref.message_id, None)
-            return True
+        return await all_done(sends)
 
     async def close_runs(self) -> int:
         """Close runs whose window ended, then post the summaries still owed. A summary is
@@ -420,17 +405,6 @@ class ReflectionScheduler:
         return True
 
 
-@dataclass(frozen=True)
-class OutboxSteps:
-    """The engine steps of one kind of outbox DM, each run in a transaction of its own:
-    ``sending(ctx, id)`` before the call, ``unsent(ctx, id)`` when the platform proved nothing
-    was posted, ``done(ctx, id, message_id, error)`` after."""
-
-    sending: Callable[..., None]
-    unsent: Callable[..., None]
-    done: Callable[..., None]
-
-
 def _reminded(ctx: Any, delivery_id: int, message_id: str | None, error: str | None) -> None:
     reflection.mark_reminded(ctx, delivery_id, error)
 
@@ -444,17 +418,6 @@ REMINDER_DM = OutboxSteps(
     reflection.mark_reminder_sending, reflection.mark_reminder_unsent, _reminded
 )
 WELCOME_DM = OutboxSteps(profiles.mark_welcome_sending, profiles.mark_welcome_unsent, _welcomed)
-
-
-async def _all_done(sends: Iterable[Awaitable[bool]]) -> int:
-    """How many were sent. Every send finishes (or fails) before the tick ends: a send left
-    running while the next tick starts could find its row "sending", miss its DM in flight,
-    and send it again."""
-    results = await asyncio.gather(*sends, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return sum(result is True for result in results)
 
 
 class RunInfo:

@@ -22,13 +22,19 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messengers, find_earlier_post
+from bot.messaging import PERMANENT, DeliveryFailed, Messengers, find_earlier_post
+from bot.outbox import OutboxSteps, all_done, direct_once
 from bot.runtime import Runtime
 from handlers import speedsparren
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
+
+
+SPEEDSPAR_DM = OutboxSteps(
+    speedsparren.mark_sending, speedsparren.mark_unsent, speedsparren.mark_sent
+)
 
 
 class SpeedsparRunner:
@@ -81,37 +87,27 @@ class SpeedsparRunner:
     async def fan_out(self, session_id: int) -> int:
         outgoing = await self.runtime.call(speedsparren.pending_messages, session_id)
 
-        async def send(item: speedsparren.Outgoing) -> bool:
-            async with self._semaphore:
-                try:
-                    messenger = self.messengers.get(item.platform)
-                    ref = None
-                    if item.status == "sending":  # interrupted after sending, before recording?
-                        ref = await messenger.find_direct(item.user_id, item.key)
-                    else:
-                        await self.runtime.call(speedsparren.mark_sending, item.message_id)
-                    if ref is None:
-                        ref = await messenger.direct(item.user_id, item.card, key=item.key)
-                except DeliveryFailed as exc:
-                    if exc.reason in PERMANENT or exc.reason.startswith("platform_off"):
-                        await self.runtime.call(
-                            speedsparren.mark_sent, item.message_id, None, exc.reason
-                        )
-                    else:  # transient: stays pending, the next tick tries again
-                        if exc.reason in NOT_SENT:
-                            await self.runtime.call(speedsparren.mark_unsent, item.message_id)
-                        log.warning("speedspar DM to %s postponed: %s", item.user_id, exc.reason)
-                    return False
-                await self.runtime.call(
-                    speedsparren.mark_sent, item.message_id, ref.message_id, None
+        sends = []
+        for item in outgoing:
+            try:
+                messenger = self.messengers.get(item.platform)
+            except DeliveryFailed as exc:  # platform_off: nothing will carry it
+                await self.runtime.call(speedsparren.mark_sent, item.message_id, None, exc.reason)
+                continue
+            sends.append(
+                direct_once(
+                    self.runtime,
+                    self._semaphore,
+                    messenger,
+                    SPEEDSPAR_DM,
+                    item.message_id,
+                    item.status,
+                    item.user_id,
+                    item.card,
+                    item.key,
                 )
-                return True
-
-        results = await asyncio.gather(*(send(item) for item in outgoing), return_exceptions=True)
-        for result in results:  # all sends are done first (see bot/scheduler.py _all_done)
-            if isinstance(result, BaseException):
-                raise result
-        return sum(result is True for result in results)
+            )
+        return await all_done(sends)
 
     async def post(self, session_id: int) -> int:
         post = await self.runtime.call(speedsparren.pending_post, session_id)

@@ -1,4 +1,9 @@
-"""What happened to one outgoing message: shared by every fan-out (reflection, speedsparren)."""
+"""The states of one outgoing message, shared by everything the bot sends on its own
+(prompt DMs, reminders, closing summaries, speedspar DMs, welcomes).
+
+``pending`` -> ``sending`` is committed before the platform call: a row still ``sending``
+after a crash may have reached the person, so it is looked up on the platform before it is
+sent again. An answer that proves nothing was posted puts it back to ``pending``."""
 
 from __future__ import annotations
 
@@ -11,6 +16,19 @@ class OutgoingRow(Protocol):
     message_id: str | None
     sent_at: datetime | None
     error: str | None
+
+
+def begin_sending(row: object | None, field: str = "status", sending: str = "sending") -> None:
+    """``pending`` -> ``sending`` (or ``posting``), committed before the platform call."""
+    if row is not None and getattr(row, field) == "pending":
+        setattr(row, field, sending)
+
+
+def not_sent(row: object | None, field: str = "status", sending: str = "sending") -> None:
+    """The platform answered that nothing was posted: back to ``pending``, no look-up needed
+    before the next try."""
+    if row is not None and getattr(row, field) == sending:
+        setattr(row, field, "pending")
 
 
 def record_outcome(

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, MemberJoined
 from handlers.forms import FieldRule, clean_text, validate
+from handlers.outbox import begin_sending, not_sent
 from handlers.replies import (
     Actions,
     Button,
@@ -160,15 +161,11 @@ def _profile(ctx: HandlerContext, member_id: int) -> MemberProfile | None:
 
 
 def mark_welcome_sending(ctx: HandlerContext, member_id: int) -> None:
-    profile = _profile(ctx, member_id)
-    if profile is not None and profile.welcome_status == "pending":
-        profile.welcome_status = "sending"
+    begin_sending(_profile(ctx, member_id), "welcome_status")
 
 
 def mark_welcome_unsent(ctx: HandlerContext, member_id: int) -> None:
-    profile = _profile(ctx, member_id)
-    if profile is not None and profile.welcome_status == "sending":
-        profile.welcome_status = "pending"
+    not_sent(_profile(ctx, member_id), "welcome_status")
 
 
 def mark_welcomed(ctx: HandlerContext, member_id: int, error: str | None = None) -> None:

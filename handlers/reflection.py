@@ -18,7 +18,7 @@ from handlers import speedsparren
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text
-from handlers.outbox import record_outcome
+from handlers.outbox import begin_sending, not_sent, record_outcome
 from handlers.privacy_flow import (
     CHECK,
     PRIVACY_FIELD,
@@ -787,15 +787,11 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
 
 
 def mark_reminder_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is not None and delivery.reminder_status == "pending":
-        delivery.reminder_status = "sending"
+    begin_sending(ctx.repos.runs.delivery(delivery_id), "reminder_status")
 
 
 def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is not None and delivery.reminder_status == "sending":
-        delivery.reminder_status = "pending"
+    not_sent(ctx.repos.runs.delivery(delivery_id), "reminder_status")
 
 
 def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = None) -> None:
@@ -810,18 +806,11 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = Non
 
 
 def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    """Committed before the DM goes out: a row still "sending" after a crash may have reached
-    the person, so it is looked up on the platform before it is sent again."""
-    delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is not None and delivery.status == "pending":
-        delivery.status = "sending"
+    begin_sending(ctx.repos.runs.delivery(delivery_id))
 
 
 def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    """The platform answered that the DM was not posted: no need to look for it first."""
-    delivery = ctx.repos.runs.delivery(delivery_id)
-    if delivery is not None and delivery.status == "sending":
-        delivery.status = "pending"
+    not_sent(ctx.repos.runs.delivery(delivery_id))
 
 
 def mark_sent(
@@ -902,15 +891,11 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
 
 
 def mark_summary_posting(ctx: HandlerContext, run_id: int) -> None:
-    run = ctx.repos.runs.get(run_id)
-    if run is not None and run.summary_status == "pending":
-        run.summary_status = "posting"
+    begin_sending(ctx.repos.runs.get(run_id), "summary_status", "posting")
 
 
 def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:
-    run = ctx.repos.runs.get(run_id)
-    if run is not None and run.summary_status == "posting":
-        run.summary_status = "pending"
+    not_sent(ctx.repos.runs.get(run_id), "summary_status", "posting")
 
 
 def mark_summary_posted(ctx: HandlerContext, run_id: int, error: str | None = None) -> None:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.forms import FieldRule, clean_text
-from handlers.outbox import record_outcome
+from handlers.outbox import begin_sending, not_sent, record_outcome
 from handlers.pairing import Person, SessionState, pair, pair_round
 from handlers.privacy_flow import (
     CHECK,
@@ -1040,17 +1040,11 @@ def _card(
 
 
 def mark_sending(ctx: HandlerContext, message_id: int) -> None:
-    """Committed before the DM goes out (see reflection.mark_sending)."""
-    message = ctx.repos.speedspar.message(message_id)
-    if message is not None and message.status == "pending":
-        message.status = "sending"
+    begin_sending(ctx.repos.speedspar.message(message_id))
 
 
 def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
-    """The platform answered that the DM was not posted (see reflection.mark_unsent)."""
-    message = ctx.repos.speedspar.message(message_id)
-    if message is not None and message.status == "sending":
-        message.status = "pending"
+    not_sent(ctx.repos.speedspar.message(message_id))
 
 
 def mark_sent(
