@@ -590,3 +590,10 @@ def card_text(card: dict[str, Any]) -> str:
     for item in card["body"]:
         walk(item)
     return "\n".join(parts)
+
+
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+# The bot's own outbound token comes from Entra ID over https, which the tests cannot reach;
+# the ``outbound_token`` fixture (tests/bot/teams/conftest.py) hands out this one instead.
+OUTBOUND_TOKEN = "outbound-test-token"

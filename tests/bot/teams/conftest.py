@@ -11,13 +11,20 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from botframework.connector.auth import MicrosoftAppCredentials
 from sqlalchemy import func, select
 
 from bot.server import build_app
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from tests.conftest import DatabaseTarget
-from tests.support.teams_standin import APP_ID, FLOOR, ConnectorStandIn, IdentityStandIn
+from tests.support.teams_standin import (
+    APP_ID,
+    FLOOR,
+    OUTBOUND_TOKEN,
+    ConnectorStandIn,
+    IdentityStandIn,
+)
 
 
 @dataclass
@@ -113,3 +120,14 @@ async def secured(
         server = await start_server(env, connector, http)
         yield server
         await server.runner.cleanup()
+
+
+@pytest.fixture
+def outbound_token(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Outgoing connector calls carry OUTBOUND_TOKEN instead of one fetched from Entra ID."""
+    monkeypatch.setattr(
+        MicrosoftAppCredentials,
+        "get_access_token",
+        lambda self, force_refresh=False: OUTBOUND_TOKEN,
+    )
+    return OUTBOUND_TOKEN

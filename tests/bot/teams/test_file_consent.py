@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 import pytest
-from botframework.connector.auth import MicrosoftAppCredentials
 from sqlalchemy import select
 
 from handlers.context import Repositories
@@ -22,7 +21,10 @@ from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (
     ANNA,
     CHANNEL,
+    FILE_CONSENT,
+    FILE_INFO,
     KARIM,
+    OUTBOUND_TOKEN,
     TEAM,
     IdentityStandIn,
     Sent,
@@ -32,18 +34,7 @@ from tests.support.teams_standin import (
 
 ANNA_SITUATION = "Annas eigen casustekst over huurachterstand"
 KARIM_TEXT = "Karims bijdrage: betrek de school erbij"
-CONSENT = "application/vnd.microsoft.teams.card.file.consent"
-INFO = "application/vnd.microsoft.teams.card.file.info"
-OUTBOUND_TOKEN = "outbound-test-token"
-
-
-@pytest.fixture(autouse=True)
-def outbound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        MicrosoftAppCredentials,
-        "get_access_token",
-        lambda self, force_refresh=False: OUTBOUND_TOKEN,
-    )
+pytestmark = pytest.mark.usefixtures("outbound_token")
 
 
 def seed(server: TeamsServer) -> None:
@@ -90,7 +81,7 @@ async def ask_for_my_data(server: TeamsServer, identity: IdentityStandIn) -> Sen
     (consent,) = [
         s
         for s in server.connector.messages()
-        if (s.body.get("attachments") or [{}])[0].get("contentType") == CONSENT
+        if (s.body.get("attachments") or [{}])[0].get("contentType") == FILE_CONSENT
     ]
     return consent
 
@@ -147,7 +138,7 @@ async def test_accept_uploads_exactly_her_data_then_sends_a_file_info_card(
     (info,) = secured.connector.sent[before:]
     assert info.method == "reply" and info.conversation_id == ANNA.personal_chat
     (attachment,) = info.body["attachments"]
-    assert attachment["contentType"] == INFO
+    assert attachment["contentType"] == FILE_INFO
     assert attachment["name"] == "leerkring-mijn-gegevens.json"
     assert attachment["contentUrl"].startswith("https://contoso.sharepoint.com/")
     assert attachment["content"] == {
@@ -258,7 +249,7 @@ async def test_a_failed_upload_is_told_and_a_redelivered_accept_uploads_once(
     assert status == 200
     assert len(secured.connector.uploads) == 1
     assert "niet worden verstuurd" in json.dumps(secured.connector.sent[-1].body)
-    assert INFO not in secured.connector.everything()
+    assert FILE_INFO not in secured.connector.everything()
 
     del secured.connector.fail["upload"]
     again = file_consent_invoke(url, context, "accept", upload_url=upload_url)
@@ -266,7 +257,7 @@ async def test_a_failed_upload_is_told_and_a_redelivered_accept_uploads_once(
         status, _ = await signed(secured, identity, again)
         assert status == 200
     assert len(secured.connector.uploads) == 2
-    assert secured.connector.everything().count(INFO) == 1
+    assert secured.connector.everything().count(FILE_INFO) == 1
     with secured.services.database.session() as session:
         claimed = [row.event_id for row in session.scalars(select(ProcessedEvent))]
     assert f"activity:{again['id']}" in claimed
@@ -285,6 +276,6 @@ async def test_asked_in_a_channel_everything_goes_to_the_personal_chat(
     assert created.body["members"][0]["id"] == ANNA.teams_id
     sent = secured.connector.messages()
     assert sent and all(s.conversation_id == created.response_id for s in sent)
-    assert CONSENT in json.dumps(sent[0].body)
+    assert FILE_CONSENT in json.dumps(sent[0].body)
     assert "privacy_verwijder_vraag" in json.dumps(sent[-1].body)
     assert not [s for s in sent if s.conversation_id.startswith(CHANNEL)]  # nothing in the channel

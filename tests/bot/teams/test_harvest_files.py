@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botframework.connector.auth import MicrosoftAppCredentials
 from sqlalchemy import select
 
 from handlers.context import Repositories
@@ -23,8 +22,11 @@ from tests.bot.teams.conftest import TeamsServer
 from tests.support.harvest_seed import PRIVATE_SUCCESS, seed_story
 from tests.support.teams_standin import (
     CHANNEL,
+    FILE_CONSENT,
+    FILE_INFO,
     FLOOR,
     KARIM,
+    OUTBOUND_TOKEN,
     IdentityStandIn,
     Sent,
     card_submit,
@@ -33,20 +35,9 @@ from tests.support.teams_standin import (
     message,
 )
 
-CONSENT = "application/vnd.microsoft.teams.card.file.consent"
-INFO = "application/vnd.microsoft.teams.card.file.info"
-OUTBOUND_TOKEN = "outbound-test-token"
+pytestmark = pytest.mark.usefixtures("outbound_token")
 PERIOD = "2026-09-04..2026-10-15"
 INSIGHT = "Vertrouwen groeit als ik kleine afspraken nakom."
-
-
-@pytest.fixture(autouse=True)
-def outbound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        MicrosoftAppCredentials,
-        "get_access_token",
-        lambda self, force_refresh=False: OUTBOUND_TOKEN,
-    )
 
 
 def seed(server: TeamsServer) -> None:
@@ -66,7 +57,7 @@ def consents(server: TeamsServer) -> dict[str, Sent]:
     found = {}
     for sent in server.connector.messages():
         attachment = (sent.body.get("attachments") or [{}])[0]
-        if attachment.get("contentType") == CONSENT:
+        if attachment.get("contentType") == FILE_CONSENT:
             found[attachment["name"].rsplit(".", 1)[-1]] = sent
     return found
 
@@ -249,7 +240,7 @@ async def test_accept_makes_the_report_again_from_the_database_and_uploads_it(
 
     (info,) = secured.connector.sent[before:]
     assert info.method == "reply" and info.conversation_id == FLOOR.personal_chat
-    assert info.body["attachments"][0]["contentType"] == INFO
+    assert info.body["attachments"][0]["contentType"] == FILE_INFO
     assert info.body["attachments"][0]["contentUrl"].startswith("https://contoso.sharepoint.com/")
 
     await signed(
@@ -383,7 +374,7 @@ async def test_a_redelivered_accept_uploads_once(
     for _ in range(2):  # Teams delivers the same activity twice
         await signed(secured, identity, invoke)
     assert [u.name for u in secured.connector.uploads] == ["once"]
-    assert secured.connector.everything().count(INFO) == 1
+    assert secured.connector.everything().count(FILE_INFO) == 1
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png", "file-html"]
 
 
