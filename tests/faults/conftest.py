@@ -4,8 +4,9 @@ can wait until every background delivery has finished instead of sleeping."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,6 +16,7 @@ from bot.server import SLACK, build_app
 from bot.services import build_services
 from bot.slack.adapter import SlackAdapter
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
+from tests.faults.processes import Fleet
 from tests.support.slack_standin import SlackStandIn
 
 
@@ -55,3 +57,13 @@ async def served(
             yield ServedApp(f"http://127.0.0.1:{port}", services, slack_api, http, app)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    """Real `leerkring serve` processes, all stopped at the end (also on failure)."""
+    servers = Fleet(tmp_path)
+    try:
+        yield servers
+    finally:
+        servers.close()

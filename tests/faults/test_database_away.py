@@ -18,7 +18,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -71,15 +70,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
         yield instance
     finally:
         instance.close()
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    servers = Fleet(tmp_path)
-    try:
-        yield servers
-    finally:
-        servers.close()
 
 
 async def send(

@@ -17,9 +17,7 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,15 +35,6 @@ pytestmark = pytest.mark.slow
 
 MEMBERS = [f"U{n:04d}" for n in range(200)]
 KILL_AT = 100
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    servers = Fleet(tmp_path)
-    try:
-        yield servers
-    finally:
-        servers.close()
 
 
 def due_dm_schedule(url: str, channel: str) -> int:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,15 +30,6 @@ TICK = 1.0
 # process scheduling on a busy CI machine.
 TAKEOVER_BOUND = 2 * TICK + 3.0
 LEADER_LINE = "this process is now the scheduler leader"
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    servers = Fleet(tmp_path)
-    try:
-        yield servers
-    finally:
-        servers.close()
 
 
 def add_schedule(url: str, channel: str) -> int:
