@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,38 +57,61 @@ LOCK_SQL = "hashtext('leerkring-scheduler:' || current_database() || ':' || curr
 
 
 class Leadership:
-    """Who may run jobs. SQLite: this process. PostgreSQL: whoever holds the lock."""
+    """Who may run jobs. SQLite: this process. PostgreSQL: whoever holds the lock.
+
+    `check` and `release` run in worker threads. A tick cancelled at shutdown leaves its
+    `check` running in its thread, so both hold one thread lock, and after `release` no
+    `check` keeps a connection: the lock is never left on a connection nobody closes."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.engine = runtime.database.engine
         self.connection: Connection | None = None
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._guard = threading.Lock()
+        self._released = False
 
     def check(self) -> bool:
         if not self.is_postgres:
             return True
-        if self.connection is not None:
+        with self._guard:
+            if self._released:
+                return False
+            if self.connection is not None:
+                try:
+                    self.connection.execute(text("SELECT 1"))
+                    return True
+                except Exception as exc:
+                    log.warning("scheduler lost its leader connection: %s", type(exc).__name__)
+                    self._drop()
             try:
-                self.connection.execute(text("SELECT 1"))
-                return True
+                connection = self.engine.connect()
             except Exception as exc:
-                log.warning("scheduler lost its leader connection: %s", type(exc).__name__)
-                self.release()
-        try:
-            connection = self.engine.connect()
-            got = connection.execute(text(f"SELECT pg_try_advisory_lock({LOCK_SQL})")).scalar()
-            connection.commit()
-        except Exception as exc:
-            log.warning("scheduler cannot reach the database: %s", type(exc).__name__)
+                log.warning("scheduler cannot reach the database: %s", type(exc).__name__)
+                return False
+            try:
+                got = connection.execute(text(f"SELECT pg_try_advisory_lock({LOCK_SQL})")).scalar()
+                connection.commit()
+            except Exception as exc:
+                log.warning("scheduler cannot reach the database: %s", type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    connection.invalidate()
+                with contextlib.suppress(Exception):
+                    connection.close()
+                return False
+            if got:
+                self.connection = connection
+                log.info("this process is now the scheduler leader")
+                return True
+            connection.close()
             return False
-        if got:
-            self.connection = connection
-            log.info("this process is now the scheduler leader")
-            return True
-        connection.close()
-        return False
 
     def release(self) -> None:
+        """Give up the lock for good (at shutdown): later checks answer False."""
+        with self._guard:
+            self._released = True
+            self._drop()
+
+    def _drop(self) -> None:
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 self.connection.execute(text(f"SELECT pg_advisory_unlock({LOCK_SQL})"))

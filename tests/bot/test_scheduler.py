@@ -288,6 +288,28 @@ async def test_bad_rule_gets_an_example_and_non_facilitators_cannot_manage(
     assert "Alleen begeleiders" in server.slack.responses[-1][1]["text"]
 
 
+async def test_a_tick_that_starts_after_stop_takes_no_leader_lock(
+    database_target: DatabaseTarget, slack_api: SlackStandIn
+) -> None:
+    """At shutdown a tick that was already queued runs after `stop`: it must not open a
+    connection and take the advisory lock that nobody will close (CI caught the leak)."""
+    if database_target.backend != "postgresql":
+        pytest.skip("the leader lock is PostgreSQL's; SQLite runs a single process")
+    services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
+    scheduler = scheduler_for(services)
+    assert (await scheduler.tick())["leader"] == 1
+    assert scheduler.leadership.connection is not None
+    await scheduler.stop()
+    assert scheduler.leadership.connection is None
+    assert await scheduler.tick() == {"leader": 0}
+    assert scheduler.leadership.connection is None
+    # The lock is free for another replica.
+    other = scheduler_for(services)
+    assert (await other.tick())["leader"] == 1
+    await other.stop()
+    services.close()
+
+
 async def test_two_replicas_post_once_and_the_other_takes_over(
     database_target: DatabaseTarget, slack_api: SlackStandIn
 ) -> None:
