@@ -10,6 +10,7 @@ Two halves live here, both platform-neutral and synchronous:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -501,14 +502,24 @@ def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     return replies
 
 
-def thread_answer(event: ThreadMessage, ctx: HandlerContext) -> list[Reply]:
+def thread_answers(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list[list[Reply]]:
     """A reply typed under a prompt in the channel answers the prompt's question. It is
     already in the channel: findings are replaced before it is stored, and the author is told
-    privately (as for a reply under a casus)."""
-    posted = ctx.repos.posted.lookup(event.place.platform, event.place.channel_id, event.thread_id)
-    if posted is None or posted.kind != "prompt_run":
-        return []
-    run = ctx.repos.runs.get(posted.object_id)
+    privately (as for a reply under a casus). The replies that arrived together cost one
+    lookup of their threads; only those under a prompt go further."""
+    run_ids = ctx.repos.posted.objects_by_thread(
+        "prompt_run",
+        ((event.place.platform, event.place.channel_id, event.thread_id) for event in events),
+    )
+    replies: list[list[Reply]] = []
+    for event in events:
+        run_id = run_ids.get((event.place.platform, event.place.channel_id, event.thread_id))
+        replies.append([] if run_id is None else _thread_answer(event, run_id, ctx))
+    return replies
+
+
+def _thread_answer(event: ThreadMessage, run_id: int, ctx: HandlerContext) -> list[Reply]:
+    run = ctx.repos.runs.get(run_id)
     if run is None or run.kind not in ctx.texts.decks:
         return []
     text = clean_text(event.text)
@@ -914,4 +925,4 @@ def register(router: Router) -> None:
     router.action(ACTION_DELETE, delete_schedule)
     router.action(ACTION_SEND_NOW, send_now)
     router.action(ACTION_ANSWER, start_answer)
-    router.thread_message(thread_answer)
+    router.thread_messages(thread_answers)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -64,9 +65,51 @@ def _insert_many_ignoring_conflict(
     stmt: Any = insert(table).on_conflict_do_nothing()
     if returning:
         stmt = stmt.returning(*(table.c[name] for name in returning))
-        return [tuple(row) for row in session.execute(stmt, list(rows))]
-    session.execute(stmt, list(rows))
+        return [tuple(row) for row in session.connection().execute(stmt, list(rows))]
+    session.connection().execute(stmt, list(rows))
     return []
+
+
+# Statements the thread-reply writer runs for every batch, built once: building a select
+# costs more than running it on SQLite. The key lists are expanding parameters.
+
+
+@cache
+def _members_by_key() -> Select[str, str, int, str | None, bool]:
+    return select(
+        Member.platform,
+        Member.platform_user_id,
+        Member.id,
+        Member.display_name,
+        Member.is_facilitator,
+    ).where(tuple_(Member.platform, Member.platform_user_id).in_(bindparam("keys", expanding=True)))
+
+
+def _thread_in(name: str) -> ColumnElement[bool]:
+    return tuple_(PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id).in_(
+        bindparam(name, expanding=True)
+    )
+
+
+@cache
+def _casus_ids_by_thread() -> Select[str, str, str, int]:
+    return (
+        select(
+            PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id, Casus.id
+        )
+        .join(Casus, Casus.id == PostedMessage.object_id)
+        .where(PostedMessage.kind == "casus", _thread_in("threads"))
+    )
+
+
+@cache
+def _objects_by_thread() -> Select[str, str, str, int]:
+    return select(
+        PostedMessage.platform,
+        PostedMessage.channel_ref,
+        PostedMessage.message_id,
+        PostedMessage.object_id,
+    ).where(PostedMessage.kind == bindparam("kind"), _thread_in("threads"))
 
 
 class EventLog:
@@ -172,15 +215,7 @@ class MemberRepository:
     def _rows(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[int, str | None, bool]]:
-        rows = self.session.execute(
-            select(
-                Member.platform,
-                Member.platform_user_id,
-                Member.id,
-                Member.display_name,
-                Member.is_facilitator,
-            ).where(tuple_(Member.platform, Member.platform_user_id).in_(keys))
-        )
+        rows = self.session.connection().execute(_members_by_key(), {"keys": list(keys)})
         return {(p, u): (member_id, name, bool(f)) for p, u, member_id, name, f in rows}
 
 
@@ -255,21 +290,7 @@ class CasusRepository:
         keys = list(set(threads))
         if not keys:
             return {}
-        rows = self.session.execute(
-            select(
-                PostedMessage.platform,
-                PostedMessage.channel_ref,
-                PostedMessage.message_id,
-                Casus.id,
-            )
-            .join(Casus, Casus.id == PostedMessage.object_id)
-            .where(
-                PostedMessage.kind == "casus",
-                tuple_(
-                    PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id
-                ).in_(keys),
-            )
-        )
+        rows = self.session.connection().execute(_casus_ids_by_thread(), {"threads": keys})
         return {(p, c, m): casus_id for p, c, m, casus_id in rows}
 
     def delete(self, casus: Casus) -> None:
@@ -440,6 +461,19 @@ class PostedMessageRepository:
                 PostedMessage.message_id == message_id,
             )
         ).one_or_none()
+
+    def objects_by_thread(
+        self, kind: str, threads: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], int]:
+        """Object ids of ``kind`` by the (platform, channel, message id) of their posted
+        message, for those of ``threads`` that are such a post: one query for a batch."""
+        keys = list(set(threads))
+        if not keys:
+            return {}
+        rows = self.session.connection().execute(
+            _objects_by_thread(), {"kind": kind, "threads": keys}
+        )
+        return {(p, c, m): object_id for p, c, m, object_id in rows}
 
     def find_object(self, platform: str, kind: str, object_id: int) -> PostedMessage | None:
         return self.session.scalars(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from handlers import reflection, speedsparren
 from handlers.context import HandlerContext
+from handlers.events import Actor, Place, ThreadMessage
 from handlers.privacy_deduce import DeduceGuard
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.slack.test_casus_flow import post, post_json
@@ -175,6 +176,37 @@ async def test_a_reply_under_something_else_is_not_an_answer(strict: RunningServ
     status, _ = await post_json(strict, event)
     assert status == 200
     assert answers(strict) == []
+
+
+async def test_replies_under_a_prompt_that_arrive_together_are_each_stored_once(
+    server: RunningServer,
+) -> None:
+    """Under load the writer stores the replies that arrived together in one unit of work:
+    one lookup of their threads for the whole batch, and each reply under the prompt still
+    becomes (part of) its author's answer, in the order they arrived."""
+    runtime = server.services.runtime
+    runtime.call_sync(_posted_prompt)
+    place = Place("slack", "C100", "T1")
+
+    def reply(n: int, thread: str = PROMPT_TS, user: str | None = None) -> ThreadMessage:
+        actor = Actor("slack", user or f"U{n % 3 + 1}", None, "T1")
+        return ThreadMessage(actor, place, thread, f"1700000700.{n:06d}", f"Antwoord {n}", f"B{n}")
+
+    batch = [reply(n) for n in range(9)]
+    batch.insert(4, reply(90, thread="1700000999.9"))  # under something else: not an answer
+    batch.append(reply(0))  # the same delivery twice in one batch
+    outcomes = runtime.handle_batch_sync(batch)
+    assert [o.failure for o in outcomes] == [None] * 11
+    assert [o.duplicate for o in outcomes] == [False] * 10 + [True]
+    assert answers(server) == [
+        ("U1", "goed", "Antwoord 0\n\nAntwoord 3\n\nAntwoord 6"),
+        ("U2", "goed", "Antwoord 1\n\nAntwoord 4\n\nAntwoord 7"),
+        ("U3", "goed", "Antwoord 2\n\nAntwoord 5\n\nAntwoord 8"),
+    ]
+    # Delivered again (Slack's retry after a lost ack): nothing is added.
+    again = runtime.handle_batch_sync([reply(1), reply(2)])
+    assert [o.duplicate for o in again] == [True, True]
+    assert len(answers(server)) == 3 and "Antwoord 1\n\nAntwoord 4" in answers(server)[1][2]
 
 
 # --- speedspar takeaways ----------------------------------------------------------------------
