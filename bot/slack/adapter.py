@@ -114,10 +114,12 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
+        # bolt tries the listeners in this order until one matches: thread replies are the
+        # busiest kind of request, so their listener goes first.
+        app.event("message")(self._on_message)
         app.command(re.compile(r"^/"))(self._on_command)
         app.view(re.compile(r".*"))(self._on_view_submission)
         app.action(re.compile(r".*"))(self._on_action)
-        app.event("message")(self._on_message)
         app.event("member_joined_channel")(self._on_member_joined)
         app.error(self._on_error)
 
