@@ -292,7 +292,15 @@ _GLUED_BEFORE_RE: Final = re.compile(r"\d[:,.]$")
 _GLUED_AFTER_RE: Final = re.compile(r"[:,.]\d")
 
 
+_DIGIT_RE: Final = re.compile(r"\d")
+# The shortest valid Dutch number (0800 plus four digits) has eight digits; text with fewer
+# cannot hold one, and most chat messages have none, so the (slow) matcher is not started.
+_PHONE_MIN_DIGITS: Final = 7
+
+
 def _find_phones(text: str) -> Iterator[_Span]:
+    if len(_DIGIT_RE.findall(text)) < _PHONE_MIN_DIGITS:
+        return
     matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
     for match in matcher:
         raw = match.raw_string.lstrip()
