@@ -6,7 +6,9 @@
 A signed-request load generator sends `/casus` commands (each opens a modal through the
 loopback Web API stand-in) and thread-reply events (Leerkring stores each as a bijdrage) to
 both servers, alternating in rounds so that the noise of a shared 2-core machine falls on both
-alike. It prints p50/p99 latency and requests per second for each, and the ratios.
+alike. It prints p50/p99 latency and requests per second for each, and the ratios. It also
+prints the CPU time each server process spent per request (from /proc, Linux only): throughput
+on a shared machine swings with the neighbours, CPU per request much less.
 Goals: p99 ≤ 1.5× the bare app, throughput ≥ 0.7×, every ack well under Slack's 3 s.
 """
 
@@ -48,6 +50,16 @@ def spawn(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Pope
     return subprocess.Popen(
         command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -184,6 +196,8 @@ async def main(args: argparse.Namespace) -> None:
             thread_ts = await seed_casus(http, targets["leerkring"], standin)
             results: dict[tuple[str, str], list[float]] = {}
             elapsed: dict[tuple[str, str], float] = {}
+            cpu: dict[tuple[str, str], float | None] = {}
+            pids = {"leerkring": leerkring.pid, "bare bolt": bare.pid}
             rounds = max(1, args.requests // args.round_size)
             for kind in ("command", "event"):
                 # Warm-up, not measured.
@@ -193,9 +207,19 @@ async def main(args: argparse.Namespace) -> None:
                     order = list(targets.items()) if r % 2 == 0 else list(targets.items())[::-1]
                     for name, url in order:
                         batch = requests_for(kind, thread_ts, args.round_size)
+                        before = cpu_seconds(pids[name])
                         latencies, seconds = await run_batch(http, url, batch, args.concurrency)
+                        after = cpu_seconds(pids[name])
                         results.setdefault((name, kind), []).extend(latencies)
                         elapsed[(name, kind)] = elapsed.get((name, kind), 0.0) + seconds
+                        spent = cpu.get((name, kind), 0.0)
+                        # Work a command left running after its ack (views.open) is counted
+                        # in the next round of that server: rounds are many, so it evens out.
+                        cpu[(name, kind)] = (
+                            None
+                            if before is None or after is None or spent is None
+                            else spent + after - before
+                        )
             await asyncio.sleep(1)  # let views.open calls after the acks finish
     finally:
         for process in (leerkring, bare):
@@ -210,7 +234,8 @@ async def main(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
     print(f"\nAck latency, {args.db}, {args.concurrency} concurrent, {per_app} requests")
     print(f"per kind per app, 1-minute load average {load:.2f}\n")
-    print(f"{'kind':8} {'app':10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
+    header = f"{'kind':8} {'app':10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}"
+    print(f"{header} {'CPU µs/req':>11}")
     summary = {}
     for kind in ("command", "event"):
         for name in targets:
@@ -219,15 +244,20 @@ async def main(args: argparse.Namespace) -> None:
             summary[(name, kind)] = (pct(lat, 0.5), pct(lat, 0.99), max(lat), rps)
             p50, p99, top, _ = summary[(name, kind)]
             ms = f"{p50 * 1000:8.1f} {p99 * 1000:8.1f} {top * 1000:8.1f}"
-            print(f"{kind:8} {name:10} {ms} {rps:8.0f}")
+            spent = cpu.get((name, kind))
+            per_request = "–" if spent is None else f"{spent / len(lat) * 1e6:.0f}"
+            print(f"{kind:8} {name:10} {ms} {rps:8.0f} {per_request:>11}")
     print()
     print("goals: p99 ≤ 1.5× the bare app, req/s ≥ 0.7×, every ack < 3 s")
-    print(f"{'kind':8} {'p99 ratio':>10} {'req/s ratio':>12}")
+    print(f"{'kind':8} {'p99 ratio':>10} {'req/s ratio':>12} {'CPU ratio':>10}")
     for kind in ("command", "event"):
         lk, bolt = summary[("leerkring", kind)], summary[("bare bolt", kind)]
         p99_ratio, rps_ratio = lk[1] / bolt[1], lk[3] / bolt[3]
         ok = p99_ratio <= 1.5 and rps_ratio >= 0.7 and lk[2] < 3.0
-        print(f"{kind:8} {p99_ratio:10.2f} {rps_ratio:12.2f}   {'met' if ok else 'MISSED'}")
+        lk_cpu, bolt_cpu = cpu.get(("leerkring", kind)), cpu.get(("bare bolt", kind))
+        cpu_ratio = f"{lk_cpu / bolt_cpu:10.2f}" if lk_cpu and bolt_cpu else f"{'–':>10}"
+        verdict = "met" if ok else "MISSED"
+        print(f"{kind:8} {p99_ratio:10.2f} {rps_ratio:12.2f} {cpu_ratio}   {verdict}")
     views = len(standin.calls_to("views.open"))
     median = statistics.median(results[("leerkring", "command")]) * 1000
     print(f"\nviews.open calls recorded: {views}; Leerkring command median {median:.1f} ms")
