@@ -26,9 +26,10 @@ pytestmark = pytest.mark.slow
 
 TICK = 1.0
 # Takeover: the dead leader's socket closes at once (the kernel ends it with the process), so
-# the lock is free right away; the follower sees that at its next tick. Bound: two ticks plus
-# process scheduling on a busy CI machine.
-TAKEOVER_BOUND = 2 * TICK + 3.0
+# the lock is free right away; the follower sees that at its next tick (about 1 s measured).
+# Bound: two ticks plus process scheduling on a busy 2-core CI machine running two test workers
+# beside three servers (once measured over 5 s there, so the slack is 6 s, not 3).
+TAKEOVER_BOUND = 2 * TICK + 6.0
 LEADER_LINE = "this process is now the scheduler leader"
 
 
