@@ -139,8 +139,18 @@ async def _healthz(request: web.Request) -> web.Response:
         },
         "slack": slack_mode,
         "teams": teams_mode,
+        "privacy_guard": _guard_state(settings.privacy_guard, services.guard),
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+def _guard_state(level: str, guard: object) -> str:
+    """``basic`` (structured identifiers only), or the strict guard's ``loading``/``ready``.
+    While it loads the server is healthy: a submission waits for it (within
+    LEERKRING_PRIVACY_WAIT_SECONDS) and is never checked by less than was configured."""
+    if level == "basic":
+        return "basic"
+    return "ready" if getattr(guard, "ready", False) else "loading"
 
 
 def make_scheduler(services: Services) -> ReflectionScheduler:

@@ -463,6 +463,30 @@ async def test_healthz_reports_database_status(server: RunningServer) -> None:
     assert body["slack"] == "http"
 
 
+async def test_healthz_reports_whether_the_strict_guard_has_loaded(
+    server: RunningServer, strict_guard: Any
+) -> None:
+    """Operators (and the benchmark) can see when names are checked: the strict guard loads in
+    the background after start-up and the server is healthy meanwhile."""
+    from handlers.privacy_deduce import DeduceGuard
+
+    async def guard_state() -> str:
+        async with server.http.get(f"{server.url}/healthz") as resp:
+            assert resp.status == 200
+            return str((await resp.json())["privacy_guard"])
+
+    assert await guard_state() == "basic"
+    services, basic = server.services, server.services.guard
+    services.settings = services.settings.model_copy(update={"privacy_guard": "strict"})
+    try:
+        services.guard = DeduceGuard(wait_seconds=0)  # not started: still loading
+        assert await guard_state() == "loading"
+        services.guard = strict_guard
+        assert await guard_state() == "ready"
+    finally:
+        services.guard = basic  # shutdown stops services.guard; the session's deduce stays
+
+
 async def test_slow_post_closes_the_modal_and_a_later_failure_is_told_in_chat(
     server: RunningServer,
 ) -> None:
