@@ -99,7 +99,7 @@ async def test_oogsten_gives_a_private_summary_and_the_report_files(
 
     # files_upload_v2: a URL per file, the bytes to that URL, then one completion each.
     completions = await server.slack.wait_for("files.completeUploadExternal", 2)
-    assert server.slack.calls_to("conversations.open")[0]["users"] == "UFAC01"
+    assert [c["users"] for c in server.slack.calls_to("conversations.open")] == ["UFAC01"]
     assert {c["channel_id"] for c in completions} == {"DUFAC01"}
     names = [c["filename"] for c in server.slack.calls_to("files.getUploadURLExternal")]
     assert names[0].endswith(".html") and names[1].endswith(".png")
