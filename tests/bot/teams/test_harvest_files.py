@@ -38,6 +38,10 @@ from tests.support.teams_standin import (
 pytestmark = pytest.mark.usefixtures("outbound_token")
 PERIOD = "2026-09-04..2026-10-15"
 INSIGHT = "Vertrouwen groeit als ik kleine afspraken nakom."
+TITLES = {
+    "html": "Oogstverslag 04-09-2026 – 15-10-2026 (het volledige verslag, om te bewaren)",
+    "png": "Oogstgrafiek 04-09-2026 – 15-10-2026 (de activiteit per week, als afbeelding)",
+}
 
 
 def seed(server: TeamsServer) -> None:
@@ -122,6 +126,8 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
     assert html.authorization == f"Bearer {OUTBOUND_TOKEN}"
     assert html.body["attachments"][0]["name"] == "oogst-alle-kanalen-20260904-20261015.html"
     assert png.body["attachments"][0]["name"] == "oogst-alle-kanalen-20260904-20261015.png"
+    # Each card names its own file: the report and the chart are told apart before consenting.
+    descriptions = {}
     for card, fmt in ((html, "html"), (png, "png")):
         content = card.body["attachments"][0]["content"]
         assert content["sizeInBytes"] > 1000
@@ -131,7 +137,7 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
             "source": "oogsten",
             "user": FLOOR.aad,
             "filename": f"oogst-alle-kanalen-20260904-20261015.{fmt}",
-            "title": "Oogst 04-09-2026 – 15-10-2026",
+            "title": TITLES[fmt],
             "args": {
                 "format": fmt,
                 "start": "2026-09-03T22:00:00+00:00",
@@ -140,6 +146,10 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
                 "language": "nl",
             },
         }
+        descriptions[fmt] = content["description"]
+        assert f"‘{TITLES[fmt]}’" in descriptions[fmt] and "Toestaan" in descriptions[fmt]
+        assert card.body["summary"] == descriptions[fmt]
+    assert descriptions["html"] != descriptions["png"]
     # The offers carry parameters only: no report text, and nothing is uploaded yet.
     offers = json.dumps([html.body, png.body], ensure_ascii=False)
     assert "Vader met gokschulden" not in offers and INSIGHT not in offers
