@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
@@ -348,9 +349,10 @@ async def test_no_file_for_someone_who_is_no_longer_a_facilitator(
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png"]
 
 
-async def test_decline_uploads_nothing_and_says_so(
-    secured: TeamsServer, identity: IdentityStandIn
+async def test_decline_uploads_nothing_logs_it_and_says_how_to_get_it_again(
+    secured: TeamsServer, identity: IdentityStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     seed(secured)
     cards = await harvest_in_personal_chat(secured, identity)
     before = len(secured.connector.sent)
@@ -361,12 +363,39 @@ async def test_decline_uploads_nothing_and_says_so(
         upload_url=secured.connector.upload_url("d"),
         user=FLOOR,
     )
-    await signed(secured, identity, invoke)
+    caplog.clear()
+    await signed(secured, identity, invoke)  # answered 200
     assert secured.connector.uploads == []
     (notice,) = secured.connector.sent[before:]
-    assert notice.conversation_id == FLOOR.personal_chat
-    assert "geweigerd" in card_text(notice.card)
+    assert notice.method == "reply" and notice.conversation_id == FLOOR.personal_chat
+    shown = card_text(notice.card)
+    assert shown.startswith(f"Je hebt {TITLES['png']} geweigerd; dat bestand is niet verstuurd.")
+    assert shown.endswith("Typ opnieuw oogsten met dezelfde periode en kies Toestaan."), shown
+    assert FILE_INFO not in secured.connector.everything()
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png"]
+    # Logged by file source and type; nothing of the person, the harvest or its file.
+    (declined,) = [r for r in caplog.records if "declined" in r.getMessage()]
+    assert declined.levelno == logging.INFO
+    assert declined.getMessage() == "Teams file consent declined (source 'oogsten', type 'png')"
+    logged = caplog.text
+    for private in (FLOOR.name, FLOOR.aad, FLOOR.teams_id, "Oogstgrafiek", "04-09-2026"):
+        assert private not in logged
+    assert "Vader met gokschulden" not in logged and INSIGHT not in logged
+
+    # The report's card is still there to accept: declining one file leaves the other.
+    await signed(
+        secured,
+        identity,
+        file_consent_invoke(
+            secured.connector.url,
+            context_of(cards["html"]),
+            "accept",
+            upload_url=secured.connector.upload_url("r"),
+            user=FLOOR,
+        ),
+    )
+    assert [u.name for u in secured.connector.uploads] == ["r"]
+    assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png", "file-html"]
 
 
 async def test_a_redelivered_accept_uploads_once(
