@@ -180,23 +180,23 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
         return [Ephemeral(empty_notice(harvest, texts))]
     card = summary_card(harvest, texts, zone=ctx.zone, share_id=entry.id, share_in=request.origin)
     html = render_html(harvest, texts, chart=(chart := chart_png(harvest, texts)), zone=ctx.zone)
-    title = texts.rich("oogsten.card.title", period=harvest.period.label()).plain()
+    period = harvest.period.label()
     entry.output = "chat,html,png"
     return [
         Ephemeral(card.fallback, card),
         UploadFile(
             file_name(harvest, "html"),
             html.encode("utf-8"),
-            title,
+            texts.rich("oogsten.file_title.report", period=period).plain(),
             user_id=request.user_id,
-            comment=texts.rich("oogsten.files_comment", period=harvest.period.label()),
+            comment=texts.rich("oogsten.files_comment", period=period),
             source=HARVEST_FILES,
             source_args=file_args(request, "html", texts.language),
         ),
         UploadFile(
             file_name(harvest, "png"),
             chart,
-            title,
+            texts.rich("oogsten.file_title.chart", period=period).plain(),
             user_id=request.user_id,
             source=HARVEST_FILES,
             source_args=file_args(request, "png", texts.language),

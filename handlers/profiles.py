@@ -35,7 +35,7 @@ from handlers.replies import (
 )
 from handlers.router import Router
 from prompts import Texts
-from storage.models import Member, MemberProfile
+from storage.models import Member, MemberProfile, waiting
 from storage.statements import affected
 
 COMMAND = "profiel"
@@ -144,7 +144,7 @@ def pending_welcomes(ctx: HandlerContext, limit: int = 200) -> list[Welcome]:
                Member.platform_user_id)
         .join(Member, Member.id == MemberProfile.member_id)
         .where(
-            MemberProfile.welcome_status.in_(("pending", "sending")),
+            waiting(MemberProfile.welcome_status),
             MemberProfile.welcomed_at.is_(None),  # not since imported as welcomed
         )
         .order_by(MemberProfile.member_id)

@@ -62,6 +62,7 @@ from handlers.schedules import (
 )
 from prompts import Deck, Texts
 from storage.models import (
+    UNPOSTED,
     Casus,
     CasusStatus,
     Channel,
@@ -70,6 +71,7 @@ from storage.models import (
     PromptRun,
     RunStatus,
     Schedule,
+    waiting,
 )
 
 log = logging.getLogger(__name__)
@@ -768,9 +770,7 @@ def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
             PromptRun.status == RunStatus.OPEN,
             PromptRun.closes_at > ctx.now(),
             PromptRun.id.in_(
-                select(PromptDelivery.run_id).where(
-                    PromptDelivery.reminder_status.in_(("pending", "sending"))
-                )
+                select(PromptDelivery.run_id).where(waiting(PromptDelivery.reminder_status))
             ),
         )
         .order_by(PromptRun.id)
@@ -871,9 +871,7 @@ def pending_summaries(ctx: HandlerContext) -> list[Closing]:
 
     session = ctx.repos.members.session
     runs = session.scalars(
-        select(PromptRun)
-        .where(PromptRun.summary_status.in_(("pending", "posting")))
-        .order_by(PromptRun.id)
+        select(PromptRun).where(waiting(PromptRun.summary_status, UNPOSTED)).order_by(PromptRun.id)
     )
     return [
         Closing(

@@ -21,9 +21,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
+    column,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -55,6 +58,29 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Outbox rows the scheduler looks for at every tick: not sent yet, or being sent when a process
+# stopped (handlers/outbox.py). A closing summary is ``posting`` rather than ``sending``.
+UNSENT = ("pending", "sending")
+UNPOSTED = ("pending", "posting")
+
+
+def waiting(status: Any, states: tuple[str, ...] = UNSENT) -> ColumnElement[bool]:
+    """``status IN ('pending', 'sending')`` with the states written as literals, as the partial
+    indexes below (``outbox_index``) are: SQLite uses a partial index only when the query's term
+    matches its WHERE, which a bound parameter list never does (a single ``= ?`` would)."""
+    result: ColumnElement[bool] = status.in_(
+        bindparam(None, list(states), expanding=True, literal_execute=True)
+    )
+    return result
+
+
+def outbox_index(name: str, status: str, *columns: str, states: tuple[str, ...] = UNSENT) -> Index:
+    """An index of the rows still waiting in an outbox status column (migration 0011), on both
+    databases only over those rows: nearly every row is sent, so it stays small."""
+    where = column(status).in_(states)
+    return Index(name, status, *columns, sqlite_where=where, postgresql_where=where)
 
 
 class Base(DeclarativeBase):
@@ -270,6 +296,9 @@ class PromptRun(Base):
     row is written before anything is sent, so no failover or restart can post it twice."""
 
     __tablename__ = "prompt_runs"
+    __table_args__ = (
+        outbox_index("ix_prompt_runs_summary_status", "summary_status", states=UNPOSTED),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fire_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -307,7 +336,11 @@ class PromptDelivery(Base):
     """One person a run is for: who got the prompt, and who got a reminder."""
 
     __tablename__ = "prompt_deliveries"
-    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "user_id"),
+        outbox_index("ix_prompt_deliveries_status", "status", "run_id"),
+        outbox_index("ix_prompt_deliveries_reminder_status", "reminder_status", "run_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(
@@ -378,6 +411,7 @@ class MemberProfile(Base):
     there): expertise areas, and their welcome (the onboarding DM goes out once)."""
 
     __tablename__ = "member_profiles"
+    __table_args__ = (outbox_index("ix_member_profiles_welcome_status", "welcome_status"),)
 
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True

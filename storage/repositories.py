@@ -35,6 +35,7 @@ from storage.models import (
     SpeedsparStatus,
     SpeedsparTakeaway,
     utcnow,
+    waiting,
 )
 
 
@@ -628,9 +629,7 @@ class RunRepository:
 
     def needing_delivery(self) -> list[PromptRun]:
         """Open runs whose prompt is not out yet or whose fan-out was interrupted."""
-        pending = select(PromptDelivery.run_id).where(
-            PromptDelivery.status.in_(("pending", "sending"))
-        )
+        pending = select(PromptDelivery.run_id).where(waiting(PromptDelivery.status))
         return list(
             self.session.scalars(
                 select(PromptRun)

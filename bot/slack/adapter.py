@@ -386,24 +386,12 @@ class SlackAdapter:
             return [Ephemeral(self.texts.rich("general.error_generic"))]
 
     async def _upload(self, reply: UploadFile) -> None:
-        """files_upload_v2: getUploadURLExternal, the upload, completeUploadExternal. A file
-        for one person goes to their direct message with the bot."""
-        channel = reply.place.channel_id if reply.place is not None else None
+        """A file for a conversation, or for one person in their direct message with the bot
+        (the stored DM channel, as for every other DM: ``SlackMessenger.upload``)."""
         try:
-            if channel is None:
-                opened = await self.client.conversations_open(users=reply.user_id)
-                channel = str((opened.get("channel") or {}).get("id", ""))
-            await self.client.files_upload_v2(
-                channel=channel,
-                filename=reply.filename,
-                content=reply.content,
-                title=reply.title,
-                initial_comment=render.mrkdwn(reply.comment) if reply.comment else None,
-            )
-        except SlackApiError as exc:
-            log.warning("file upload failed: %s", exc.response.get("error"))
-        except Exception as exc:
-            log.warning("file upload failed: %r", exc)
+            await self.messenger.upload(reply)
+        except DeliveryFailed as exc:
+            log.warning("file upload failed: %s", exc.reason)
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
         record = reply.record_as

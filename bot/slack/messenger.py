@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.messaging import DeliveryFailed
 from bot.slack import render
 from handlers.events import Place
-from handlers.replies import Card
+from handlers.replies import Card, UploadFile
 from handlers.router import MessageRef
 from prompts import Texts
 from storage.db import Database
@@ -135,21 +135,51 @@ class SlackMessenger:
         return MessageRef(PLATFORM, place.channel_id, ts)
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
-        channel, fresh = await self._dm_channel(user_id)
-        if fresh:  # stored while the DM goes out
-            ref, _ = await asyncio.gather(
-                self.post(Place(PLATFORM, channel), content, key=key),
-                self._save(user_id, channel),
-            )
-            return ref
+        return await self._to_direct(
+            user_id, lambda channel: self.post(Place(PLATFORM, channel), content, key=key)
+        )
+
+    async def upload(self, file: UploadFile) -> None:
+        """files_upload_v2 (getUploadURLExternal, the upload, completeUploadExternal) to the
+        file's conversation, or for one person to their DM channel (the stored one, as for
+        ``direct``). Raises DeliveryFailed; the content is never logged."""
+        if file.place is not None:
+            await self._upload(file.place.channel_id, file)
+        else:
+            assert file.user_id is not None  # UploadFile has exactly one of place and user_id
+            await self._to_direct(file.user_id, lambda channel: self._upload(channel, file))
+
+    async def _upload(self, channel: str, file: UploadFile) -> None:
         try:
-            return await self.post(Place(PLATFORM, channel), content, key=key)
+            await self.client.files_upload_v2(
+                channel=channel,
+                filename=file.filename,
+                content=file.content,
+                title=file.title,
+                initial_comment=render.mrkdwn(file.comment) if file.comment else None,
+            )
+        except SlackApiError as exc:
+            raise DeliveryFailed(_error_code(exc)) from None
+        except Exception as exc:  # the upload URL unreachable, a timeout
+            log.warning("file upload to %s failed: %r", channel, exc)
+            raise DeliveryFailed("unreachable") from None
+
+    async def _to_direct(self, user_id: str, send: Callable[[str], Awaitable[T]]) -> T:
+        """``send`` to the person's DM channel: the stored one, or one opened now (stored while
+        ``send`` runs). Every DM and every file for one person goes through here, so a person's
+        DM is opened once (conversations.open is Tier 3)."""
+        channel, fresh = await self._dm_channel(user_id)
+        if fresh:
+            result, _ = await asyncio.gather(send(channel), self._save(user_id, channel))
+            return result
+        try:
+            return await send(channel)
         except DeliveryFailed as exc:
             if exc.reason != "channel_not_found":
                 raise
-        # Slack no longer knows the stored id; channel_not_found means nothing was posted.
+        # Slack no longer knows the stored id; channel_not_found means nothing was delivered.
         channel = await self._reopen(user_id, channel)
-        return await self.post(Place(PLATFORM, channel), content, key=key)
+        return await send(channel)
 
     async def find_direct(self, user_id: str, key: str) -> MessageRef | None:
         channel, fresh = await self._dm_channel(user_id)

@@ -485,9 +485,7 @@ class TeamsAdapter:
             await self._notice(self.texts.rich("teams.file.not_yours"), delivery)
             return
         if answer.action != "accept":
-            await self._notice(
-                self.texts.rich("teams.file.declined", title=context.title), delivery
-            )
+            await self._declined(context, delivery)
             return
         try:
             content = await self.runtime.make_file(
@@ -514,6 +512,17 @@ class TeamsAdapter:
             log.exception("recording the delivery of %s failed", context.filename)
         with contextlib.suppress(DeliveryFailed):  # logged by delivery_failed
             await self._reply(turn, files.info_activity(answer, context.filename))
+
+    async def _declined(self, context: files.ConsentContext, delivery: Delivery) -> None:
+        """Nothing is made or uploaded. Logged by file source and type only (no title, name or
+        person); the person is told the file was not sent and how to ask for it again."""
+        kind = context.filename.rsplit(".", 1)[-1] if "." in context.filename else "?"
+        log.info("Teams file consent declined (source %r, type %r)", context.source[:40], kind[:8])
+        try:
+            text = self.texts.rich(f"teams.file.declined.{context.source}", title=context.title)
+        except KeyError:  # a file source without a text of its own
+            text = self.texts.rich("teams.file.declined.other", title=context.title)
+        await self._notice(text, delivery)
 
     async def _run_deferred(self, reply: Deferred) -> list[Reply]:
         try:

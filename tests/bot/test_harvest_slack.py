@@ -99,7 +99,7 @@ async def test_oogsten_gives_a_private_summary_and_the_report_files(
 
     # files_upload_v2: a URL per file, the bytes to that URL, then one completion each.
     completions = await server.slack.wait_for("files.completeUploadExternal", 2)
-    assert server.slack.calls_to("conversations.open")[0]["users"] == "UFAC01"
+    assert [c["users"] for c in server.slack.calls_to("conversations.open")] == ["UFAC01"]
     assert {c["channel_id"] for c in completions} == {"DUFAC01"}
     names = [c["filename"] for c in server.slack.calls_to("files.getUploadURLExternal")]
     assert names[0].endswith(".html") and names[1].endswith(".png")
@@ -111,7 +111,10 @@ async def test_oogsten_gives_a_private_summary_and_the_report_files(
     sizes = [int(c["length"]) for c in server.slack.calls_to("files.getUploadURLExternal")]
     assert sizes == [len(html_bytes), len(png_bytes)]
     titles = [json.loads(c["files"])[0]["title"] for c in completions]
-    assert titles == ["Oogst 04-09-2026 – 15-10-2026"] * 2
+    assert titles == [
+        "Oogstverslag 04-09-2026 – 15-10-2026 (het volledige verslag, om te bewaren)",
+        "Oogstgrafiek 04-09-2026 – 15-10-2026 (de activiteit per week, als afbeelding)",
+    ]
 
     with server.database.session() as session:
         logs = session.scalars(select(HarvestLog)).all()

@@ -101,7 +101,8 @@ class SlackStandIn:
     # method -> how many of its next calls succeed at Slack, then the connection breaks.
     drop_connections: dict[str, int] = field(default_factory=dict)
     # user -> the DM channel conversations.open answers (default "D" + user id), and DM
-    # channels Slack no longer knows: posting or reading there answers channel_not_found.
+    # channels Slack no longer knows: posting, reading or sharing a file there answers
+    # channel_not_found.
     dm_channels: dict[str, str] = field(default_factory=dict)
     gone_channels: set[str] = field(default_factory=set)
     # channel -> messages posted there, newest last, as conversations.history returns them.
@@ -198,7 +199,8 @@ class SlackStandIn:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
             return web.json_response({"ok": False, "error": self.fail[method]})
-        if str(args.get("channel", "")) in self.gone_channels:
+        # files.completeUploadExternal names its conversation channel_id.
+        if str(args.get("channel") or args.get("channel_id") or "") in self.gone_channels:
             self.calls.pop()
             return web.json_response({"ok": False, "error": "channel_not_found"})
         if method in self.fail_after:

@@ -28,6 +28,7 @@ from tests.support.teams_standin import (
     TEAM,
     IdentityStandIn,
     Sent,
+    card_text,
     file_consent_invoke,
     message,
 )
@@ -193,7 +194,32 @@ async def test_decline_uploads_nothing_and_says_so(
     assert secured.connector.uploads == []
     (notice,) = secured.connector.sent[before:]
     assert notice.conversation_id == ANNA.personal_chat
-    assert "geweigerd" in json.dumps(notice.body, ensure_ascii=False)
+    shown = card_text(notice.card)
+    assert shown == (
+        "Je hebt Mijn gegevens in Leerkring geweigerd; dat bestand is niet verstuurd. Wil je het "
+        "toch? Typ opnieuw mijn-gegevens en kies Toestaan."
+    )
+    assert FILE_INFO not in secured.connector.everything()
+
+
+async def test_a_declined_file_of_a_source_without_its_own_text_gets_the_general_notice(
+    secured: TeamsServer, identity: IdentityStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    seed(secured)
+    consent = await ask_for_my_data(secured, identity)
+    context = {**consent.body["attachments"][0]["content"]["declineContext"], "source": "iets"}
+    before = len(secured.connector.sent)
+    invoke = file_consent_invoke(
+        secured.connector.url, context, "decline", upload_url=secured.connector.upload_url("a")
+    )
+    status, _ = await signed(secured, identity, invoke)
+    assert status == 200
+    assert secured.connector.uploads == []
+    (notice,) = secured.connector.sent[before:]
+    assert card_text(notice.card).endswith("Vraag het opnieuw aan en kies Toestaan.")
+    assert "Teams file consent declined (source 'iets', type 'json')" in caplog.messages
+    assert ANNA.name not in caplog.text and ANNA.aad not in caplog.text
 
 
 async def test_an_unauthenticated_or_forged_invoke_is_refused_and_uploads_nothing(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,10 @@ from tests.support.teams_standin import (
 pytestmark = pytest.mark.usefixtures("outbound_token")
 PERIOD = "2026-09-04..2026-10-15"
 INSIGHT = "Vertrouwen groeit als ik kleine afspraken nakom."
+TITLES = {
+    "html": "Oogstverslag 04-09-2026 – 15-10-2026 (het volledige verslag, om te bewaren)",
+    "png": "Oogstgrafiek 04-09-2026 – 15-10-2026 (de activiteit per week, als afbeelding)",
+}
 
 
 def seed(server: TeamsServer) -> None:
@@ -122,6 +127,8 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
     assert html.authorization == f"Bearer {OUTBOUND_TOKEN}"
     assert html.body["attachments"][0]["name"] == "oogst-alle-kanalen-20260904-20261015.html"
     assert png.body["attachments"][0]["name"] == "oogst-alle-kanalen-20260904-20261015.png"
+    # Each card names its own file: the report and the chart are told apart before consenting.
+    descriptions = {}
     for card, fmt in ((html, "html"), (png, "png")):
         content = card.body["attachments"][0]["content"]
         assert content["sizeInBytes"] > 1000
@@ -131,7 +138,7 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
             "source": "oogsten",
             "user": FLOOR.aad,
             "filename": f"oogst-alle-kanalen-20260904-20261015.{fmt}",
-            "title": "Oogst 04-09-2026 – 15-10-2026",
+            "title": TITLES[fmt],
             "args": {
                 "format": fmt,
                 "start": "2026-09-03T22:00:00+00:00",
@@ -140,6 +147,10 @@ async def test_in_a_channel_the_summary_and_two_consent_cards_go_to_the_personal
                 "language": "nl",
             },
         }
+        descriptions[fmt] = content["description"]
+        assert f"‘{TITLES[fmt]}’" in descriptions[fmt] and "Toestaan" in descriptions[fmt]
+        assert card.body["summary"] == descriptions[fmt]
+    assert descriptions["html"] != descriptions["png"]
     # The offers carry parameters only: no report text, and nothing is uploaded yet.
     offers = json.dumps([html.body, png.body], ensure_ascii=False)
     assert "Vader met gokschulden" not in offers and INSIGHT not in offers
@@ -338,9 +349,10 @@ async def test_no_file_for_someone_who_is_no_longer_a_facilitator(
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png"]
 
 
-async def test_decline_uploads_nothing_and_says_so(
-    secured: TeamsServer, identity: IdentityStandIn
+async def test_decline_uploads_nothing_logs_it_and_says_how_to_get_it_again(
+    secured: TeamsServer, identity: IdentityStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     seed(secured)
     cards = await harvest_in_personal_chat(secured, identity)
     before = len(secured.connector.sent)
@@ -351,12 +363,39 @@ async def test_decline_uploads_nothing_and_says_so(
         upload_url=secured.connector.upload_url("d"),
         user=FLOOR,
     )
-    await signed(secured, identity, invoke)
+    caplog.clear()
+    await signed(secured, identity, invoke)  # answered 200
     assert secured.connector.uploads == []
     (notice,) = secured.connector.sent[before:]
-    assert notice.conversation_id == FLOOR.personal_chat
-    assert "geweigerd" in card_text(notice.card)
+    assert notice.method == "reply" and notice.conversation_id == FLOOR.personal_chat
+    shown = card_text(notice.card)
+    assert shown.startswith(f"Je hebt {TITLES['png']} geweigerd; dat bestand is niet verstuurd.")
+    assert shown.endswith("Typ opnieuw oogsten met dezelfde periode en kies Toestaan."), shown
+    assert FILE_INFO not in secured.connector.everything()
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png"]
+    # Logged by file source and type; nothing of the person, the harvest or its file.
+    (declined,) = [r for r in caplog.records if "declined" in r.getMessage()]
+    assert declined.levelno == logging.INFO
+    assert declined.getMessage() == "Teams file consent declined (source 'oogsten', type 'png')"
+    logged = caplog.text
+    for private in (FLOOR.name, FLOOR.aad, FLOOR.teams_id, "Oogstgrafiek", "04-09-2026"):
+        assert private not in logged
+    assert "Vader met gokschulden" not in logged and INSIGHT not in logged
+
+    # The report's card is still there to accept: declining one file leaves the other.
+    await signed(
+        secured,
+        identity,
+        file_consent_invoke(
+            secured.connector.url,
+            context_of(cards["html"]),
+            "accept",
+            upload_url=secured.connector.upload_url("r"),
+            user=FLOOR,
+        ),
+    )
+    assert [u.name for u in secured.connector.uploads] == ["r"]
+    assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png", "file-html"]
 
 
 async def test_a_redelivered_accept_uploads_once(
