@@ -99,7 +99,10 @@ async def test_sigkill_halfway_through_a_dm_fan_out_loses_and_doubles_nothing(
     assert len(rows) == len(MEMBERS)
     marked = {r.user_id for r in rows if r.status == "sent"}
     received = dm_counts(slack_api)
-    assert sum(received.values()) == KILL_AT and max(received.values()) == 1
+    # DMs the server sent beside the 100th (4 at a time) may still reach Slack after the kill:
+    # the stand-in reads requests already on the wire. None of them arrives twice.
+    assert KILL_AT <= sum(received.values()) < KILL_AT + 4, sorted(received.items())[-5:]
+    assert max(received.values()) == 1, [k for k, v in received.items() if v > 1]
     # The hard case really happened: at least the 100th DM arrived and was not marked sent.
     unmarked = {f"D{u}" for u in MEMBERS} & set(received) - {f"D{u}" for u in marked}
     assert killed["channel"] in unmarked
@@ -130,4 +133,4 @@ async def test_sigkill_halfway_through_a_dm_fan_out_loses_and_doubles_nothing(
             assert schedule is not None and schedule.next_fire_at is not None
     finally:
         services.close()
-    assert "Traceback" not in second.output()
+    assert "Traceback" not in second.output(), second.output()[-3000:]

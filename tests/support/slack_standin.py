@@ -147,6 +147,14 @@ class SlackStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def _unrecord(self, call: Call) -> None:
+        """Take back this call (not simply the last one: after the delay other calls may have
+        been recorded since)."""
+        for index in range(len(self.calls) - 1, -1, -1):
+            if self.calls[index] is call:
+                del self.calls[index]
+                return
+
     async def _args(self, request: web.Request) -> dict[str, Any]:
         query = dict(request.query)  # Slack accepts arguments in the query string too
         if request.method == "GET":
@@ -174,7 +182,8 @@ class SlackStandIn:
                 status=429,
                 headers={"Retry-After": str(retry)},
             )
-        self.calls.append(Call(method, args))
+        call = Call(method, args)
+        self.calls.append(call)
         if method == "apps.connections.open":
             ws_url = self.url.replace("http://", "ws://").replace("/api/", "/socket")
             return web.json_response({"ok": True, "url": ws_url})
@@ -184,7 +193,7 @@ class SlackStandIn:
             recent = [t for t in self._windows.get(method, []) if now - t < window]
             if len(recent) >= allowed:
                 self.rate_limited += 1
-                self.calls.pop()  # a refused call is not a call that happened
+                self._unrecord(call)  # a refused call is not a call that happened
                 retry = max(1, int(window - (now - recent[0])) + 1)
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
@@ -194,19 +203,19 @@ class SlackStandIn:
             recent.append(now)
             self._windows[method] = recent
         if self.on_call is not None:
-            self.on_call(self.calls[-1])
+            self.on_call(call)
         if method in self.delay:
             await asyncio.sleep(self.delay[method])
         if method in self.fail:
             return web.json_response({"ok": False, "error": self.fail[method]})
         # files.completeUploadExternal names its conversation channel_id.
         if str(args.get("channel") or args.get("channel_id") or "") in self.gone_channels:
-            self.calls.pop()
+            self._unrecord(call)
             return web.json_response({"ok": False, "error": "channel_not_found"})
         if method in self.fail_after:
             allowed, error = self.fail_after[method]
             if len(self.calls_to(method)) > allowed:
-                self.calls.pop()
+                self._unrecord(call)
                 return web.json_response({"ok": False, "error": error})
         if method == "auth.test":
             return web.json_response(
