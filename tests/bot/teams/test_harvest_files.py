@@ -30,6 +30,7 @@ from tests.support.teams_standin import (
     OUTBOUND_TOKEN,
     IdentityStandIn,
     Sent,
+    TeamsUser,
     card_submit,
     card_text,
     file_consent_invoke,
@@ -55,6 +56,25 @@ def seed(server: TeamsServer) -> None:
 async def signed(server: TeamsServer, identity: IdentityStandIn, activity: dict[str, Any]) -> None:
     status, text = await server.post(activity, token=identity.token(server.connector.url))
     assert status == 200, text
+
+
+def answer(
+    server: TeamsServer,
+    context: dict[str, Any],
+    action: str = "accept",
+    *,
+    upload: str,
+    user: TeamsUser = FLOOR,
+) -> dict[str, Any]:
+    """The invoke Teams sends when ``user`` answers a consent card (the upload URL named
+    ``upload`` at the connector stand-in)."""
+    return file_consent_invoke(
+        server.connector.url,
+        context,
+        action,
+        upload_url=server.connector.upload_url(upload),
+        user=user,
+    )
 
 
 def consents(server: TeamsServer) -> dict[str, Sent]:
@@ -216,17 +236,10 @@ async def test_accept_makes_the_report_again_from_the_database_and_uploads_it(
             )
         )
     before = len(secured.connector.sent)
-    url = secured.connector.url
     await signed(
         secured,
         identity,
-        file_consent_invoke(
-            url,
-            context_of(cards["html"]),
-            "accept",
-            upload_url=secured.connector.upload_url("r"),
-            user=FLOOR,
-        ),
+        answer(secured, context_of(cards["html"]), upload="r"),
     )
     (upload,) = secured.connector.uploads
     assert upload.name == "r"
@@ -257,13 +270,7 @@ async def test_accept_makes_the_report_again_from_the_database_and_uploads_it(
     await signed(
         secured,
         identity,
-        file_consent_invoke(
-            url,
-            context_of(cards["png"]),
-            "accept",
-            upload_url=secured.connector.upload_url("g"),
-            user=FLOOR,
-        ),
+        answer(secured, context_of(cards["png"]), upload="g"),
     )
     assert [u.name for u in secured.connector.uploads] == ["r", "g"]
     assert secured.connector.uploads[1].body.startswith(b"\x89PNG")
@@ -288,13 +295,7 @@ async def test_a_harvest_of_one_channel_is_made_again_for_that_channel(
     context = context_of(cards["html"])
     assert context["args"]["channel"] == "teams:C2"
     assert context["filename"] == "oogst-jeugd-20260904-20261015.html"
-    invoke = file_consent_invoke(
-        secured.connector.url,
-        context,
-        "accept",
-        upload_url=secured.connector.upload_url("j"),
-        user=FLOOR,
-    )
+    invoke = answer(secured, context, upload="j")
     await signed(secured, identity, invoke)
     (upload,) = secured.connector.uploads
     page = upload.body.decode("utf-8")
@@ -309,13 +310,7 @@ async def test_someone_else_accepting_the_card_gets_nothing(
 ) -> None:
     seed(secured)
     cards = await harvest_in_personal_chat(secured, identity)
-    invoke = file_consent_invoke(
-        secured.connector.url,
-        context_of(cards["html"]),
-        "accept",
-        upload_url=secured.connector.upload_url("k"),
-        user=KARIM,
-    )
+    invoke = answer(secured, context_of(cards["html"]), upload="k", user=KARIM)
     await signed(secured, identity, invoke)
     assert secured.connector.uploads == []
     notice = secured.connector.sent[-1]
@@ -334,13 +329,7 @@ async def test_no_file_for_someone_who_is_no_longer_a_facilitator(
         floor = session.scalars(select(Member).where(Member.platform_user_id == FLOOR.aad)).one()
         floor.is_facilitator = False
     before = len(secured.connector.sent)
-    invoke = file_consent_invoke(
-        secured.connector.url,
-        context_of(cards["html"]),
-        "accept",
-        upload_url=secured.connector.upload_url("f"),
-        user=FLOOR,
-    )
+    invoke = answer(secured, context_of(cards["html"]), upload="f")
     await signed(secured, identity, invoke)
     assert secured.connector.uploads == []
     (notice,) = secured.connector.sent[before:]
@@ -356,13 +345,7 @@ async def test_decline_uploads_nothing_logs_it_and_says_how_to_get_it_again(
     seed(secured)
     cards = await harvest_in_personal_chat(secured, identity)
     before = len(secured.connector.sent)
-    invoke = file_consent_invoke(
-        secured.connector.url,
-        context_of(cards["png"], "declineContext"),
-        "decline",
-        upload_url=secured.connector.upload_url("d"),
-        user=FLOOR,
-    )
+    invoke = answer(secured, context_of(cards["png"], "declineContext"), "decline", upload="d")
     caplog.clear()
     await signed(secured, identity, invoke)  # answered 200
     assert secured.connector.uploads == []
@@ -386,13 +369,7 @@ async def test_decline_uploads_nothing_logs_it_and_says_how_to_get_it_again(
     await signed(
         secured,
         identity,
-        file_consent_invoke(
-            secured.connector.url,
-            context_of(cards["html"]),
-            "accept",
-            upload_url=secured.connector.upload_url("r"),
-            user=FLOOR,
-        ),
+        answer(secured, context_of(cards["html"]), upload="r"),
     )
     assert [u.name for u in secured.connector.uploads] == ["r"]
     assert [output for *_, output in harvest_logs(secured)] == ["chat,html,png", "file-html"]
@@ -403,13 +380,7 @@ async def test_a_redelivered_accept_uploads_once(
 ) -> None:
     seed(secured)
     cards = await harvest_in_personal_chat(secured, identity)
-    invoke = file_consent_invoke(
-        secured.connector.url,
-        context_of(cards["html"]),
-        "accept",
-        upload_url=secured.connector.upload_url("once"),
-        user=FLOOR,
-    )
+    invoke = answer(secured, context_of(cards["html"]), upload="once")
     for _ in range(2):  # Teams delivers the same activity twice
         await signed(secured, identity, invoke)
     assert [u.name for u in secured.connector.uploads] == ["once"]
@@ -441,13 +412,7 @@ async def test_a_consent_answer_with_arguments_that_do_not_hold_uploads_nothing(
     ]
     for number, args in enumerate(broken):
         before = len(secured.connector.sent)
-        invoke = file_consent_invoke(
-            secured.connector.url,
-            {**context, "args": args},
-            "accept",
-            upload_url=secured.connector.upload_url(f"x{number}"),
-            user=FLOOR,
-        )
+        invoke = answer(secured, {**context, "args": args}, upload=f"x{number}")
         await signed(secured, identity, invoke)
         (notice,) = secured.connector.sent[before:]
         assert "niet worden verstuurd" in card_text(notice.card)
