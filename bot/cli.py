@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.logs import PAYLOAD_LOGGERS
 from bot.settings import Settings, SettingsError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,10 +25,9 @@ def _configure_logging(level: str) -> None:
         level=getattr(logging, level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # slack_bolt logs request bodies at DEBUG; keep people's text out of logs at any level.
-    logging.getLogger("slack_bolt").setLevel(max(logging.INFO, getattr(logging, level)))
-    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, getattr(logging, level)))
-    for sdk in ("msrest", "botbuilder", "botframework"):  # the Teams SDK, same reason
+    # The Slack and Teams SDKs log request bodies at DEBUG; keep people's text out of logs at
+    # any level (bot/logs.py).
+    for sdk in PAYLOAD_LOGGERS:
         logging.getLogger(sdk).setLevel(max(logging.INFO, getattr(logging, level)))
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler logs every tick at INFO; only its warnings and errors matter to operators.
