@@ -86,9 +86,10 @@ def _members_by_key() -> Select[str, str, int, str | None, bool]:
     ).where(tuple_(Member.platform, Member.platform_user_id).in_(bindparam("keys", expanding=True)))
 
 
-def _thread_in(name: str) -> ColumnElement[bool]:
+def _thread_in() -> ColumnElement[bool]:
+    """The posted message is one of the ``threads`` parameter's (platform, channel, id)."""
     return tuple_(PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id).in_(
-        bindparam(name, expanding=True)
+        bindparam("threads", expanding=True)
     )
 
 
@@ -99,7 +100,7 @@ def _casus_ids_by_thread() -> Select[str, str, str, int]:
             PostedMessage.platform, PostedMessage.channel_ref, PostedMessage.message_id, Casus.id
         )
         .join(Casus, Casus.id == PostedMessage.object_id)
-        .where(PostedMessage.kind == "casus", _thread_in("threads"))
+        .where(PostedMessage.kind == "casus", _thread_in())
     )
 
 
@@ -110,7 +111,7 @@ def _objects_by_thread() -> Select[str, str, str, int]:
         PostedMessage.channel_ref,
         PostedMessage.message_id,
         PostedMessage.object_id,
-    ).where(PostedMessage.kind == bindparam("kind"), _thread_in("threads"))
+    ).where(PostedMessage.kind == bindparam("kind"), _thread_in())
 
 
 class EventLog:
