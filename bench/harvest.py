@@ -263,10 +263,10 @@ def seed(url: str, scale: float, now: datetime) -> dict[str, int]:
 def measure(url: str) -> list[dict[str, Any]]:
     """Runs in a fresh process: times each period, reports peak memory (max RSS)."""
     from bot.slack import render as slack_render
-    from handlers.harvest import summary_card
-    from handlers.harvest_report import collect_harvest
-    from handlers.periods import parse_period
-    from handlers.report_render import chart_png, render_csv, render_html, render_json
+    from handlers.harvest.chat import summary_card
+    from handlers.harvest.periods import parse_period
+    from handlers.harvest.render import chart_png, render_csv, render_html, render_json
+    from handlers.harvest.report import collect_harvest
     from prompts import load_texts
     from storage.db import Database
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from handlers.context import HandlerContext
-from handlers.harvest import channel_label, channel_ref, log_harvest
-from handlers.harvest_report import collect_harvest
-from handlers.periods import PeriodError, parse_period
-from handlers.report_render import FORMATS, render
+from handlers.core.context import HandlerContext
+from handlers.harvest.chat import channel_label, channel_ref, log_harvest
+from handlers.harvest.periods import PeriodError, parse_period
+from handlers.harvest.render import FORMATS, render
+from handlers.harvest.report import collect_harvest
 from storage.models import Channel
 
 EXAMPLES = (

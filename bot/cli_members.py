@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from handlers.forms import clean_text
-from handlers.privacy import StructuredGuard
+from handlers.core.forms import clean_text
+from handlers.privacy.guard import StructuredGuard
 from prompts import Texts
 
 PLATFORMS = ("slack", "teams", "terminal")
@@ -108,7 +108,7 @@ def read_rows(text: str, texts: Texts) -> tuple[list[MemberRow], list[str]]:
 
 def import_rows(ctx: Any, rows: list[MemberRow]) -> int:
     """One transaction: all rows or none. Returns how many members are new."""
-    from handlers.profiles import save_profile
+    from handlers.profiles.chat import save_profile
 
     new = 0
     for row in rows:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from handlers.context import HandlerContext
-from handlers.privacy_rights import erase, export_json
-from handlers.retention import PurgeRecord, latest_purges
-from storage.privacy_rights import Erasure
+from handlers.core.context import HandlerContext
+from handlers.privacy.retention import PurgeRecord, latest_purges
+from handlers.privacy.rights import erase, export_json
+from handlers.privacy.rights_queries import Erasure
 
 PLATFORMS = ("slack", "teams", "terminal")
 

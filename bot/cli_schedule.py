@@ -12,15 +12,15 @@ from typing import Any
 import click
 
 from bot.services import Services
-from handlers import speedsparren
-from handlers.reflection import (
+from handlers.core.schedules import RuleError, next_fire
+from handlers.reflection.chat import (
     FireResult,
     NewSchedule,
     create_schedule,
     describe_rule,
     local_time,
 )
-from handlers.schedules import RuleError, next_fire
+from handlers.speedsparren import chat as speedsparren
 
 
 def _services() -> Services:

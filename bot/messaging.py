@@ -10,9 +10,9 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from handlers.events import Place
-from handlers.replies import Card
-from handlers.router import MessageRef
+from handlers.core.events import Place
+from handlers.core.replies import Card
+from handlers.core.router import MessageRef
 
 log = logging.getLogger(__name__)
 

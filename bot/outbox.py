@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
 from bot.runtime import Runtime
-from handlers.replies import Card
+from handlers.core.replies import Card
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.group_commit import GroupCommit
-from handlers.context import HandlerContext, Repositories
-from handlers.events import Event, MemberJoined, ThreadMessage
-from handlers.privacy import PrivacyGuard
-from handlers.replies import Ephemeral, Record, Reply
-from handlers.router import MessageRef, Router
+from handlers.core.context import HandlerContext, Repositories
+from handlers.core.events import Event, MemberJoined, ThreadMessage
+from handlers.core.replies import Ephemeral, Record, Reply
+from handlers.core.router import MessageRef, Router
+from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 from storage.db import Database, DatabaseUnavailable
 

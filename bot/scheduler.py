@@ -38,9 +38,12 @@ from bot.messaging import (
 from bot.outbox import OutboxSteps, all_done, direct_once
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
-from handlers import casus, profiles, reflection, retention
-from handlers.events import Place
-from handlers.replies import DirectMessage, Record
+from handlers.casus import chat as casus
+from handlers.core.events import Place
+from handlers.core.replies import DirectMessage, Record
+from handlers.privacy import retention
+from handlers.profiles import chat as profiles
+from handlers.reflection import chat as reflection
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)

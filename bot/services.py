@@ -12,8 +12,9 @@ from bot.logs import keep_payloads_out_of_logs
 from bot.messaging import Messengers
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers.privacy import PrivacyGuard, StructuredGuard
-from handlers.router import Router, build_router
+from handlers.core.router import Router
+from handlers.features import build_router
+from handlers.privacy.guard import PrivacyGuard, StructuredGuard
 from prompts import Texts, load_texts
 from storage import migrate
 from storage.db import Database
@@ -94,7 +95,7 @@ def make_guard(settings: Settings) -> PrivacyGuard:
     server starts (``start_guard``); a submission waits for it, within a bound."""
     if settings.privacy_guard == "basic":
         return StructuredGuard()
-    from handlers.privacy_deduce import DeduceGuard
+    from handlers.privacy.deduce import DeduceGuard
 
     return DeduceGuard(wait_seconds=settings.privacy_wait_seconds)
 

@@ -25,7 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.messaging import PERMANENT, DeliveryFailed, Messengers, find_earlier_post
 from bot.outbox import OutboxSteps, all_done, direct_once
 from bot.runtime import Runtime
-from handlers import speedsparren
+from handlers.speedsparren import chat as speedsparren
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from handlers.replies import Param, Rich, rich
+from handlers.core.replies import Param, Rich, rich
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")

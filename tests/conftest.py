@@ -203,7 +203,7 @@ async def server(
 def strict_guard() -> Iterator[Any]:
     """deduce, loaded once per test session (about 10 s; the first run after an install also
     builds its lookup cache, one to two minutes) in its worker process."""
-    from handlers.privacy_deduce import DeduceGuard
+    from handlers.privacy.deduce import DeduceGuard
 
     guard = DeduceGuard(wait_seconds=0)
     guard.start()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from handlers.router import build_router
+from handlers.features import build_router
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -41,7 +41,7 @@ from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
 from bot.slack.messenger import DirectChannelStore, SlackMessenger
-from handlers.events import (
+from handlers.core.events import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -51,7 +51,7 @@ from handlers.events import (
     Place,
     ThreadMessage,
 )
-from handlers.replies import (
+from handlers.core.replies import (
     Deferred,
     DirectMessage,
     Ephemeral,

@@ -14,9 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messaging import DeliveryFailed
 from bot.slack import render
-from handlers.events import Place
-from handlers.replies import Card, UploadFile
-from handlers.router import MessageRef
+from handlers.core.events import Place
+from handlers.core.replies import Card, UploadFile
+from handlers.core.router import MessageRef
 from prompts import Texts
 from storage.db import Database
 from storage.direct_channels import DirectChannelRepository

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.events import Place
-from handlers.replies import (
+from handlers.core.events import Place
+from handlers.core.replies import (
     Actions,
     Block,
     Card,

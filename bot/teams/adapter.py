@@ -49,7 +49,7 @@ from bot.teams.store import (
     thread_root,
     user_id_of,
 )
-from handlers.events import (
+from handlers.core.events import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -59,9 +59,8 @@ from handlers.events import (
     Place,
     ThreadMessage,
 )
-from handlers.forms import redact
-from handlers.privacy import GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
-from handlers.replies import (
+from handlers.core.forms import redact
+from handlers.core.replies import (
     Card,
     Deferred,
     DirectMessage,
@@ -77,7 +76,8 @@ from handlers.replies import (
     UploadFile,
     rich,
 )
-from handlers.router import FileRefused
+from handlers.core.router import FileRefused
+from handlers.privacy.guard import GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
 from prompts import Texts
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from bot.settings import Settings
 from bot.teams import render
 from bot.teams.connection import CHANNEL_ID, TeamsConnection, connector, delivery_failed
 from bot.teams.store import PLATFORM, StoredReference, TeamsStore
-from handlers.events import Place
-from handlers.replies import Card
-from handlers.router import MessageRef
+from handlers.core.events import Place
+from handlers.core.replies import Card
+from handlers.core.router import MessageRef
 from prompts import Texts
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from handlers.events import FormValue
-from handlers.replies import (
+from handlers.core.events import FormValue
+from handlers.core.replies import (
     Actions,
     Block,
     Card,

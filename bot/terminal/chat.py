@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.runtime import Runtime
-from handlers.events import (
+from handlers.core.events import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -26,7 +26,7 @@ from handlers.events import (
     Place,
     ThreadMessage,
 )
-from handlers.replies import (
+from handlers.core.replies import (
     Actions,
     Card,
     Context,
@@ -49,7 +49,7 @@ from handlers.replies import (
     UpdateMessage,
     UploadFile,
 )
-from handlers.router import MessageRef
+from handlers.core.router import MessageRef
 from prompts import Texts
 from storage.models import CasusStatus
 from storage.repositories import (
@@ -407,7 +407,7 @@ class TerminalChat:
                 )
 
     def _show(self, number: str) -> None:
-        from handlers.casus import casus_card
+        from handlers.casus.chat import casus_card
 
         casus_id = _int(number)
         with self.runtime.database.session() as session:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.messaging import DeliveryFailed
-from handlers.events import Place
-from handlers.replies import Card
-from handlers.router import MessageRef
+from handlers.core.events import Place
+from handlers.core.replies import Card
+from handlers.core.router import MessageRef
 from storage.models import Member
 
 if TYPE_CHECKING:

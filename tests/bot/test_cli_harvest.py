@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
-from handlers.harvest_report import collect_harvest
-from handlers.periods import parse_period
-from handlers.report_render import harvest_from_json
+from handlers.harvest.periods import parse_period
+from handlers.harvest.render import harvest_from_json
+from handlers.harvest.report import collect_harvest
 from storage.db import Database
 from storage.models import HarvestLog
 from tests.conftest import DatabaseTarget

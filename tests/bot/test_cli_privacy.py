@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.runtime import Runtime
-from handlers.privacy import StructuredGuard
-from handlers.retention import months_before, purge_expired
-from handlers.router import build_router
+from handlers.features import build_router
+from handlers.privacy.guard import StructuredGuard
+from handlers.privacy.retention import months_before, purge_expired
 from prompts import load_texts
 from storage.db import Database
 from storage.models import Answer, Member

@@ -15,11 +15,9 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
 from bot.slack import render
-from handlers.harvest import summary_card
-from handlers.harvest_report import Harvest
-from handlers.periods import parse_period
-from prompts import load_texts
-from storage.harvest import (
+from handlers.harvest.chat import summary_card
+from handlers.harvest.periods import parse_period
+from handlers.harvest.queries import (
     AnswerLine,
     CasusCounts,
     CasusItem,
@@ -29,6 +27,8 @@ from storage.harvest import (
     Response,
     SuccessGroup,
 )
+from handlers.harvest.report import Harvest
+from prompts import load_texts
 from storage.models import HarvestLog
 from tests.bot.slack.test_casus_flow import post
 from tests.conftest import RunningServer

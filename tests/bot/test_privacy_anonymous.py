@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import MetaData, select
 
-from handlers.anonymous import inbrenger_hash
+from handlers.casus.anonymous import inbrenger_hash
 from storage.models import Casus, CasusStatus
 from tests.bot.slack.test_casus_flow import CLEAN, casussen, open_intake, post
 from tests.conftest import RunningServer

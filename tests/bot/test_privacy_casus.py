@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.privacy_deduce import DeduceGuard
+from handlers.privacy.deduce import DeduceGuard
 from storage.models import Bijdrage, Casus, CasusStatus
 from tests.bot.slack.test_casus_flow import CLEAN, casussen, open_intake, post, post_json
 from tests.conftest import RunningServer

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers import reflection, speedsparren
-from handlers.context import HandlerContext
-from handlers.events import Actor, Place, ThreadMessage
-from handlers.privacy_deduce import DeduceGuard
+from handlers.core.context import HandlerContext
+from handlers.core.events import Actor, Place, ThreadMessage
+from handlers.privacy.deduce import DeduceGuard
+from handlers.reflection import chat as reflection
+from handlers.speedsparren import chat as speedsparren
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.slack.test_casus_flow import post, post_json
 from tests.conftest import RunningServer

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot.scheduler import ReflectionScheduler
 from bot.services import Services, build_services
-from handlers.context import HandlerContext
-from handlers.retention import months_before, purge_expired
+from handlers.core.context import HandlerContext
+from handlers.privacy.retention import months_before, purge_expired
 from storage.models import Answer, Bijdrage, Casus, CasusStatus, PurgeLog
 from tests.bot.test_privacy_rights import ANNA_TEXT, BOB_TEXT, seed
 from tests.conftest import DatabaseTarget, make_settings

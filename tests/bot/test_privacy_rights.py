@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers.privacy.rights_queries import erase_member, export_member
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -20,7 +21,6 @@ from storage.models import (
     PromptRun,
     RunStatus,
 )
-from storage.privacy_rights import erase_member, export_member
 from storage.repositories import (
     BijdrageRepository,
     CasusRepository,

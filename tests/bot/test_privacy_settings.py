@@ -6,8 +6,8 @@ import pytest
 
 from bot.services import make_guard
 from bot.settings import Settings, SettingsError, load_settings
-from handlers.privacy import StructuredGuard
-from handlers.privacy_deduce import DeduceGuard
+from handlers.privacy.deduce import DeduceGuard
+from handlers.privacy.guard import StructuredGuard
 
 
 def test_strict_is_the_default_and_basic_is_the_structured_guard_alone() -> None:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services import Services, build_services
-from handlers.reflection import NewSchedule, create_schedule
+from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.models import Answer, PromptDelivery, PromptRun, RunStatus, Schedule
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.messaging import DeliveryFailed
 from bot.services import Services, build_services
-from handlers.events import Place
-from handlers.reflection import NewSchedule, create_schedule
-from handlers.replies import Card
-from handlers.router import MessageRef
+from handlers.core.events import Place
+from handlers.core.replies import Card
+from handlers.core.router import MessageRef
+from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.models import PromptDelivery
 from tests.conftest import DatabaseTarget, make_settings
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401

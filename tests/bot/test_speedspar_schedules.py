@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import Services
-from handlers import speedsparren
+from handlers.speedsparren import chat as speedsparren
 from storage.models import Member, Schedule, SpeedsparSeat, SpeedsparSession, SpeedsparStatus
 from tests.conftest import DatabaseTarget, RunningServer
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401

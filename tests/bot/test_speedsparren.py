@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from bot.services import Services, build_services
 from bot.speedsparren import boundary_job
-from handlers import speedsparren
-from handlers.profiles import save_profile
+from handlers.profiles.chat import save_profile
+from handlers.speedsparren import chat as speedsparren
 from storage.models import (
     SpeedsparMessage,
     SpeedsparSeat,

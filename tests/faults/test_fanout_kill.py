@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import build_services
-from handlers.reflection import NewSchedule, create_schedule
+from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.db import Database
 from storage.models import PromptDelivery, PromptRun, Schedule
 from tests.conftest import DatabaseTarget, make_settings

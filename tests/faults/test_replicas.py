@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import build_services
-from handlers.reflection import NewSchedule, create_schedule
+from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.models import PromptRun
 from tests.conftest import DatabaseTarget, make_settings
 from tests.faults.processes import Fleet, Served, serve_env, wait_healthy, wait_until

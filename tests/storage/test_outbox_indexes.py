@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, event, insert
 
 from bot.services import Services, build_services
-from handlers import profiles, reflection
+from handlers.profiles import chat as profiles
+from handlers.reflection import chat as reflection
 from storage.models import (
     UNPOSTED,
     UNSENT,

@@ -468,7 +468,7 @@ async def test_healthz_reports_whether_the_strict_guard_has_loaded(
 ) -> None:
     """Operators (and the benchmark) can see when names are checked: the strict guard loads in
     the background after start-up and the server is healthy meanwhile."""
-    from handlers.privacy_deduce import DeduceGuard
+    from handlers.privacy.deduce import DeduceGuard
 
     async def guard_state() -> str:
         async with server.http.get(f"{server.url}/healthz") as resp:

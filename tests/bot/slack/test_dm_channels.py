@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services import Services, build_services
-from handlers.reflection import NewSchedule, create_schedule
+from handlers.privacy.rights_queries import erase_member, export_member
+from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.direct_channels import DirectChannelRepository
 from storage.models import DirectChannel, Member, PromptDelivery
-from storage.privacy_rights import erase_member, export_member
 from tests.bot.slack.test_casus_flow import post
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
 from tests.support.harvest_seed import seed_story

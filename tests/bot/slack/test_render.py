@@ -28,9 +28,9 @@ from bot.slack.render import (
     split_text,
     truncate_escaped,
 )
-from handlers.casus import ACTION_CLOSE, ACTION_THINK_ALONG, casus_card, intake_form
-from handlers.events import Place
-from handlers.replies import (
+from handlers.casus.chat import ACTION_CLOSE, ACTION_THINK_ALONG, casus_card, intake_form
+from handlers.core.events import Place
+from handlers.core.replies import (
     Actions,
     Button,
     Card,

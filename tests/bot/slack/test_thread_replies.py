@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.runtime import Outcome
-from handlers.events import ThreadMessage
-from handlers.privacy import Finding, StructuredGuard
+from handlers.core.events import ThreadMessage
+from handlers.privacy.guard import Finding, StructuredGuard
 from storage.db import Database
 from storage.models import Bijdrage, Casus, ProcessedEvent
 from tests.bot.slack.test_casus_flow import bring_in, post_json

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack.render import render_form as render_slack_modal
-from handlers.casus import intake_form
+from handlers.casus.chat import intake_form
 from prompts import load_texts
 from storage.db import Database
 from storage.models import (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.context import Repositories
+from handlers.core.context import Repositories
 from storage.models import ProcessedEvent
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.context import Repositories
+from handlers.core.context import Repositories
 from storage.models import Casus, CasusStatus, Channel, HarvestLog, Member
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.harvest_seed import PRIVATE_SUCCESS, seed_story

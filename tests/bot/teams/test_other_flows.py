@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.teams.render import FormSubmission, parse_submission, render_form
-from handlers.reflection import ACTION_ADD
-from handlers.replies import Form, Option, Select
+from handlers.core.replies import Form, Option, Select
+from handlers.reflection.chat import ACTION_ADD
 from storage.models import Schedule
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (

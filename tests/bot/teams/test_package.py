@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from handlers.router import build_router
+from handlers.features import build_router
 from tests.support.teams_standin import APP_ID
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.server import TEAMS
-from handlers.privacy_deduce import DeduceGuard
+from handlers.privacy.deduce import DeduceGuard
 from storage.models import Casus, CasusStatus
 from tests.bot.teams.conftest import TeamsServer
 from tests.bot.teams.test_casus_flow import CLEAN, open_intake, submit

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from bot.server import TEAMS
 from bot.teams.render import MARKER
-from handlers import reflection, speedsparren
-from handlers.context import HandlerContext
-from handlers.privacy_deduce import DeduceGuard
+from handlers.core.context import HandlerContext
+from handlers.privacy.deduce import DeduceGuard
+from handlers.reflection import chat as reflection
+from handlers.speedsparren import chat as speedsparren
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (

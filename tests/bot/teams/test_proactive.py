@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.messaging import DeliveryFailed
 from bot.teams.messenger import TeamsMessenger
-from handlers.events import Place
-from handlers.replies import Card, Mention, Section, rich
+from handlers.core.events import Place
+from handlers.core.replies import Card, Mention, Section, rich
 from storage.models import ConversationReference, Member, ProcessedEvent
 from storage.repositories import MemberRepository
 from tests.bot.teams.conftest import TeamsServer, emulator_env, start_server

@@ -22,8 +22,8 @@ from bot.teams.render import (
     render_form,
     render_notice,
 )
-from handlers.casus import casus_card, intake_form
-from handlers.replies import (
+from handlers.casus.chat import casus_card, intake_form
+from handlers.core.replies import (
     Actions,
     Button,
     Card,

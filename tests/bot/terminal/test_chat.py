@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.terminal.chat import TerminalChat
-from handlers.privacy import StructuredGuard
-from handlers.router import build_router
+from handlers.features import build_router
+from handlers.privacy.guard import StructuredGuard
 from prompts import load_texts
 from storage.db import Database
 from storage.models import Bijdrage, Casus, CasusStatus

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.runtime import Runtime
 from bot.terminal.chat import TerminalChat
-from handlers.privacy import StructuredGuard
-from handlers.router import build_router
+from handlers.features import build_router
+from handlers.privacy.guard import StructuredGuard
 from prompts import load_texts
 from storage.db import Database
 from tests.support.harvest_seed import NOW, seed_story
@@ -47,8 +47,8 @@ def test_oogsten_in_the_terminal_prints_the_summary_and_saves_the_files(
 
 
 def test_a_failing_deferred_step_is_a_message_not_a_crash(database: Database) -> None:
-    from handlers.events import CommandInvoked
-    from handlers.replies import Deferred
+    from handlers.core.events import CommandInvoked
+    from handlers.core.replies import Deferred
 
     def broken(ctx: object) -> list[object]:
         raise RuntimeError("boom")

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.terminal.chat import TerminalChat
-from handlers import reflection
-from handlers.context import HandlerContext
-from handlers.privacy_deduce import DeduceGuard
-from handlers.router import build_router
+from handlers.core.context import HandlerContext
+from handlers.features import build_router
+from handlers.privacy.deduce import DeduceGuard
+from handlers.reflection import chat as reflection
 from prompts import load_texts
 from storage.db import Database
 from storage.models import Answer, Casus, CasusStatus

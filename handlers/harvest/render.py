@@ -1,0 +1,801 @@
+"""The full harvest report: Markdown, a self-contained HTML leergeschiedenis (chart inline as
+base64 PNG), CSV and JSON exports, and the participation chart (matplotlib, Agg backend).
+
+No platform is imported here. Every piece of people's text is escaped for the format it goes
+into: HTML entities in HTML, backslashes in Markdown, quoting in CSV.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import html
+import io
+import json
+import re
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.harvest.report import TOP_ORGANISATIONS, Harvest
+from prompts import Texts
+
+FORMATS = ("md", "html", "csv", "json")
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+
+def local_day(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y")
+
+
+def org_label(texts: Texts, organisation: str | None) -> str:
+    return organisation or texts.get("oogsten.report.no_organisation")
+
+
+def deck_name(texts: Texts, kind: str) -> str:
+    deck = texts.decks.get(kind)
+    return deck.name if deck else kind
+
+
+def question_label(texts: Texts, kind: str, question_id: str) -> str:
+    deck = texts.decks.get(kind)
+    if deck is not None:
+        for question in deck.questions:
+            if question.id == question_id:
+                return question.label
+    return question_id
+
+
+def source_label(texts: Texts, key: str) -> str:
+    """A source's label: a text key when it is one (ours), otherwise the label itself."""
+    try:
+        return texts.get(key)
+    except KeyError:
+        return key
+
+
+def _t(texts: Texts, key: str, **params: str | int) -> str:
+    """Our own wording, filled with already-safe values (numbers, our labels)."""
+    return texts.rich(f"oogsten.report.{key}", **params).plain()
+
+
+def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
+    """(key, label, value) for the key figures, the same in every format."""
+    c, r = harvest.casus, harvest.reflection
+    rows = [
+        ("brought_in", c.brought_in),
+        ("closed", c.closed),
+        ("open", c.still_open),
+        ("open_without", c.open_without_contributions),
+        ("contributions", c.contributions),
+        ("contributors", c.contributors),
+        ("people", harvest.people),
+        ("organisations", harvest.organisations),
+        ("cross", harvest.cross_contributions),
+        ("answers", sum(n for _, n in r.responses_by_kind)),
+        ("successes", r.success_responses),
+        ("leervragen", r.leervragen),
+        ("addressed", r.leervragen_addressed),
+    ]
+    out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
+    for source in harvest.sources:
+        if not any(value for _, value in source.figures):
+            continue  # a source with nothing in this period: its section says so
+        out.extend(
+            (f"{source.key}:{name.rsplit('.', 1)[-1]}", source_label(texts, name), value)
+            for name, value in source.figures
+        )
+    return out
+
+
+def top_organisations(harvest: Harvest, limit: int = TOP_ORGANISATIONS) -> list[str | None]:
+    totals: dict[str | None, int] = {}
+    for row in harvest.activity:
+        totals[row.organisation] = totals.get(row.organisation, 0) + row.count
+    ranked = sorted(totals, key=lambda o: (-totals[o], o or "\uffff"))
+    return ranked[:limit]
+
+
+def matrix(harvest: Harvest, limit: int = TOP_ORGANISATIONS) -> tuple[list[str], list[list[int]]]:
+    """Cross-organisation contributions as a square table over the busiest organisations;
+    the others are folded into one "other" row and column (label "")."""
+    totals: dict[str, int] = {}
+    for link in harvest.links:
+        totals[link.contributor_organisation] = (
+            totals.get(link.contributor_organisation, 0) + link.contributions
+        )
+        totals[link.casus_organisation] = (
+            totals.get(link.casus_organisation, 0) + link.contributions
+        )
+    names = sorted(totals, key=lambda o: (-totals[o], o))
+    shown = names[:limit]
+    labels = shown + ([""] if len(names) > limit else [])
+    index = {name: i for i, name in enumerate(shown)}
+    other = len(shown)
+    table = [[0] * len(labels) for _ in labels]
+    for link in harvest.links:
+        row = index.get(link.contributor_organisation, other)
+        col = index.get(link.casus_organisation, other)
+        table[row][col] += link.contributions
+    return labels, table
+
+
+def weeks(harvest: Harvest) -> list[date]:
+    first = harvest.period.first_day - timedelta(days=harvest.period.first_day.weekday())
+    out, week = [], first
+    while week <= harvest.period.last_day:
+        out.append(week)
+        week += timedelta(weeks=1)
+    return out
+
+
+# --- chart ---------------------------------------------------------------------------------------
+
+PALETTE = (
+    "#2f5d62",
+    "#5e8b7e",
+    "#a7c4bc",
+    "#dfb68f",
+    "#c06c4d",
+    "#7d5a80",
+    "#4f7cac",
+    "#9bb34f",
+    "#b8b8b8",
+)
+
+
+BARS_UP_TO_WEEKS = 26
+
+
+def chart_png(harvest: Harvest, texts: Texts) -> bytes:
+    """Activity per week per organisation, stacked bars; the busiest organisations by name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    all_weeks = weeks(harvest)
+    top = top_organisations(harvest)
+    series: dict[str, list[int]] = {}
+    labels = [org_label(texts, o) for o in top]
+    other_label = texts.get("oogsten.report.other")
+    position = {w: i for i, w in enumerate(all_weeks)}
+    for row in harvest.activity:
+        label = org_label(texts, row.organisation) if row.organisation in top else other_label
+        values = series.setdefault(label, [0] * len(all_weeks))
+        index = position.get(row.week)
+        if index is None:  # a week the SQL bucketed differently at the edges
+            index = min(range(len(all_weeks)), key=lambda i: abs((all_weeks[i] - row.week).days))
+        values[index] += row.count
+    order = [label for label in [*labels, other_label] if label in series]
+
+    figure = Figure(figsize=(10, 4.2), dpi=110)
+    axes = figure.add_subplot()
+    bottom = [0] * len(all_weeks)
+    x = list(range(len(all_weeks)))
+    # Bars read best for a few months; beyond that, one stepped area per organisation draws
+    # the same stack in a fraction of the time (a bar is a patch each: 100 weeks × 9 is slow).
+    as_bars = len(all_weeks) <= BARS_UP_TO_WEEKS
+    for i, label in enumerate(order):
+        stacked = [b + v for b, v in zip(bottom, series[label], strict=True)]
+        color = PALETTE[i % len(PALETTE)]
+        if as_bars:
+            axes.bar(x, series[label], bottom=bottom, label=label, color=color, width=0.8)
+        else:
+            axes.fill_between(x, bottom, stacked, step="mid", label=label, color=color, linewidth=0)
+        bottom = stacked
+    axes.set_title(_t(texts, "chart"), loc="left", fontsize=12, color="#203a3d")
+    axes.set_ylabel(_t(texts, "chart_axis"), fontsize=8, color="#555555")
+    step = max(1, len(all_weeks) // 12)
+    axes.set_xticks(x[::step], [w.strftime("%d-%m") for w in all_weeks[::step]], fontsize=8)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    if order:
+        axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    else:
+        axes.text(
+            0.5,
+            0.5,
+            _t(texts, "none"),
+            ha="center",
+            va="center",
+            transform=axes.transAxes,
+            color="#777777",
+        )
+    figure.subplots_adjust(left=0.07, right=0.8, top=0.9, bottom=0.1)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def md_escape(text: str) -> str:
+    """People's text as literal Markdown: special characters escaped, lines kept together."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterdam") -> str:
+    out: list[str] = []
+    add = out.append
+    period = harvest.period.label()
+    add(f"# {_t(texts, 'title')}")
+    add("")
+    add(f"**{_t(texts, 'subtitle', period=period)}** · {_scope(harvest, texts, md_escape)}")
+    add("")
+    add(f"_{_t(texts, 'generated', at=local_day(harvest.generated_at, zone))}_")
+    add("")
+    if harvest.summary:
+        add(f"## {_t(texts, 'summary')}\n\n{md_escape(harvest.summary)}\n")
+    if harvest.is_empty:
+        add(_t(texts, "empty"))
+        add("")
+    add(f"## {_t(texts, 'key_figures')}\n")
+    add("| | |\n|---|---:|")
+    for _key, label, value in figures(harvest, texts):
+        add(f"| {md_escape(label)} | {value} |")
+    add("")
+
+    c = harvest.casus
+    add(f"## {_t(texts, 'casussen')}\n")
+    add(_casussen_intro(harvest, texts) + "\n")
+    for item in harvest.casussen:
+        status = _t(texts, "status_open" if item.status == "open" else "status_closed")
+        add(f"### {md_escape(item.title)} ({status})\n")
+        add(
+            f"- {_t(texts, 'brought_in_by')}: {md_escape(item.inbrenger)}"
+            f" ({md_escape(org_label(texts, item.organisation))}),"
+            f" {local_day(item.created_at, zone)}"
+        )
+        if item.perspectives:
+            labels = ", ".join(texts.perspective_label(p) for p in item.perspectives)
+            add(f"- {_t(texts, 'perspectives')}: {md_escape(labels)}")
+        add(f"- {_t(texts, 'contributions')}: {item.contributions}")
+        if item.contributing_organisations:
+            add(
+                f"- {_t(texts, 'contributed_by')}: "
+                f"{md_escape(', '.join(item.contributing_organisations))}"
+            )
+        if item.insight:
+            add(f"- **{_t(texts, 'insight')}:** {md_escape(item.insight)}")
+        if item.next_step:
+            add(f"- **{_t(texts, 'next_step')}:** {md_escape(item.next_step)}")
+        add("")
+    if harvest.casussen_total > len(harvest.casussen):
+        add(_t(texts, "casussen_more", count=harvest.casussen_total - len(harvest.casussen)))
+        add("")
+    if not harvest.casussen and not c.contributions:
+        add(_t(texts, "none") + "\n")
+
+    add(f"## {_t(texts, 'successen')}\n")
+    add(_t(texts, "successen_intro") + "\n")
+    for group in harvest.successes:
+        private = f" · _{_t(texts, 'private_run')}_" if group.private else ""
+        add(
+            f"### {md_escape(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)}"
+            f" · {_respondents(texts, group.respondents)}{private}\n"
+        )
+        for response in group.responses:
+            org = md_escape(org_label(texts, response.organisation))
+            who = f"{md_escape(response.member)} ({org})"
+            add(f"- **{who}**")
+            for line in response.lines:
+                label = question_label(texts, group.kind, line.question_id)
+                add(f"  - _{md_escape(label)}_ {md_escape(line.text)}")
+        add("")
+    if not harvest.successes:
+        add(_t(texts, "none") + "\n")
+
+    add(f"## {_t(texts, 'leervragen')}\n")
+    add(_t(texts, "leervragen_intro") + "\n")
+    for vraag in harvest.leervragen:
+        state = _t(texts, "addressed" if vraag.addressed else "open")
+        add(
+            f"- [{state}] {md_escape(vraag.text)} — {md_escape(vraag.member)}"
+            f" ({md_escape(org_label(texts, vraag.organisation))}),"
+            f" {local_day(vraag.at, zone)}"
+        )
+    if not harvest.leervragen:
+        add(_t(texts, "none"))
+    add("")
+
+    add(f"## {_t(texts, 'speedsparren')}\n")
+    _md_source(add, harvest.speedsparren, texts, zone, _t(texts, "speedsparren_empty"))
+    for source in harvest.other_sources:
+        add(f"## {md_escape(source_label(texts, source.title))}\n")
+        _md_source(add, source, texts, zone, _t(texts, "none"))
+
+    add(f"## {_t(texts, 'samenwerking')}\n")
+    add(f"### {_t(texts, 'participants')}\n")
+    add(f"| {_t(texts, 'organisation')} | {_t(texts, 'people')} |\n|---|---:|")
+    for organisation, people in harvest.participants:
+        add(f"| {md_escape(org_label(texts, organisation))} | {people} |")
+    add("")
+    add(f"### {_t(texts, 'links')}\n")
+    add(_t(texts, "links_intro", count=harvest.cross_contributions) + "\n")
+    names, table = matrix(harvest)
+    if names:
+        add(_t(texts, "matrix") + "\n")
+        headers = [md_escape(name or _t(texts, "other")) for name in names]
+        add("| | " + " | ".join(headers) + " |")
+        add("|---|" + "---:|" * len(headers))
+        for name, row in zip(headers, table, strict=True):
+            add(f"| {name} | " + " | ".join(str(v) if v else "·" for v in row) + " |")
+        add("")
+
+    add(f"## {_t(texts, 'themas')}\n")
+    if harvest.perspectives:
+        add(
+            f"**{_t(texts, 'themes_perspectives')}:** "
+            + ", ".join(
+                f"{md_escape(texts.perspective_label(p))} ({n})" for p, n in harvest.perspectives
+            )
+        )
+        add("")
+    if harvest.keywords:
+        add(
+            f"**{_t(texts, 'themes_keywords')}:** "
+            + ", ".join(md_escape(k) for k in harvest.keywords)
+        )
+        add("")
+    if not harvest.perspectives and not harvest.keywords:
+        add(_t(texts, "none") + "\n")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_source(
+    add: Callable[[str], None], source: Any, texts: Texts, zone: str, empty: str
+) -> None:
+    if source is None or (not source.items and not any(v for _, v in source.figures)):
+        add(empty + "\n")
+        return
+    for name, value in source.figures:
+        add(f"- {md_escape(source_label(texts, name))}: {value}")
+    for item in source.items:
+        when = f" ({local_day(item.at, zone)})" if item.at else ""
+        add(f"- **{md_escape(item.title)}**{when}")
+        for line in item.lines:
+            add(f"  - {md_escape(line)}")
+    add("")
+
+
+def _respondents(texts: Texts, count: int) -> str:
+    return _t(texts, "respondents_one") if count == 1 else _t(texts, "respondents", count=count)
+
+
+def _scope(harvest: Harvest, texts: Texts, escape: Callable[[str], str]) -> str:
+    if harvest.channel:
+        return texts.rich("oogsten.report.scope_channel", channel=harvest.channel).render(
+            escape=escape, mention=lambda u: u
+        )
+    return _t(texts, "scope_all")
+
+
+def _casussen_intro(harvest: Harvest, texts: Texts) -> str:
+    c = harvest.casus
+    return _t(
+        texts,
+        "casussen_intro",
+        brought_in=c.brought_in,
+        closed=c.closed,
+        open=c.still_open,
+        open_without=c.open_without_contributions,
+    )
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2d2f;
+background:#f6f4ef;margin:0;line-height:1.5}
+main{max-width:60rem;margin:0 auto;padding:2rem 1.5rem 4rem;background:#fff}
+header{border-bottom:4px solid #2f5d62;margin-bottom:1.5rem}
+h1{color:#2f5d62;margin:0 0 .25rem;font-size:1.9rem}
+h2{color:#2f5d62;border-bottom:1px solid #d9e3e0;padding-bottom:.2rem;margin-top:2.2rem}
+h3{margin:1.2rem 0 .3rem;font-size:1.05rem}
+.meta{color:#5b6b6d;font-size:.9rem}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.6rem;
+padding:0;list-style:none}
+.figures li{background:#eef4f2;border-radius:.5rem;padding:.6rem .8rem}
+.figures b{display:block;font-size:1.6rem;color:#2f5d62}
+.casus{border-left:4px solid #a7c4bc;padding:.2rem 0 .2rem 1rem;margin:1rem 0}
+.casus.open{border-color:#dfb68f}
+.badge{display:inline-block;font-size:.75rem;padding:0 .5rem;border-radius:1rem;
+background:#eef4f2;color:#2f5d62;margin-left:.4rem;vertical-align:middle}
+.badge.open{background:#fbeee0;color:#8a5a2b}
+dl{margin:.3rem 0}dt{font-weight:600;color:#44585a}dd{margin:0 0 .4rem 0}
+blockquote{margin:.3rem 0 .6rem;padding:.2rem .8rem;border-left:3px solid #d9e3e0;color:#333}
+table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #d9e3e0;padding:.25rem .6rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;height:auto}
+.tags span{display:inline-block;background:#eef4f2;border-radius:1rem;padding:.1rem .6rem;
+margin:.15rem}
+"""
+
+
+def _h(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def render_html(
+    harvest: Harvest, texts: Texts, chart: bytes | None = None, zone: str = "Europe/Amsterdam"
+) -> str:
+    """A complete XHTML-compatible document (every tag closed), so it parses as XML too."""
+    if chart is None:
+        chart = chart_png(harvest, texts)
+    period = harvest.period.label()
+    out: list[str] = []
+    add = out.append
+    add("<!DOCTYPE html>")
+    add(f'<html lang="{_h(texts.language)}"><head><meta charset="utf-8" />')
+    add('<meta name="viewport" content="width=device-width, initial-scale=1" />')
+    add(f"<title>{_h(_t(texts, 'title'))} · {_h(period)}</title>")
+    add(f"<style>{_STYLE}</style></head><body><main>")
+    add(f"<header><h1>{_h(_t(texts, 'title'))}</h1>")
+    add(
+        f"<p><strong>{_h(_t(texts, 'subtitle', period=period))}</strong> · "
+        f"{_scope(harvest, texts, _h)}</p>"
+    )
+    generated = _t(texts, "generated", at=local_day(harvest.generated_at, zone))
+    add(f'<p class="meta">{_h(generated)}</p></header>')
+    if harvest.summary:
+        add(f"<section><h2>{_h(_t(texts, 'summary'))}</h2><p>{_h(harvest.summary)}</p></section>")
+    if harvest.is_empty:
+        add(f"<p>{_h(_t(texts, 'empty'))}</p>")
+
+    add(f'<section><h2>{_h(_t(texts, "key_figures"))}</h2><ul class="figures">')
+    for key, label, value in figures(harvest, texts):
+        add(f'<li data-key="{_h(key)}"><b>{value}</b>{_h(label)}</li>')
+    add("</ul>")
+    encoded = base64.b64encode(chart).decode("ascii")
+    add(
+        f'<figure><img alt="{_h(_t(texts, "chart"))}" src="data:image/png;base64,{encoded}" />'
+        f'<figcaption class="meta">{_h(_t(texts, "chart_axis"))}</figcaption></figure></section>'
+    )
+
+    add(
+        f"<section><h2>{_h(_t(texts, 'casussen'))}</h2><p>{_h(_casussen_intro(harvest, texts))}</p>"
+    )
+    for item in harvest.casussen:
+        is_open = item.status == "open"
+        status = _t(texts, "status_open" if is_open else "status_closed")
+        add(f'<article class="casus{" open" if is_open else ""}">')
+        add(
+            f'<h3>{_h(item.title)}<span class="badge{" open" if is_open else ""}">'
+            f"{_h(status)}</span></h3><dl>"
+        )
+        add(
+            f"<dt>{_h(_t(texts, 'brought_in_by'))}</dt><dd>{_h(item.inbrenger)} · "
+            f"{_h(org_label(texts, item.organisation))} · {local_day(item.created_at, zone)}</dd>"
+        )
+        if item.perspectives:
+            labels = ", ".join(texts.perspective_label(p) for p in item.perspectives)
+            add(f"<dt>{_h(_t(texts, 'perspectives'))}</dt><dd>{_h(labels)}</dd>")
+        contributed = f"{item.contributions}"
+        if item.contributing_organisations:
+            contributed += " · " + ", ".join(item.contributing_organisations)
+        add(f"<dt>{_h(_t(texts, 'contributions'))}</dt><dd>{_h(contributed)}</dd>")
+        if item.insight:
+            add(
+                f"<dt>{_h(_t(texts, 'insight'))}</dt><dd><blockquote>{_h(item.insight)}"
+                "</blockquote></dd>"
+            )
+        if item.next_step:
+            add(f"<dt>{_h(_t(texts, 'next_step'))}</dt><dd>{_h(item.next_step)}</dd>")
+        add("</dl></article>")
+    if harvest.casussen_total > len(harvest.casussen):
+        more = _t(texts, "casussen_more", count=harvest.casussen_total - len(harvest.casussen))
+        add(f'<p class="meta">{_h(more)}</p>')
+    add("</section>")
+
+    add(f"<section><h2>{_h(_t(texts, 'successen'))}</h2><p>{_h(_t(texts, 'successen_intro'))}</p>")
+    for group in harvest.successes:
+        private = (
+            f' <span class="badge">{_h(_t(texts, "private_run"))}</span>' if group.private else ""
+        )
+        add(
+            f"<h3>{_h(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)} · "
+            f"{_h(_respondents(texts, group.respondents))}{private}</h3>"
+        )
+        for response in group.responses:
+            add(
+                f"<p><strong>{_h(response.member)}</strong> "
+                f'<span class="meta">{_h(org_label(texts, response.organisation))}</span></p>'
+            )
+            for line in response.lines:
+                label = question_label(texts, group.kind, line.question_id)
+                add(
+                    f'<blockquote><span class="meta">{_h(label)}</span><br />{_h(line.text)}'
+                    "</blockquote>"
+                )
+    if not harvest.successes:
+        add(f"<p>{_h(_t(texts, 'none'))}</p>")
+    add("</section>")
+
+    add(
+        f"<section><h2>{_h(_t(texts, 'leervragen'))}</h2>"
+        f"<p>{_h(_t(texts, 'leervragen_intro'))}</p><ul>"
+    )
+    for vraag in harvest.leervragen:
+        state = _t(texts, "addressed" if vraag.addressed else "open")
+        add(
+            f'<li><span class="badge{"" if vraag.addressed else " open"}">{_h(state)}</span> '
+            f'{_h(vraag.text)} <span class="meta">— {_h(vraag.member)}, '
+            f"{_h(org_label(texts, vraag.organisation))}, {local_day(vraag.at, zone)}</span></li>"
+        )
+    add("</ul>")
+    if not harvest.leervragen:
+        add(f"<p>{_h(_t(texts, 'none'))}</p>")
+    add("</section>")
+
+    _html_source(
+        add,
+        _t(texts, "speedsparren"),
+        harvest.speedsparren,
+        texts,
+        zone,
+        _t(texts, "speedsparren_empty"),
+    )
+    for source in harvest.other_sources:
+        _html_source(add, source_label(texts, source.title), source, texts, zone, _t(texts, "none"))
+
+    add(f"<section><h2>{_h(_t(texts, 'samenwerking'))}</h2>")
+    add(
+        f"<h3>{_h(_t(texts, 'participants'))}</h3><table><thead><tr>"
+        f"<th>{_h(_t(texts, 'organisation'))}</th><th>{_h(_t(texts, 'people'))}</th>"
+        "</tr></thead><tbody>"
+    )
+    for organisation, people in harvest.participants:
+        add(f'<tr><td>{_h(org_label(texts, organisation))}</td><td class="n">{people}</td></tr>')
+    add("</tbody></table>")
+    add(f"<h3>{_h(_t(texts, 'links'))}</h3>")
+    add(f"<p>{_h(_t(texts, 'links_intro', count=harvest.cross_contributions))}</p>")
+    names, table = matrix(harvest)
+    if names:
+        columns = [name or _t(texts, "other") for name in names]
+        add(f'<p class="meta">{_h(_t(texts, "matrix"))}</p><table><thead><tr><th></th>')
+        add("".join(f"<th>{_h(name)}</th>" for name in columns) + "</tr></thead><tbody>")
+        for name, row in zip(columns, table, strict=True):
+            cells = "".join(f'<td class="n">{v if v else "·"}</td>' for v in row)
+            add(f"<tr><th>{_h(name)}</th>{cells}</tr>")
+        add("</tbody></table>")
+    add("</section>")
+
+    add(f"<section><h2>{_h(_t(texts, 'themas'))}</h2>")
+    if harvest.perspectives:
+        tags = "".join(
+            f"<span>{_h(texts.perspective_label(p))} ({n})</span>" for p, n in harvest.perspectives
+        )
+        add(f'<h3>{_h(_t(texts, "themes_perspectives"))}</h3><p class="tags">{tags}</p>')
+    if harvest.keywords:
+        tags = "".join(f"<span>{_h(k)}</span>" for k in harvest.keywords)
+        add(f'<h3>{_h(_t(texts, "themes_keywords"))}</h3><p class="tags">{tags}</p>')
+    if not harvest.perspectives and not harvest.keywords:
+        add(f"<p>{_h(_t(texts, 'none'))}</p>")
+    add("</section></main></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _html_source(
+    add: Callable[[str], None], title: str, source: Any, texts: Texts, zone: str, empty: str
+) -> None:
+    add(f"<section><h2>{_h(title)}</h2>")
+    if source is None or (not source.items and not any(v for _, v in source.figures)):
+        add(f"<p>{_h(empty)}</p></section>")
+        return
+    add("<ul>" + "".join(f"<li>{_h(source_label(texts, n))}: {v}</li>" for n, v in source.figures))
+    add("</ul>")
+    for item in source.items:
+        when = f' <span class="meta">{local_day(item.at, zone)}</span>' if item.at else ""
+        add(f"<h3>{_h(item.title)}{when}</h3>")
+        for line in item.lines:
+            add(f"<blockquote>{_h(line)}</blockquote>")
+    add("</section>")
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "section",
+    "id",
+    "date",
+    "title",
+    "status",
+    "organisation",
+    "count",
+    "text",
+    "detail",
+)
+
+
+def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+
+    def row(section: str, **values: object) -> None:
+        rows.append(
+            {c: "" if values.get(c) is None else str(values.get(c)) for c in CSV_COLUMNS}
+            | {"section": section}
+        )
+
+    row(
+        "period",
+        date=harvest.period.first_day.isoformat(),
+        detail=harvest.period.last_day.isoformat(),
+        title=harvest.channel or "",
+    )
+    for key, label, value in figures(harvest, texts):
+        row("figure", id=key, title=label, count=value)
+    for item in harvest.casussen:
+        row(
+            "casus",
+            id=item.id,
+            date=item.created_at.isoformat(),
+            title=item.title,
+            status=item.status,
+            organisation=item.organisation,
+            count=item.contributions,
+            text=item.insight,
+            detail=item.next_step,
+        )
+    for group in harvest.successes:
+        for response in group.responses:
+            for line in response.lines:
+                row(
+                    "success",
+                    id=group.run_id,
+                    date=response.at.isoformat(),
+                    title=group.kind,
+                    organisation=response.organisation,
+                    count=group.respondents,
+                    text=line.text,
+                    detail=line.question_id,
+                )
+    for vraag in harvest.leervragen:
+        row(
+            "leervraag",
+            id=vraag.answer_id,
+            date=vraag.at.isoformat(),
+            status="addressed" if vraag.addressed else "open",
+            organisation=vraag.organisation,
+            text=vraag.text,
+        )
+    for source in harvest.sources:
+        for entry in source.items:
+            row(
+                f"source:{source.key}",
+                date=entry.at.isoformat() if entry.at else "",
+                title=entry.title,
+                text="\n".join(entry.lines),
+            )
+    for org, people in harvest.participants:
+        row("participants", organisation=org, count=people)
+    for link in harvest.links:
+        row(
+            "link",
+            organisation=link.contributor_organisation,
+            title=link.casus_organisation,
+            count=link.contributions,
+            detail=link.people,
+        )
+    for activity in harvest.activity:
+        row(
+            "activity",
+            date=activity.week.isoformat(),
+            organisation=activity.organisation,
+            count=activity.count,
+        )
+    for perspective, count in harvest.perspectives:
+        row("perspective", id=perspective, title=texts.perspective_label(perspective), count=count)
+    for keyword in harvest.keywords:
+        row("keyword", title=keyword)
+    return rows
+
+
+def render_csv(harvest: Harvest, texts: Texts) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for values in csv_rows(harvest, texts):
+        writer.writerow({k: _csv_safe(v) for k, v in values.items()})
+    return buffer.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; people's text must not."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _NUMBER.match(value) else value
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def to_data(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [to_data(v) for v in value]
+    return value
+
+
+def render_json(harvest: Harvest, texts: Texts) -> str:
+    data = {
+        "format": "leerkring-oogst/1",
+        "figures": {key: value for key, _label, value in figures(harvest, texts)},
+        "harvest": to_data(harvest),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def harvest_from_json(raw: str) -> Harvest:
+    """Read an exported harvest back (the JSON export round-trips)."""
+    return _from_data(Harvest, json.loads(raw)["harvest"])
+
+
+def _from_data(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return _from_data(options[0], value)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_from_data(args[0], v) for v in value)
+        return tuple(_from_data(a, v) for a, v in zip(args, value, strict=True))
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(  # type: ignore[operator]
+            **{
+                f.name: _from_data(hints[f.name], value[f.name])
+                for f in dataclasses.fields(kind)
+                if f.name in value
+            }
+        )
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    return value
+
+
+# --- one entry point for the CLI and the chat ----------------------------------------------------
+
+
+def render(harvest: Harvest, texts: Texts, fmt: str, zone: str = "Europe/Amsterdam") -> bytes:
+    if fmt == "md":
+        return render_markdown(harvest, texts, zone).encode("utf-8")
+    if fmt == "html":
+        return render_html(harvest, texts, zone=zone).encode("utf-8")
+    if fmt == "csv":
+        return render_csv(harvest, texts).encode("utf-8")
+    if fmt == "json":
+        return render_json(harvest, texts).encode("utf-8")
+    if fmt == "png":
+        return chart_png(harvest, texts)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def file_name(harvest: Harvest, fmt: str) -> str:
+    scope = re.sub(r"[^a-z0-9-]+", "-", (harvest.channel or "alle-kanalen").lower()).strip("-")
+    return (
+        f"oogst-{scope or 'kanaal'}-{harvest.period.first_day:%Y%m%d}-"
+        f"{harvest.period.last_day:%Y%m%d}.{fmt}"
+    )

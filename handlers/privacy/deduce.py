@@ -1,0 +1,261 @@
+"""Name-aware privacy guard: the structured guard plus person names, places and institutions
+found by deduce (Dutch de-identification from the medical field).
+
+deduce needs seconds to load and about 1 GB of memory; the first load after an install builds
+its lookup cache, which takes a minute or two. So it lives in one worker process of its own:
+
+* the server's event loop and its worker threads never hold the GIL for deduce's loading (its
+  cache is one large pickle that would otherwise stall every request while it is read);
+* :meth:`DeduceGuard.start` begins loading in the background, and until it is done the
+  structured guard keeps working wherever a caller asks for it (:meth:`DeduceGuard.structured`);
+* :meth:`DeduceGuard.check` waits for the worker for at most ``wait_seconds`` and then raises
+  :class:`~handlers.privacy.guard.GuardNotReady`: a submission is refused, never let through
+  unchecked.
+
+Hard identifiers come from :class:`~handlers.privacy.guard.StructuredGuard` (validated: 11-proef,
+mod-97, phone number metadata). deduce adds soft findings, which warn: ``PERSON`` (persoon,
+patient), ``PLACE`` (locatie) and ``INSTITUTION`` (ziekenhuis, zorginstelling). A location that
+deduce reads as a street with a house number is an address, which blocks (``POSTCODE``). Its
+dates, ages, numbers and URLs are left to the structured guard, which knows when a date is a
+date of birth; a meeting date is not an identifier.
+
+Only spans and tags cross the process boundary back; nothing is logged about the text.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, Final
+
+from handlers.privacy.guard import Category, Finding, GuardNotReady, StructuredGuard, mask
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DeduceGuard", "soft_category"]
+
+# Seconds a single check may take once the model is loaded (a casus takes milliseconds).
+_CHECK_SECONDS: Final = 10.0
+
+_HOUSE_NUMBER_RE: Final = re.compile(r"\d")
+
+# --- the worker process -----------------------------------------------------------------------
+
+
+def _load_model() -> Any:
+    from deduce import Deduce
+
+    try:
+        return Deduce()
+    except Exception:
+        # A cache left half-written by a killed process: build it again.
+        return Deduce(build_lookup_structs=True)
+
+
+def _worker(conn: Connection) -> None:
+    """Load deduce, say so, then answer lists of texts with (start, end, tag) spans."""
+    model = _load_model()
+    conn.send(_READY)
+    while True:
+        try:
+            texts = conn.recv()
+        except EOFError:
+            return
+        result: list[list[tuple[int, int, str]]] = []
+        for text in texts:
+            document = model.deidentify(text)
+            result.append([(a.start_char, a.end_char, a.tag) for a in document.annotations])
+        conn.send(result)
+
+
+_READY: Final = "ready"
+
+
+# --- mapping deduce's tags to our categories --------------------------------------------------
+
+
+def soft_category(tag: str, value: str) -> Category | None:
+    """Our category for a deduce tag, or None for what the structured guard handles."""
+    tag = tag.lower()
+    if tag in {"persoon", "patient"} or tag.startswith(("voornaam", "achternaam")):
+        return Category.PERSON
+    if tag in {"locatie", "straat"}:
+        return Category.POSTCODE if _HOUSE_NUMBER_RE.search(value) else Category.PLACE
+    if tag in {"ziekenhuis", "zorginstelling", "instelling"}:
+        return Category.INSTITUTION
+    return None
+
+
+class DeduceGuard:
+    """Structured guard first; deduce's names, places and institutions on top."""
+
+    finds_names = True  # forms offer the choice for soft findings (handlers/privacy_flow.py)
+
+    def __init__(self, wait_seconds: float = 2.0, structured: StructuredGuard | None = None):
+        self._structured = structured or StructuredGuard()
+        self._wait_seconds = wait_seconds
+        self._lock = threading.Lock()  # one request at a time on the pipe
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._ready = threading.Event()
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        """Start loading in the background; returns at once. Safe to call again."""
+        with self._lock:
+            if self._process is not None and self._process.is_alive():
+                return
+            self._ready.clear()
+            # spawn: the server has threads (aiohttp, database pool), which fork would copy in
+            # whatever state they are. daemon: the worker never outlives the server.
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=_worker, args=(theirs,), name="leerkring-deduce", daemon=True
+            )
+            process.start()
+            theirs.close()
+            self._process, self._conn = process, ours
+            log.info("privacy guard: loading deduce in the background")
+            threading.Thread(
+                target=self._await_ready, args=(ours,), name="deduce-ready", daemon=True
+            ).start()
+
+    def _await_ready(self, conn: Connection) -> None:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            log.error("privacy guard: deduce worker stopped while loading")
+            return
+        if message == _READY and conn is self._conn:
+            log.info("privacy guard: deduce is ready")
+            self._ready.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        self._ready.clear()
+        process, conn = self._process, self._conn
+        self._process, self._conn = None, None
+        if conn is not None:
+            conn.close()
+        if process is not None:
+            process.terminate()
+            process.join(timeout=5)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until deduce is loaded (or ``timeout``); True when it is usable."""
+        return self._ready.wait(timeout)
+
+    @property
+    def structured(self) -> StructuredGuard:
+        return self._structured
+
+    # --- checking ---
+
+    def _annotate(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        with self._lock:
+            conn = self._conn
+            if conn is None or not self._ready.is_set():
+                raise GuardNotReady("the name-aware privacy guard was stopped")
+            try:
+                conn.send(texts)
+                if conn.poll(_CHECK_SECONDS):
+                    result: list[list[tuple[int, int, str]]] = conn.recv()
+                    return result
+                reason = "timeout"
+            except (EOFError, OSError) as exc:
+                reason = type(exc).__name__
+            # A late answer would come out of step with the next question: start afresh.
+            log.error("privacy guard: deduce worker failed (%s); restarting it", reason)
+            self._stop_locked()
+        self.start()
+        raise GuardNotReady("the name-aware privacy guard failed")
+
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        findings = self._structured.check(fields)
+        items = [(field_id, text) for field_id, text in fields.items() if text]
+        if not items:
+            return findings
+        if self._process is None:
+            self.start()
+        if not self.wait_ready(self._wait_seconds):
+            if self._process is not None and not self._process.is_alive():
+                self.stop()
+                self.start()  # load again for the next submission
+            raise GuardNotReady("the name-aware privacy guard is not ready")
+        spans = self._annotate([text for _, text in items])
+        by_field: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_field.setdefault(finding.field_id, []).append(finding)
+        merged: list[Finding] = []
+        for (field_id, text), field_spans in zip(items, spans, strict=True):
+            kept = list(by_field.get(field_id, []))
+            for start, end, tag in sorted(field_spans):
+                start = _skip_leading_words(text, start, end)
+                for part_start, part_end in _uncovered(text, start, end, kept):
+                    value = text[part_start:part_end]
+                    category = soft_category(tag, value)
+                    if category is not None:
+                        kept.append(Finding(field_id, category, mask(value), part_start, part_end))
+            merged.extend(sorted(kept, key=lambda f: (f.start, f.end)))
+        return merged
+
+
+# Sentence-initial words that deduce sometimes takes into a name ("Bel Fatima el Amrani").
+_LEADING_WORDS: Final = frozenset(
+    {
+        "bel", "vraag", "zeg", "mail", "spreek", "help", "laat", "geef", "heb", "ik", "wij",
+        "we", "met", "via", "door", "voor", "bij", "volgens", "ook", "nu", "dan", "daarna",
+        "gisteren", "vandaag", "morgen", "en", "maar", "want", "dus", "toen", "sinds", "na",
+        "als", "of", "mevrouw", "meneer", "moeder", "vader", "oma", "opa", "zoon", "dochter",
+        "broer", "zus",
+    }
+)  # fmt: skip
+
+
+def _skip_leading_words(text: str, start: int, end: int) -> int:
+    """Move ``start`` past leading common words, keeping at least one word of the name."""
+    while True:
+        word_end = start
+        while word_end < end and not text[word_end].isspace():
+            word_end += 1
+        rest = word_end
+        while rest < end and text[rest].isspace():
+            rest += 1
+        if rest >= end or text[start:word_end].lower() not in _LEADING_WORDS:
+            return start
+        start = rest
+
+
+_WORD_RE: Final = re.compile(r"\w[\w'.\-]*(?:\s+\w[\w'.\-]*)*", re.UNICODE)
+
+
+def _uncovered(text: str, start: int, end: int, kept: Sequence[Finding]) -> list[tuple[int, int]]:
+    """The parts of ``text[start:end]`` no kept finding covers, trimmed to words. deduce's
+    "Kerkstraat 9, 1234 AB Tilburg" overlaps the structured address; the place after it must
+    still be reported (and pseudonymised)."""
+    covered = sorted((f.start, f.end) for f in kept if f.start < end and start < f.end)
+    parts: list[tuple[int, int]] = []
+    cursor = start
+    for covered_start, covered_end in [*covered, (end, end)]:
+        if covered_start > cursor:
+            segment = text[cursor:covered_start]
+            match = _WORD_RE.search(segment)
+            if match is not None and any(ch.isalpha() for ch in match.group()):
+                words = segment[match.start() :].rstrip(" ,.;:-")
+                parts.append((cursor + match.start(), cursor + match.start() + len(words)))
+        cursor = max(cursor, covered_end)
+    return parts

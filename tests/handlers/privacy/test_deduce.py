@@ -1,0 +1,61 @@
+"""The strict guard's behaviour around deduce: loading, refusing while not ready, merging."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from handlers.core.forms import FieldRule, validate
+from handlers.privacy.deduce import DeduceGuard
+from handlers.privacy.guard import Category, Finding, GuardNotReady
+from prompts import load_texts
+
+
+class _LoadingGuard:
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        raise GuardNotReady("still loading")
+
+
+def test_a_guard_that_is_not_ready_refuses_the_submission_and_keeps_nothing_back() -> None:
+    texts = load_texts("nl")
+    errors = validate(
+        {"titel": "", "situatie": "Moeder Fatima belt vaak."},
+        [FieldRule("titel"), FieldRule("situatie", required=True)],
+        texts,
+        _LoadingGuard(),
+    )
+    assert errors == {"situatie": texts.get("privacy.not_ready")}
+
+
+def test_check_before_loading_finished_raises_not_ready_at_once() -> None:
+    guard = DeduceGuard(wait_seconds=0)
+    try:
+        guard.check({"situatie": "Jan de Vries"})
+        raise AssertionError("a guard that is still loading must not pass text")
+    except GuardNotReady:
+        pass
+    finally:
+        guard.stop()
+    assert not guard.ready
+
+
+def test_empty_fields_need_no_model() -> None:
+    guard = DeduceGuard(wait_seconds=0)
+    assert guard.check({"situatie": ""}) == []
+    assert not guard.ready
+
+
+def test_hard_and_soft_findings_together(strict_guard: DeduceGuard) -> None:
+    text = "Fatima el Amrani woont op de Kerkstraat 9, 3512 AB Utrecht. Bel 06-12345678."
+    found = [(f.category, text[f.start : f.end]) for f in strict_guard.check({"s": text})]
+    assert (Category.PERSON, "Fatima el Amrani") in found
+    assert (Category.PHONE, "06-12345678") in found
+    assert any(c is Category.POSTCODE and "Kerkstraat 9" in v for c, v in found)
+    # The place after the structured address is reported too, not swallowed by the overlap.
+    assert (Category.PLACE, "Utrecht") in found
+    masked = [f.masked for f in strict_guard.check({"s": text})]
+    assert all("Amrani" not in m and "12345678" not in m for m in masked)
+
+
+def test_a_clean_text_has_no_findings(strict_guard: DeduceGuard) -> None:
+    text = "Een moeder van 34 met drie kinderen heeft een schuld van 18.400 euro. Wat nu?"
+    assert strict_guard.check({"s": text}) == []
