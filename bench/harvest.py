@@ -263,10 +263,13 @@ def seed(url: str, scale: float, now: datetime) -> dict[str, int]:
 def measure(url: str) -> list[dict[str, Any]]:
     """Runs in a fresh process: times each period, reports peak memory (max RSS)."""
     from bot.slack import render as slack_render
+    from handlers.features import build_router
     from handlers.harvest.chat import summary_card
     from handlers.harvest.periods import parse_period
     from handlers.harvest.render import chart_png, render_csv, render_html, render_json
-    from handlers.harvest.report import collect_harvest
+    from handlers.harvest.report import HarvestOptions, collect_harvest
+
+    sections = build_router().registry.harvest_sections
     from prompts import load_texts
     from storage.db import Database
 
@@ -283,7 +286,12 @@ def measure(url: str) -> list[dict[str, Any]]:
             cpu = time.process_time()
             with database.session() as session:
                 harvest = collect_harvest(
-                    session, period, channel_id=None, channel_label=None, now=now
+                    session,
+                    period,
+                    channel_id=None,
+                    channel_label=None,
+                    now=now,
+                    options=HarvestOptions(registry=sections),
                 )
             collected = time.perf_counter()
             card = summary_card(harvest, texts, zone="Europe/Amsterdam", share_id=1)

@@ -16,7 +16,7 @@ from handlers.core.context import HandlerContext
 from handlers.harvest.chat import channel_label, channel_ref, log_harvest
 from handlers.harvest.periods import PeriodError, parse_period
 from handlers.harvest.render import FORMATS, render
-from handlers.harvest.report import collect_harvest
+from handlers.harvest.report import HarvestOptions, collect_harvest
 from storage.models import Channel
 
 EXAMPLES = (
@@ -93,6 +93,7 @@ def oogst(
             channel_id=found.id if found else None,
             channel_label=channel_label(found) if found else None,
             now=ctx.now(),
+            options=HarvestOptions(registry=ctx.registry.harvest_sections),
             zone=ctx.zone,
         )
         log_harvest(session, "cli", channel_ref(found) if found else None, chosen, fmt, ctx.now())

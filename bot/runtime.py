@@ -67,6 +67,7 @@ class Runtime:
             now=self.clock,
             zone=self.zone,
             hmac_secret=self.hmac_secret,
+            registry=self.router.registry,
         )
 
     def call_sync(self, step: Callable[..., T], *args: Any) -> T:

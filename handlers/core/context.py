@@ -4,12 +4,13 @@ privacy guard and the clock. Built by the runtime; handlers never build it thems
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from handlers.core.events import Actor
+from handlers.core.registry import Registry
 from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 from storage.models import Member
@@ -53,6 +54,8 @@ class HandlerContext:
     zone: str = "Europe/Amsterdam"
     # LEERKRING_HMAC_SECRET: anonymous casussen are offered only when it is set.
     hmac_secret: bytes | None = None
+    # What the features declared (schedule kinds, harvest sections, scheduler steps).
+    registry: Registry = field(default_factory=Registry)
 
     def member(self, actor: Actor) -> Member:
         """The stored member for this actor, created on first contact."""

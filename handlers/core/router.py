@@ -22,7 +22,9 @@ from handlers.core.events import (
     MemberJoined,
     ThreadMessage,
 )
+from handlers.core.registry import EngineStep, Registry, ScheduleKind
 from handlers.core.replies import Ephemeral, Reply, Rich
+from handlers.core.sections import HarvestSource
 
 E = TypeVar("E")
 Handler = Callable[[E, HandlerContext], list[Reply]]
@@ -77,6 +79,7 @@ class Router:
         self._failed: dict[str, FailedHook] = {}
         self._files: dict[str, FileSource] = {}
         self._files_delivered: dict[str, FileDelivered] = {}
+        self.registry = Registry()
 
     # --- registration ---
     def command(self, name: str, handler: Handler[CommandInvoked]) -> None:
@@ -111,6 +114,15 @@ class Router:
     def on_posted(self, kind: str, hook: PostedHook, on_failure: FailedHook) -> None:
         self._posted[kind] = hook
         self._failed[kind] = on_failure
+
+    def harvest_section(self, source: HarvestSource) -> None:
+        self.registry.harvest_sections.register(source)
+
+    def schedule_kind(self, kind: ScheduleKind) -> None:
+        self.registry.schedule_kind(kind)
+
+    def engine_step(self, step: EngineStep) -> None:
+        self.registry.engine_step(step)
 
     # --- introspection (adapters and tests) ---
     @property

@@ -170,7 +170,7 @@ def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]
         channel_id=request.channel_id,
         channel_label=request.channel_label,
         now=ctx.now(),
-        options=HarvestOptions(),
+        options=HarvestOptions(registry=ctx.registry.harvest_sections),
         zone=ctx.zone,
     )
     who = f"{request.platform}:{request.user_id}"
@@ -260,6 +260,7 @@ def harvest_file(
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         now=ctx.now(),
+        options=HarvestOptions(registry=ctx.registry.harvest_sections),
         zone=ctx.zone,
     )
     chart = chart_png(harvest, texts)
@@ -354,6 +355,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         channel_id=channel.id if channel else None,
         channel_label=channel_label(channel) if channel else None,
         now=ctx.now(),
+        options=HarvestOptions(registry=ctx.registry.harvest_sections),
         zone=ctx.zone,
     )
     target = f"{place.platform}:{place.channel_id}"
@@ -420,7 +422,7 @@ def summary_card(
         texts.rich("oogsten.card.successen", count=r.success_responses),
         texts.rich("oogsten.card.leervragen", count=r.leervragen, addressed=r.leervragen_addressed),
     ]
-    for source in harvest.sources:
+    for source in harvest.sections:
         for name, value in source.figures[:1]:
             if value:
                 shown = source_label(texts, name)

@@ -2,7 +2,7 @@
 database, and only bounded lists of items come back as rows. Functions take a session and
 never commit.
 
-Extra sources (speedsparren, #5) plug in through ``register_source``: a ``HarvestSource``
+Features add their own sections through ``handlers/core/sections.py``: a ``HarvestSource``
 returns a ``SourceSection`` with its own figures and items, and the activity, participants and
 texts that feed the chart, the collaboration section and the themes.
 """
@@ -10,9 +10,9 @@ texts that feed the chart, the collaboration section and the themes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from handlers.core.sections import Scope, SourceRegistry
 from storage.models import (
     Answer,
     Bijdrage,
@@ -48,20 +49,9 @@ from storage.models import (
     UTCDateTime,
 )
 
-DEFAULT_ZONE = "Europe/Amsterdam"
 SUCCESS_KINDS = ("wat-ging-goed", "succesvragen")
 LEERVRAAG_KIND = "leervraag"
 LEERVRAAG_QUESTION = "leervraag"
-
-
-@dataclass(frozen=True)
-class Scope:
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive
-    channel_id: int | None = None  # our Channel.id; None: every channel
-    zone: str = DEFAULT_ZONE  # the community's time zone: weeks are local calendar weeks
-    # SQLite: tables whose created_at filter is kept away from its index (see prepare)
-    scan: frozenset[str] = frozenset()
 
 
 def prepare(session: Session, scope: Scope) -> Scope:
@@ -604,7 +594,7 @@ def activity(
     """Actions per week per organisation, and people per organisation, from one scan of the
     actions: they are grouped by (person, week) once (a materialized CTE), and both answers
     are aggregated from those groups in the same statement."""
-    actions = _actions(session, scope, registry or SOURCES).subquery()
+    actions = _actions(session, scope, registry or SourceRegistry()).subquery()
     week = _week(session, actions.c.at, scope)
     grouped = (
         select(actions.c.member_id, week.label("week"), func.count().label("n"))
@@ -754,64 +744,3 @@ def channel_by_platform_id(session: Session, platform: str, channel_ref: str) ->
             or_(Channel.platform_channel_id == channel_ref, Channel.name == channel_ref),
         )
     ).first()
-
-
-# --- pluggable sources -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceItem:
-    title: str
-    lines: tuple[str, ...] = ()
-    at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SourceSection:
-    """What one extra source shows: ``figures`` are (label, number) pairs shown as key figures,
-    ``items`` its highlights; ``texts`` join the keyword sample for the themes."""
-
-    key: str
-    title: str
-    figures: tuple[tuple[str, int], ...] = ()
-    items: tuple[SourceItem, ...] = ()
-    texts: tuple[str, ...] = ()
-
-
-class HarvestSource(Protocol):
-    """An extra source of learning. ``actions`` selects (member_id, at) rows for the period:
-    they are added, in SQL, to the weekly chart and the participants per organisation."""
-
-    key: str
-
-    def collect(self, session: Session, scope: Scope) -> SourceSection: ...
-
-    def actions(self, scope: Scope) -> Select[Any] | None: ...
-
-
-@dataclass
-class SourceRegistry:
-    sources: dict[str, HarvestSource] = field(default_factory=dict)
-
-    def register(self, source: HarvestSource) -> None:
-        if source.key in self.sources:
-            raise ValueError(f"harvest source {source.key!r} is registered twice")
-        self.sources[source.key] = source
-
-    def unregister(self, key: str) -> None:
-        self.sources.pop(key, None)
-
-    def collect(self, session: Session, scope: Scope) -> list[SourceSection]:
-        return [source.collect(session, scope) for source in self.sources.values()]
-
-    def actions(self, scope: Scope) -> list[Select[Any]]:
-        selects = [source.actions(scope) for source in self.sources.values()]
-        return [s for s in selects if s is not None]
-
-
-SOURCES = SourceRegistry()
-
-
-def register_source(source: HarvestSource) -> None:
-    """For feature modules: ``register_source(SpeedsparSource())`` at import/registration."""
-    SOURCES.register(source)

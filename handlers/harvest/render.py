@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.core.sections import SourceSection
 from handlers.harvest.report import TOP_ORGANISATIONS, Harvest
 from prompts import Texts
 
@@ -84,7 +85,7 @@ def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
         ("addressed", r.leervragen_addressed),
     ]
     out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
-    for source in harvest.sources:
+    for source in harvest.sections:
         if not any(value for _, value in source.figures):
             continue  # a source with nothing in this period: its section says so
         out.extend(
@@ -311,11 +312,9 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
         add(_t(texts, "none"))
     add("")
 
-    add(f"## {_t(texts, 'speedsparren')}\n")
-    _md_source(add, harvest.speedsparren, texts, zone, _t(texts, "speedsparren_empty"))
-    for source in harvest.other_sources:
-        add(f"## {md_escape(source_label(texts, source.title))}\n")
-        _md_source(add, source, texts, zone, _t(texts, "none"))
+    for section in harvest.sections:
+        add(f"## {md_escape(source_label(texts, section.title))}\n")
+        _md_source(add, section, texts, zone, source_label(texts, section.empty))
 
     add(f"## {_t(texts, 'samenwerking')}\n")
     add(f"### {_t(texts, 'participants')}\n")
@@ -356,9 +355,9 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
 
 
 def _md_source(
-    add: Callable[[str], None], source: Any, texts: Texts, zone: str, empty: str
+    add: Callable[[str], None], source: SourceSection, texts: Texts, zone: str, empty: str
 ) -> None:
-    if source is None or (not source.items and not any(v for _, v in source.figures)):
+    if source.is_empty:
         add(empty + "\n")
         return
     for name, value in source.figures:
@@ -541,16 +540,9 @@ def render_html(
         add(f"<p>{_h(_t(texts, 'none'))}</p>")
     add("</section>")
 
-    _html_source(
-        add,
-        _t(texts, "speedsparren"),
-        harvest.speedsparren,
-        texts,
-        zone,
-        _t(texts, "speedsparren_empty"),
-    )
-    for source in harvest.other_sources:
-        _html_source(add, source_label(texts, source.title), source, texts, zone, _t(texts, "none"))
+    for section in harvest.sections:
+        title, empty = source_label(texts, section.title), source_label(texts, section.empty)
+        _html_source(add, title, section, texts, zone, empty)
 
     add(f"<section><h2>{_h(_t(texts, 'samenwerking'))}</h2>")
     add(
@@ -590,10 +582,15 @@ def render_html(
 
 
 def _html_source(
-    add: Callable[[str], None], title: str, source: Any, texts: Texts, zone: str, empty: str
+    add: Callable[[str], None],
+    title: str,
+    source: SourceSection,
+    texts: Texts,
+    zone: str,
+    empty: str,
 ) -> None:
     add(f"<section><h2>{_h(title)}</h2>")
-    if source is None or (not source.items and not any(v for _, v in source.figures)):
+    if source.is_empty:
         add(f"<p>{_h(empty)}</p></section>")
         return
     add("<ul>" + "".join(f"<li>{_h(source_label(texts, n))}: {v}</li>" for n, v in source.figures))
@@ -672,7 +669,7 @@ def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
             organisation=vraag.organisation,
             text=vraag.text,
         )
-    for source in harvest.sources:
+    for source in harvest.sections:
         for entry in source.items:
             row(
                 f"source:{source.key}",

@@ -1,4 +1,4 @@
-"""The harvest as one value: collected from the database in SQL (storage/harvest.py), with
+"""The harvest as one value: collected from the database in SQL (handlers/harvest/queries.py), with
 recurring themes from the perspectives people sought and Dutch keywords (YAKE, no AI).
 
 ``collect_harvest`` is what the chat command, the share button and ``leerkring oogst`` all
@@ -15,6 +15,7 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
+from handlers.core.sections import DEFAULT_ZONE, Scope, SourceRegistry, SourceSection
 from handlers.harvest import queries
 from handlers.harvest.periods import Period
 from handlers.harvest.queries import (
@@ -24,16 +25,8 @@ from handlers.harvest.queries import (
     Leervraag,
     Link,
     ReflectionCounts,
-    Scope,
-    SourceSection,
     SuccessGroup,
 )
-from handlers.speedsparren.harvest import SpeedsparSource
-
-SPEEDSPAR_KEY = "speedsparren"
-# The sources beyond casussen and reflection, registered once here (explicit, like the router).
-if SPEEDSPAR_KEY not in queries.SOURCES.sources:
-    queries.register_source(SpeedsparSource())
 
 # Bounds that keep a two-year harvest small in memory and in the report; the counts are always
 # complete (SQL), only the listed items are capped.
@@ -72,8 +65,7 @@ class Harvest:
     reflection: ReflectionCounts
     successes: tuple[SuccessGroup, ...]
     leervragen: tuple[Leervraag, ...]
-    speedsparren: SourceSection | None
-    other_sources: tuple[SourceSection, ...]
+    sections: tuple[SourceSection, ...]  # what the features registered, in their order
     participants: tuple[tuple[str | None, int], ...]
     links: tuple[Link, ...]
     activity: tuple[Activity, ...]
@@ -87,13 +79,11 @@ class Harvest:
             self.casussen_total == 0
             and self.casus.contributions == 0
             and not self.reflection.responses_by_kind
-            and not any(s.items or any(n for _, n in s.figures) for s in self.sources)
+            and all(section.is_empty for section in self.sections)
         )
 
-    @property
-    def sources(self) -> tuple[SourceSection, ...]:
-        first = (self.speedsparren,) if self.speedsparren else ()
-        return (*first, *self.other_sources)
+    def section(self, key: str) -> SourceSection | None:
+        return next((s for s in self.sections if s.key == key), None)
 
     @property
     def organisations(self) -> int:
@@ -120,7 +110,8 @@ class HarvestOptions:
     summariser: Summariser | None = None
     sample_per_kind: int = SAMPLE_PER_KIND
     max_casus_items: int = MAX_CASUS_ITEMS
-    registry: queries.SourceRegistry = field(default_factory=lambda: queries.SOURCES)
+    # The features' sections (``ctx.registry.harvest_sections``); none by default.
+    registry: SourceRegistry = field(default_factory=SourceRegistry)
 
 
 def collect_harvest(
@@ -131,7 +122,7 @@ def collect_harvest(
     channel_label: str | None,
     now: datetime,
     options: HarvestOptions | None = None,
-    zone: str = queries.DEFAULT_ZONE,
+    zone: str = DEFAULT_ZONE,
 ) -> Harvest:
     """The harvest of ``period``; ``zone`` is the community's time zone, in which the weekly
     activity is grouped (a Monday 00:30 contribution belongs to that Monday's week)."""
@@ -139,8 +130,6 @@ def collect_harvest(
     scope = queries.prepare(session, Scope(period.start, period.end, channel_id, zone))
     items, total = queries.casus_items(session, scope, options.max_casus_items)
     sections = options.registry.collect(session, scope)
-    speedsparren = next((s for s in sections if s.key == SPEEDSPAR_KEY), None)
-    others = tuple(s for s in sections if s.key != SPEEDSPAR_KEY)
     sample = queries.text_sample(session, scope, options.sample_per_kind, SAMPLE_CHARS)
     sample.extend(t[:SAMPLE_CHARS] for s in sections for t in s.texts[: options.sample_per_kind])
     weekly, participants = queries.activity(session, scope, options.registry)
@@ -156,8 +145,7 @@ def collect_harvest(
             queries.success_groups(session, scope, MAX_SUCCESS_GROUPS, MAX_RESPONSES_PER_GROUP)
         ),
         leervragen=tuple(queries.leervragen(session, scope, MAX_LEERVRAGEN)),
-        speedsparren=speedsparren,
-        other_sources=others,
+        sections=tuple(sections),
         participants=tuple(participants),
         links=tuple(queries.cross_organisation_links(session, scope)),
         activity=tuple(weekly),

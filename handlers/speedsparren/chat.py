@@ -61,6 +61,7 @@ from handlers.privacy.flow import (
     finds_names,
     privacy_choice_field,
 )
+from handlers.speedsparren.harvest import SpeedsparSource
 from handlers.speedsparren.pairing import Person, SessionState, pair, pair_round
 from prompts import Texts
 from storage.models import (
@@ -1136,3 +1137,4 @@ def register(router: Router) -> None:
     router.form(FORM_TAKEAWAY, submit_takeaway)
     router.form(FORM_SCHEDULE, submit_schedule)
     router.on_posted(RECORD_KIND, announcement_posted, announcement_failed)
+    router.harvest_section(SpeedsparSource())

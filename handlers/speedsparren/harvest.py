@@ -1,8 +1,8 @@
 """Speedsparren as a harvest source: sessions held in the period, who took part, how many
 conversations crossed organisations, and the takeaways ("Wat neem je mee?").
 
-Registered in handlers/harvest_report.py. Figure labels are text keys; the report looks them
-up in the texts.
+Registered by the feature (``register`` in chat.py). Figure labels are text keys; the report
+looks them up in the texts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from handlers.harvest.queries import Scope, SourceItem, SourceSection
+from handlers.core.sections import Scope, SourceItem, SourceSection
 from storage.models import (
     Member,
     Organisation,
@@ -104,6 +104,7 @@ class SpeedsparSource:
         return SourceSection(
             key=KEY,
             title="oogsten.report.speedsparren",
+            empty="oogsten.report.speedsparren_empty",
             figures=(
                 ("oogsten.report.speedspar_sessions", sessions),
                 ("oogsten.report.speedspar_people", people),

@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from handlers.features import build_router
 from handlers.harvest.periods import parse_period
 from handlers.harvest.render import harvest_from_json
-from handlers.harvest.report import collect_harvest
+from handlers.harvest.report import HarvestOptions, collect_harvest
 from storage.db import Database
 from storage.models import HarvestLog
 from tests.conftest import DatabaseTarget
@@ -56,6 +57,7 @@ def test_cli_writes_the_same_harvest_in_every_format(
             channel_id=None,
             channel_label=None,
             now=from_cli.generated_at,
+            options=HarvestOptions(registry=build_router().registry.harvest_sections),
         )
     assert from_cli == replace(direct, generated_at=from_cli.generated_at)
     assert from_cli.casus.brought_in == 4

@@ -219,8 +219,7 @@ def big_harvest() -> Harvest:
         leervragen=tuple(
             Leervraag(i, "Naam", "Org", NOW, long, bool(i % 2), False) for i in range(100)
         ),
-        speedsparren=None,
-        other_sources=(),
+        sections=(),
         participants=tuple((f"Organisatie {i}", 100 + i) for i in range(30)),
         links=tuple(Link(f"Organisatie {i}", f"Organisatie {i + 1}", 50, 10) for i in range(29)),
         activity=(),

@@ -25,10 +25,10 @@ from handlers.core.replies import (
     Section,
     UploadFile,
 )
+from handlers.core.sections import SourceItem, SourceRegistry, SourceSection
 from handlers.features import build_router
 from handlers.harvest.chat import ACTION_SHARE, HarvestRequest, split_channel, summary_card
 from handlers.harvest.periods import parse_period
-from handlers.harvest.queries import SourceItem, SourceRegistry, SourceSection
 from handlers.harvest.render import (
     csv_rows,
     harvest_from_json,
@@ -37,7 +37,7 @@ from handlers.harvest.render import (
     render_json,
     render_markdown,
 )
-from handlers.harvest.report import Harvest, collect_harvest, keywords
+from handlers.harvest.report import Harvest, HarvestOptions, collect_harvest, keywords
 from handlers.privacy.guard import StructuredGuard
 from prompts import load_texts
 from storage.db import Database
@@ -69,6 +69,7 @@ def harvest_of(database: Database, text: str = "", channel_id: int | None = None
             channel_id=channel_id,
             channel_label=None,
             now=NOW,
+            options=HarvestOptions(registry=build_router().registry.harvest_sections),
         )
 
 
@@ -255,8 +256,7 @@ def test_pluggable_sources_join_the_report(database: Database, story: dict[str, 
             now=NOW,
             options=HarvestOptions(registry=registry),
         )
-    assert harvest.speedsparren is not None
-    assert [s.key for s in harvest.other_sources] == ["intervisie"]
+    assert [s.key for s in harvest.sections] == ["speedsparren", "intervisie"]
     # Fenna (Wijkteam Noord) took part in the other source only.
     assert dict(harvest.participants)["Wijkteam Noord"] == 2
     texts = load_texts("nl")
@@ -513,13 +513,13 @@ def test_speedsparren_source_counts_sessions_and_takeaways(
     from tests.support.harvest_seed import seed_speedspar
 
     before = harvest_of(database)
-    assert before.speedsparren is not None
-    assert all(value == 0 for _, value in before.speedsparren.figures)
+    assert (empty := before.section("speedsparren")) is not None
+    assert all(value == 0 for _, value in empty.figures)
     assert "Geen speedspar-sessies" in render_markdown(before, load_texts("nl"))
 
     seed_speedspar(database)
     harvest = harvest_of(database)
-    section = harvest.speedsparren
+    section = harvest.section("speedsparren")
     assert section is not None
     figures = {name.rsplit(".", 1)[-1]: value for name, value in section.figures}
     assert figures == {

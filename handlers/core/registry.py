@@ -1,0 +1,110 @@
+"""What features declare beyond their chat handlers: schedule kinds, harvest sections and
+scheduler steps. The router holds one ``Registry``; the runtime hands it to every handler as
+``ctx.registry``, and the scheduler runs its steps. Core code and other features reach a
+feature only through these declarations, never by its name."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from handlers.core.replies import Button, DirectMessage, Reply
+from handlers.core.sections import SourceRegistry
+from prompts import Texts
+from storage.models import Schedule
+
+if TYPE_CHECKING:
+    from handlers.core.context import HandlerContext
+
+
+@dataclass(frozen=True)
+class FireResult:
+    """What firing one schedule did."""
+
+    run_id: int | None  # a prompt run that was created
+    skipped: str | None = None  # why nothing was started: holiday, paused, missed, duplicate, busy
+    started_id: int | None = None  # what a feature's schedule kind started (its own row id)
+    notice: DirectMessage | None = None  # for a facilitator, when nothing was started
+    kind: str | None = None  # the schedule kind that started ``started_id``
+
+    @property
+    def fired(self) -> bool:
+        return self.run_id is not None or self.started_id is not None
+
+
+class ScheduleKind(Protocol):
+    """A kind of schedule a feature adds beside the reflection decks (``/reflectie`` lists,
+    pauses and fires every schedule; the kind decides what firing means)."""
+
+    key: str
+
+    def label(self, texts: Texts) -> str:
+        """The kind's name in the schedule overview."""
+        ...
+
+    def details(self, texts: Texts, schedule: Schedule) -> str:
+        """How it is delivered, for the overview line."""
+        ...
+
+    def send_now_label(self, texts: Texts) -> str: ...
+
+    def plan_button(self, texts: Texts) -> Button | None:
+        """A button under the overview that plans a new schedule of this kind."""
+        ...
+
+    def fire(
+        self, ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str
+    ) -> FireResult:
+        """The schedule is due (pauses and holidays are already checked)."""
+        ...
+
+    def fired_now(self, ctx: HandlerContext, result: FireResult) -> list[Reply] | None:
+        """The answer to "send now", or None for the general one."""
+        ...
+
+
+class Engine(Protocol):
+    """What a scheduler step may use: run a synchronous step in one unit of work, and the
+    platform messengers (``bot.messaging.Messengers``)."""
+
+    messengers: Any
+    semaphore: Any
+
+    async def call(self, step: Callable[..., Any], *args: Any) -> Any: ...
+
+    async def notify(self, notice: DirectMessage) -> None: ...
+
+
+StepFunction = Callable[[Engine], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class EngineStep:
+    """One step of the scheduler's tick: ``run(engine)`` returns how many things it did, counted
+    under ``name``. Steps run in ``order`` (lower first), then in registration order."""
+
+    name: str
+    run: StepFunction
+    order: int = 50
+
+
+@dataclass
+class Registry:
+    harvest_sections: SourceRegistry = field(default_factory=SourceRegistry)
+    schedule_kinds: dict[str, ScheduleKind] = field(default_factory=dict)
+    engine_steps: list[EngineStep] = field(default_factory=list)
+
+    def schedule_kind(self, kind: ScheduleKind) -> None:
+        if kind.key in self.schedule_kinds:
+            raise ValueError(f"schedule kind {kind.key!r} is registered twice")
+        self.schedule_kinds[kind.key] = kind
+
+    def engine_step(self, step: EngineStep) -> None:
+        if any(s.name == step.name for s in self.engine_steps):
+            raise ValueError(f"scheduler step {step.name!r} is registered twice")
+        self.engine_steps.append(step)
+
+    def ordered_steps(self) -> list[EngineStep]:
+        return sorted(self.engine_steps, key=lambda step: step.order)
