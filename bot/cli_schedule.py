@@ -241,9 +241,9 @@ def run(schedule_id: int) -> None:
         services.close()
     if result.run_id is not None:
         click.echo(f"schedule #{schedule_id}: sent as run #{result.run_id}")
-    elif result.session_id is not None:
+    elif result.started_id is not None:
         click.echo(
-            f"schedule #{schedule_id}: speedsparren announced as session #{result.session_id}"
+            f"schedule #{schedule_id}: speedsparren announced as session #{result.started_id}"
         )
     elif result.skipped == "busy":
         click.echo(

@@ -261,8 +261,8 @@ class ReflectionScheduler:
             while await self.deliver_pending():
                 if not await self.runtime.call(_pending_deliveries, result.run_id):
                     break
-        if result.session_id is not None:
-            await self.speedspar.run_session(result.session_id)  # posts the announcement
+        if result.started_id is not None:
+            await self.speedspar.run_session(result.started_id)  # posts the announcement
         return result
 
     async def notify(self, notice: DirectMessage) -> None:

@@ -60,7 +60,9 @@ class ScheduleKind(Protocol):
         """The schedule is due (pauses and holidays are already checked)."""
         ...
 
-    def fired_now(self, ctx: HandlerContext, result: FireResult) -> list[Reply] | None:
+    def fired_now(
+        self, ctx: HandlerContext, schedule: Schedule, result: FireResult
+    ) -> list[Reply] | None:
         """The answer to "send now", or None for the general one."""
         ...
 

@@ -19,6 +19,7 @@ from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.core.forms import FieldRule, clean_text
 from handlers.core.outbox import begin_sending, not_sent, record_outcome
+from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
     Block,
@@ -59,7 +60,6 @@ from handlers.privacy.flow import (
     pseudonymise_posted,
     thread_notice,
 )
-from handlers.speedsparren import chat as speedsparren
 from prompts import Deck, Texts
 from storage.models import (
     UNPOSTED,
@@ -188,7 +188,7 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
         blocks.append(
             Actions(
                 (
-                    Button(ACTION_SEND_NOW, _send_now_label(texts, schedule), str(schedule.id)),
+                    Button(ACTION_SEND_NOW, _send_now_label(ctx, schedule), str(schedule.id)),
                     toggle,
                     Button(
                         ACTION_DELETE, texts.get("reflectie.delete"), str(schedule.id), "danger"
@@ -200,7 +200,11 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
         Actions(
             (
                 Button(ACTION_ADD, texts.get("reflectie.add"), "new", style="primary"),
-                Button(speedsparren.ACTION_PLAN, texts.get("speedsparren.plan.add"), "new"),
+                *(
+                    button
+                    for kind in ctx.registry.schedule_kinds.values()
+                    if (button := kind.plan_button(texts)) is not None
+                ),
             )
         )
     )
@@ -208,17 +212,17 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
     return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
 
 
-def _send_now_label(texts: Texts, schedule: Schedule) -> str:
-    if schedule.kind == speedsparren.SCHEDULE_KIND:
-        return texts.get("speedsparren.plan.start_now")
-    return texts.get("reflectie.send_now")
+def _send_now_label(ctx: HandlerContext, schedule: Schedule) -> str:
+    if (kind := ctx.registry.schedule_kinds.get(schedule.kind)) is not None:
+        return kind.send_now_label(ctx.texts)
+    return ctx.texts.get("reflectie.send_now")
 
 
 def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) -> Rich:
     texts = ctx.texts
-    if schedule.kind == speedsparren.SCHEDULE_KIND:
-        kind = texts.get("speedsparren.plan.kind")
-        delivery = speedsparren.schedule_details(texts, schedule)
+    if (feature := ctx.registry.schedule_kinds.get(schedule.kind)) is not None:
+        kind = feature.label(texts)
+        delivery = feature.details(texts, schedule)
     else:
         kind = _deck(texts, schedule.kind).name
         delivery = texts.get(f"reflectie.delivery_{schedule.delivery}")
@@ -409,14 +413,9 @@ def send_now(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         return schedule
     texts = ctx.texts
     result = fire_run(ctx, schedule, ctx.now(), key=f"s{schedule.id}:now:{ctx.now().isoformat()}")
-    if result.session_id is not None:
-        speedspar = ctx.repos.speedspar.get(result.session_id)
-        assert speedspar is not None
-        at = speedsparren.clock_time(speedspar.starts_at, ctx.zone, ctx.now())
-        return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
-    if result.skipped == "busy":
-        active = ctx.repos.speedspar.active_in_channel(schedule.channel_id)
-        return [Ephemeral(texts.rich("speedsparren.already", id=active.id if active else "?"))]
+    kind = ctx.registry.schedule_kinds.get(schedule.kind)
+    if kind is not None and (replies := kind.fired_now(ctx, schedule, result)) is not None:
+        return replies
     if result.run_id is None and result.skipped in {"paused", "holiday"}:
         reason = texts.get(f"reflectie.not_sent_{result.skipped}")
         return [Ephemeral(texts.rich("reflectie.not_sent", id=schedule.id, reason=reason))]
@@ -597,18 +596,6 @@ def _zone_of(run: PromptRun) -> str:
     return schedule.timezone if schedule is not None else "Europe/Amsterdam"
 
 
-@dataclass(frozen=True)
-class FireResult:
-    run_id: int | None
-    skipped: str | None = None  # why nothing was sent: holiday, paused, missed, duplicate, busy
-    session_id: int | None = None  # a speedspar session the schedule started
-    notice: DirectMessage | None = None  # for a facilitator, when nothing was started
-
-    @property
-    def fired(self) -> bool:
-        return self.run_id is not None or self.session_id is not None
-
-
 def fire_due(ctx: HandlerContext, grace: timedelta) -> list[FireResult]:
     """Create a run for every schedule that is due, and move each one to its next time.
 
@@ -646,9 +633,8 @@ def fire_run(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: st
     if schedule.skip_holidays and (name := holiday_name(local_day)) is not None:
         log.info("schedule %s: skipped on %s (%s)", schedule.id, local_day, name)
         return FireResult(None, "holiday")
-    if schedule.kind == speedsparren.SCHEDULE_KIND:
-        fired = speedsparren.fire_schedule(ctx, schedule, fire_at, key)
-        return FireResult(None, fired.skipped, fired.session_id, fired.notice)
+    if (kind := ctx.registry.schedule_kinds.get(schedule.kind)) is not None:
+        return kind.fire(ctx, schedule, fire_at, key)
     window = timedelta(hours=schedule.window_hours)
     run = ctx.repos.runs.create(
         {

@@ -30,6 +30,7 @@ from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.core.forms import FieldRule, clean_text
 from handlers.core.outbox import begin_sending, not_sent, record_outcome
+from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
     Block,
@@ -540,14 +541,9 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     ]
 
 
-@dataclass(frozen=True)
-class Fired:
-    session_id: int | None
-    skipped: str | None = None  # busy (a session is still active there), duplicate
-    notice: DirectMessage | None = None  # for the facilitator, when nothing was started
-
-
-def fire_schedule(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str) -> Fired:
+def fire_schedule(
+    ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str
+) -> FireResult:
     """A speedspar schedule is due: start a session through the path of /speedsparren.
 
     The session row, with the firing's unique key, is written before anything is sent; the
@@ -555,7 +551,7 @@ def fire_schedule(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, ke
     short sign-up window. A channel with a session still going gets no second one.
     """
     if ctx.repos.speedspar.by_fire_key(key) is not None:
-        return Fired(None, "duplicate")
+        return FireResult(None, "duplicate", kind=SCHEDULE_KIND)
     channel = schedule.channel
     active = ctx.repos.speedspar.active_in_channel(channel.id)
     creator = ctx.repos.members.get(schedule.created_by_id) if schedule.created_by_id else None
@@ -564,7 +560,8 @@ def fire_schedule(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, ke
             "schedule %s: speedspar session %s is still %s in channel %s; no second session",
             schedule.id, active.id, active.status.value, channel.id,
         )  # fmt: skip
-        return Fired(None, "busy", _busy_notice(ctx, schedule, active, creator))
+        notice = _busy_notice(ctx, schedule, active, creator)
+        return FireResult(None, "busy", notice=notice, kind=SCHEDULE_KIND)
     signup = timedelta(minutes=schedule.signup_minutes or DEFAULT_SIGNUP)
     request = Request(
         starts_at=max(fire_at + signup, ctx.now() + SIGNUP_NOW),
@@ -575,7 +572,45 @@ def fire_schedule(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, ke
     )
     speedspar = create_session(ctx, channel, request, creator, schedule=schedule, fire_key=key)
     log.info("schedule %s started speedspar session %s", schedule.id, speedspar.id)
-    return Fired(speedspar.id)
+    return FireResult(None, started_id=speedspar.id, kind=SCHEDULE_KIND)
+
+
+class SpeedsparSchedules:
+    """The speedspar schedule kind: ``/reflectie`` lists, pauses and fires it like every
+    schedule; firing it starts a session (``fire_schedule``)."""
+
+    key = SCHEDULE_KIND
+
+    def label(self, texts: Texts) -> str:
+        return texts.get("speedsparren.plan.kind")
+
+    def details(self, texts: Texts, schedule: Schedule) -> str:
+        return schedule_details(texts, schedule)
+
+    def send_now_label(self, texts: Texts) -> str:
+        return texts.get("speedsparren.plan.start_now")
+
+    def plan_button(self, texts: Texts) -> Button | None:
+        return Button(ACTION_PLAN, texts.get("speedsparren.plan.add"), "new")
+
+    def fire(
+        self, ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str
+    ) -> FireResult:
+        return fire_schedule(ctx, schedule, fire_at, key)
+
+    def fired_now(
+        self, ctx: HandlerContext, schedule: Schedule, result: FireResult
+    ) -> list[Reply] | None:
+        texts = ctx.texts
+        if result.started_id is not None:
+            speedspar = ctx.repos.speedspar.get(result.started_id)
+            assert speedspar is not None
+            at = clock_time(speedspar.starts_at, ctx.zone, ctx.now())
+            return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
+        if result.skipped == "busy":
+            active = ctx.repos.speedspar.active_in_channel(schedule.channel_id)
+            return [Ephemeral(texts.rich("speedsparren.already", id=active.id if active else "?"))]
+        return None
 
 
 def _busy_notice(
@@ -1138,3 +1173,4 @@ def register(router: Router) -> None:
     router.form(FORM_SCHEDULE, submit_schedule)
     router.on_posted(RECORD_KIND, announcement_posted, announcement_failed)
     router.harvest_section(SpeedsparSource())
+    router.schedule_kind(SpeedsparSchedules())
