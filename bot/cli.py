@@ -14,32 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.logs import PAYLOAD_LOGGERS
-from bot.settings import Settings, SettingsError, load_settings
+from bot.cli_common import configure_logging, settings_or_exit
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # The Slack and Teams SDKs log request bodies at DEBUG; keep people's text out of logs at
-    # any level (bot/logs.py).
-    for sdk in PAYLOAD_LOGGERS:
-        logging.getLogger(sdk).setLevel(max(logging.INFO, getattr(logging, level)))
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every tick at INFO; only its warnings and errors matter to operators.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-def _settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        click.echo(f"leerkring: invalid setting {exc}", err=True)
-        raise SystemExit(2) from None
 
 
 def _friendly_errors(func: F) -> F:
@@ -87,8 +64,8 @@ def serve() -> None:
     from bot.server import build_app
     from bot.services import build_services, ensure_schema
 
-    settings = _settings_or_exit()
-    _configure_logging(settings.log_level)
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)
@@ -125,8 +102,8 @@ def chat(user: str | None, channel: str) -> None:
     from bot.terminal.chat import TerminalChat
     from bot.terminal.messenger import TerminalMessenger
 
-    settings = _settings_or_exit()
-    _configure_logging("WARNING")
+    settings = settings_or_exit()
+    configure_logging("WARNING")
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)
@@ -182,7 +159,7 @@ def upgrade() -> None:
     from storage import migrate
     from storage.db import Database
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     database = Database.from_url(settings.database_url)
     try:
         migrate.upgrade(database.engine)

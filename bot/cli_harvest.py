@@ -65,10 +65,10 @@ def oogst(
     out: str | None,
 ) -> None:
     """The harvest report (Markdown, HTML, CSV or JSON); logged in harvest_log as "cli"."""
-    from bot.cli_schedule import _services
+    from bot.cli_common import open_services
 
     wanted = period_text(period, since, until)
-    services = _services()
+    services = open_services()
 
     def build(ctx: HandlerContext) -> bytes:
         try:

@@ -129,13 +129,13 @@ def members() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_members(path: Path) -> None:
     """Import members from a CSV file (platform,user_id,name,organisation,role,expertise)."""
-    from bot.cli_schedule import _services
+    from bot.cli_common import open_services
 
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{path}: not UTF-8 text; save the file as CSV UTF-8") from None
-    services = _services()
+    services = open_services()
     try:
         rows, errors = read_rows(text, services.texts)
         if errors:

@@ -46,10 +46,10 @@ def privacy() -> None:
 )
 def export(person: str, out: str | None) -> None:
     """Everything stored about one person, as JSON."""
-    from bot.cli_schedule import _services
+    from bot.cli_common import open_services
 
     platform, user_id = _person(person)
-    services = _services()
+    services = open_services()
 
     def build(ctx: HandlerContext) -> bytes:
         return export_json(ctx, platform, user_id)
@@ -71,7 +71,7 @@ def export(person: str, out: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase_command(person: str, yes: bool) -> None:
     """Erase one person: profile, bijdragen, answers, takeaways; their casussen stay anonymous."""
-    from bot.cli_schedule import _services
+    from bot.cli_common import open_services
 
     platform, user_id = _person(person)
     if not yes:
@@ -80,7 +80,7 @@ def erase_command(person: str, yes: bool) -> None:
             abort=True,
             err=True,
         )
-    services = _services()
+    services = open_services()
 
     def run(ctx: HandlerContext) -> Erasure:
         return erase(ctx, platform, user_id)
@@ -106,9 +106,9 @@ def erase_command(person: str, yes: bool) -> None:
 )
 def purges(limit: int) -> None:
     """The latest retention purges that replaced texts: when, cut-off, counts (newest first)."""
-    from bot.cli_schedule import _services
+    from bot.cli_common import open_services
 
-    services = _services()
+    services = open_services()
     months = services.settings.retention_months
 
     def read(ctx: HandlerContext) -> list[PurgeRecord]:

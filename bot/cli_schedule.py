@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from bot.services import Services
+from bot.cli_common import open_services
 from handlers.core.schedules import RuleError, next_fire
 from handlers.reflection.chat import (
     FireResult,
@@ -21,18 +21,6 @@ from handlers.reflection.chat import (
     local_time,
 )
 from handlers.speedsparren import chat as speedsparren
-
-
-def _services() -> Services:
-    from bot.cli import _configure_logging, _settings_or_exit
-    from bot.services import build_services, ensure_schema
-
-    settings = _settings_or_exit()
-    _configure_logging("WARNING")
-    services = build_services(settings)
-    if not settings.is_sqlite:
-        ensure_schema(services.database)
-    return services
 
 
 def _get(ctx: Any, schedule_id: int) -> Any:
@@ -50,7 +38,7 @@ def schedule() -> None:
 @schedule.command("list")
 def list_schedules() -> None:
     """All schedules, with their rule in words and the next time."""
-    services = _services()
+    services = open_services()
 
     def rows(ctx: Any) -> list[str]:
         out = []
@@ -124,7 +112,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
     speedspar = kind == speedsparren.SCHEDULE_KIND
     if given and not speedspar:
         raise click.ClickException(f"{', '.join(given)}: only with --kind speedsparren")
-    services = _services()
+    services = open_services()
 
     def create(ctx: Any) -> str:
         place = ctx.repos.channels.ensure(platform, channel)
@@ -165,7 +153,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
 
 
 def _set_paused(schedule_id: int, paused: bool) -> None:
-    services = _services()
+    services = open_services()
 
     def change(ctx: Any) -> str:
         item = _get(ctx, schedule_id)
@@ -201,7 +189,7 @@ def resume(schedule_id: int) -> None:
 @click.argument("schedule_id", type=int)
 def delete(schedule_id: int) -> None:
     """Delete a schedule (earlier answers are kept)."""
-    services = _services()
+    services = open_services()
     try:
         services.runtime.call_sync(lambda ctx: ctx.repos.schedules.delete(_get(ctx, schedule_id)))
     finally:
@@ -215,7 +203,7 @@ def run(schedule_id: int) -> None:
     """Send a schedule now, through the same path as the timer."""
     from bot.server import make_scheduler
 
-    services = _services()
+    services = open_services()
     try:
         platform = services.runtime.call_sync(lambda ctx: _get(ctx, schedule_id).channel.platform)
     except click.ClickException:
