@@ -75,7 +75,7 @@ def oogst(
             chosen = parse_period(wanted, ctx.now(), ctx.zone)
         except PeriodError:
             raise click.BadParameter(f"cannot read the period {wanted!r}. {EXAMPLES}") from None
-        session = ctx.repos.channels.session
+        session = ctx.session
         found = None
         if channel:
             name = channel.lstrip("#")

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DirectChannel, utcnow
-from storage.repositories import _insert_ignoring_conflict
+from storage.repositories import insert_ignoring_conflict
 
 
 class DirectChannelRepository:
@@ -23,7 +23,7 @@ class DirectChannelRepository:
 
     def save(self, platform: str, user_id: str, channel_id: str) -> None:
         values = {"platform": platform, "user_id": user_id, "channel_id": channel_id}
-        if not _insert_ignoring_conflict(
+        if not insert_ignoring_conflict(
             self.session, DirectChannel, {**values, "updated_at": utcnow()}
         ):
             self.session.execute(

@@ -18,7 +18,6 @@ from storage.models import (
     Casus,
     CasusStatus,
     Channel,
-    ConversationReference,
     Member,
     MemberProfile,
     Organisation,
@@ -39,7 +38,7 @@ from storage.models import (
 )
 
 
-def _insert_ignoring_conflict(session: Session, model: type, values: dict[str, object]) -> bool:
+def insert_ignoring_conflict(session: Session, model: type, values: dict[str, object]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted.
 
     On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
@@ -54,7 +53,7 @@ def _insert_ignoring_conflict(session: Session, model: type, values: dict[str, o
     return result.rowcount > 0  # type: ignore[attr-defined]
 
 
-def _insert_many_ignoring_conflict(
+def insert_many_ignoring_conflict(
     session: Session, model: type, rows: Sequence[dict[str, object]], *returning: str
 ) -> list[tuple[object, ...]]:
     """One INSERT ... ON CONFLICT DO NOTHING for many rows (an executemany, batched into
@@ -120,7 +119,7 @@ class EventLog:
 
     def claim(self, platform: str, event_id: str) -> bool:
         """Record a delivery id; False when it was handled before (a redelivery)."""
-        return _insert_ignoring_conflict(
+        return insert_ignoring_conflict(
             self.session,
             ProcessedEvent,
             {"platform": platform, "event_id": event_id, "received_at": utcnow()},
@@ -132,7 +131,7 @@ class EventLog:
             return set()
         now = utcnow()
         rows = [{"platform": p, "event_id": e, "received_at": now} for p, e in deliveries]
-        inserted = _insert_many_ignoring_conflict(
+        inserted = insert_many_ignoring_conflict(
             self.session, ProcessedEvent, rows, "platform", "event_id"
         )
         return {(str(platform), str(event_id)) for platform, event_id in inserted}
@@ -157,7 +156,7 @@ class MemberRepository:
         display_name: str | None = None,
         facilitator: bool = False,
     ) -> Member:
-        _insert_ignoring_conflict(
+        insert_ignoring_conflict(
             self.session,
             Member,
             {
@@ -188,7 +187,7 @@ class MemberRepository:
         missing = [key for key in wanted if key not in found]
         if missing:
             now = utcnow()
-            _insert_many_ignoring_conflict(
+            insert_many_ignoring_conflict(
                 self.session,
                 Member,
                 [
@@ -228,7 +227,7 @@ class ChannelRepository:
     def ensure(
         self, platform: str, channel_id: str, team_id: str | None = None, name: str | None = None
     ) -> Channel:
-        _insert_ignoring_conflict(
+        insert_ignoring_conflict(
             self.session,
             Channel,
             {
@@ -370,7 +369,7 @@ class BijdrageRepository:
     ) -> Bijdrage | None:
         """Store a contribution; None when this message was stored before."""
         if message_id is not None:
-            inserted = _insert_ignoring_conflict(
+            inserted = insert_ignoring_conflict(
                 self.session,
                 Bijdrage,
                 {
@@ -406,7 +405,7 @@ class BijdrageRepository:
         if not contributions:
             return
         now = utcnow()
-        _insert_many_ignoring_conflict(
+        insert_many_ignoring_conflict(
             self.session,
             Bijdrage,
             [
@@ -442,7 +441,7 @@ class PostedMessageRepository:
     def record(
         self, platform: str, channel_ref: str, message_id: str, kind: str, object_id: int
     ) -> None:
-        _insert_ignoring_conflict(
+        insert_ignoring_conflict(
             self.session,
             PostedMessage,
             {
@@ -487,80 +486,6 @@ class PostedMessageRepository:
             )
             .order_by(PostedMessage.id)
             .limit(1)
-        ).one_or_none()
-
-
-class ConversationReferenceRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def save(
-        self,
-        *,
-        platform: str,
-        conversation_id: str,
-        kind: str,
-        service_url: str,
-        reference: dict[str, object],
-        user_id: str | None = None,
-        team_id: str | None = None,
-        tenant_id: str | None = None,
-    ) -> ConversationReference:
-        """Insert or refresh (a serviceUrl can change; the latest one is the one to use)."""
-        _insert_ignoring_conflict(
-            self.session,
-            ConversationReference,
-            {
-                "platform": platform,
-                "conversation_id": conversation_id,
-                "kind": kind,
-                "service_url": service_url,
-                "reference": reference,
-                "user_id": user_id,
-                "team_id": team_id,
-                "tenant_id": tenant_id,
-                "updated_at": utcnow(),
-            },
-        )
-        row = self.get(platform, conversation_id)
-        assert row is not None
-        row.kind = kind
-        row.service_url = service_url
-        row.reference = reference
-        row.user_id = user_id or row.user_id
-        row.team_id = team_id or row.team_id
-        row.tenant_id = tenant_id or row.tenant_id
-        row.updated_at = utcnow()
-        self.session.flush()
-        return row
-
-    def get(self, platform: str, conversation_id: str) -> ConversationReference | None:
-        return self.session.scalars(
-            select(ConversationReference).where(
-                ConversationReference.platform == platform,
-                ConversationReference.conversation_id == conversation_id,
-            )
-        ).one_or_none()
-
-    def personal(self, platform: str, user_id: str) -> ConversationReference | None:
-        return self.session.scalars(
-            select(ConversationReference)
-            .where(
-                ConversationReference.platform == platform,
-                ConversationReference.user_id == user_id,
-                ConversationReference.kind == "personal",
-            )
-            .order_by(ConversationReference.updated_at.desc())
-            .limit(1)
-        ).one_or_none()
-
-    def any_for_tenant(self, platform: str, tenant_id: str | None) -> ConversationReference | None:
-        """Any stored reference in this tenant: its serviceUrl can create a new 1:1 chat."""
-        query = select(ConversationReference).where(ConversationReference.platform == platform)
-        if tenant_id is not None:
-            query = query.where(ConversationReference.tenant_id == tenant_id)
-        return self.session.scalars(
-            query.order_by(ConversationReference.updated_at.desc()).limit(1)
         ).one_or_none()
 
 
@@ -611,7 +536,7 @@ class RunRepository:
 
     def create(self, values: dict[str, object]) -> PromptRun | None:
         """Insert a run under its unique fire key; None when that key exists already."""
-        inserted = _insert_ignoring_conflict(
+        inserted = insert_ignoring_conflict(
             self.session, PromptRun, {"created_at": utcnow(), **values}
         )
         if not inserted:
@@ -678,7 +603,7 @@ class RunRepository:
 
     def add_recipients(self, run: PromptRun, user_ids: Iterable[str], status: str) -> None:
         for user_id in user_ids:
-            _insert_ignoring_conflict(
+            insert_ignoring_conflict(
                 self.session,
                 PromptDelivery,
                 {"run_id": run.id, "user_id": user_id, "status": status},
@@ -764,7 +689,7 @@ class ProfileRepository:
         return self.session.get(MemberProfile, member.id)
 
     def ensure(self, member: Member) -> MemberProfile:
-        _insert_ignoring_conflict(
+        insert_ignoring_conflict(
             self.session, MemberProfile, {"member_id": member.id, "expertise": []}
         )
         profile = self.session.get(MemberProfile, member.id)
@@ -788,9 +713,7 @@ class ProfileRepository:
         found = self.find_organisation(name)
         if found is not None:
             return found
-        _insert_ignoring_conflict(
-            self.session, Organisation, {"name": name, "created_at": utcnow()}
-        )
+        insert_ignoring_conflict(self.session, Organisation, {"name": name, "created_at": utcnow()})
         found = self.find_organisation(name)
         assert found is not None
         return found
@@ -862,7 +785,7 @@ class SpeedsparRepository:
         """Sign up (or come back after stopping); False when already active."""
         existing = self.participant(speedspar, member)
         if existing is None:
-            inserted = _insert_ignoring_conflict(
+            inserted = insert_ignoring_conflict(
                 self.session,
                 SpeedsparParticipant,
                 {
@@ -902,7 +825,7 @@ class SpeedsparRepository:
     # --- seats (pairing history) ---
 
     def seat(self, values: dict[str, object]) -> None:
-        _insert_ignoring_conflict(self.session, SpeedsparSeat, values)
+        insert_ignoring_conflict(self.session, SpeedsparSeat, values)
 
     def seats(self, speedspar: SpeedsparSession, round_: int | None = None) -> list[SpeedsparSeat]:
         query = select(SpeedsparSeat).where(SpeedsparSeat.session_id == speedspar.id)
@@ -940,7 +863,7 @@ class SpeedsparRepository:
         self, speedspar: SpeedsparSession, kind: str, round_: int, user_ids: Iterable[str]
     ) -> None:
         for user_id in user_ids:
-            _insert_ignoring_conflict(
+            insert_ignoring_conflict(
                 self.session,
                 SpeedsparMessage,
                 {

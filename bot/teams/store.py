@@ -14,14 +14,89 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from botbuilder.schema import ConversationReference as SdkReference
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from storage.models import ConversationReference
-from storage.repositories import ConversationReferenceRepository, EventLog, MemberRepository
+from storage.models import ConversationReference, utcnow
+from storage.repositories import EventLog, MemberRepository, insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+
+
+class ConversationReferenceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(
+        self,
+        *,
+        platform: str,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        reference: dict[str, object],
+        user_id: str | None = None,
+        team_id: str | None = None,
+        tenant_id: str | None = None,
+    ) -> ConversationReference:
+        """Insert or refresh (a serviceUrl can change; the latest one is the one to use)."""
+        insert_ignoring_conflict(
+            self.session,
+            ConversationReference,
+            {
+                "platform": platform,
+                "conversation_id": conversation_id,
+                "kind": kind,
+                "service_url": service_url,
+                "reference": reference,
+                "user_id": user_id,
+                "team_id": team_id,
+                "tenant_id": tenant_id,
+                "updated_at": utcnow(),
+            },
+        )
+        row = self.get(platform, conversation_id)
+        assert row is not None
+        row.kind = kind
+        row.service_url = service_url
+        row.reference = reference
+        row.user_id = user_id or row.user_id
+        row.team_id = team_id or row.team_id
+        row.tenant_id = tenant_id or row.tenant_id
+        row.updated_at = utcnow()
+        self.session.flush()
+        return row
+
+    def get(self, platform: str, conversation_id: str) -> ConversationReference | None:
+        return self.session.scalars(
+            select(ConversationReference).where(
+                ConversationReference.platform == platform,
+                ConversationReference.conversation_id == conversation_id,
+            )
+        ).one_or_none()
+
+    def personal(self, platform: str, user_id: str) -> ConversationReference | None:
+        return self.session.scalars(
+            select(ConversationReference)
+            .where(
+                ConversationReference.platform == platform,
+                ConversationReference.user_id == user_id,
+                ConversationReference.kind == "personal",
+            )
+            .order_by(ConversationReference.updated_at.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def any_for_tenant(self, platform: str, tenant_id: str | None) -> ConversationReference | None:
+        """Any stored reference in this tenant: its serviceUrl can create a new 1:1 chat."""
+        query = select(ConversationReference).where(ConversationReference.platform == platform)
+        if tenant_id is not None:
+            query = query.where(ConversationReference.tenant_id == tenant_id)
+        return self.session.scalars(
+            query.order_by(ConversationReference.updated_at.desc()).limit(1)
+        ).one_or_none()
 
 
 def base_conversation_id(conversation_id: str) -> str:

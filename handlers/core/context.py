@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,6 @@ from storage.repositories import (
     BijdrageRepository,
     CasusRepository,
     ChannelRepository,
-    ConversationReferenceRepository,
     EventLog,
     MemberRepository,
     PostedMessageRepository,
@@ -30,18 +30,51 @@ from storage.repositories import (
 
 
 class Repositories:
+    """The repositories on one unit of work, each built when first used: an event that only
+    stores a thread reply builds one or two, not all of them."""
+
     def __init__(self, session: Session) -> None:
-        self.members = MemberRepository(session)
-        self.channels = ChannelRepository(session)
-        self.casussen = CasusRepository(session)
-        self.bijdragen = BijdrageRepository(session)
-        self.posted = PostedMessageRepository(session)
-        self.events = EventLog(session)
-        self.conversations = ConversationReferenceRepository(session)
-        self.schedules = ScheduleRepository(session)
-        self.runs = RunRepository(session)
-        self.profiles = ProfileRepository(session)
-        self.speedspar = SpeedsparRepository(session)
+        self.session = session
+
+    @cached_property
+    def members(self) -> MemberRepository:
+        return MemberRepository(self.session)
+
+    @cached_property
+    def channels(self) -> ChannelRepository:
+        return ChannelRepository(self.session)
+
+    @cached_property
+    def casussen(self) -> CasusRepository:
+        return CasusRepository(self.session)
+
+    @cached_property
+    def bijdragen(self) -> BijdrageRepository:
+        return BijdrageRepository(self.session)
+
+    @cached_property
+    def posted(self) -> PostedMessageRepository:
+        return PostedMessageRepository(self.session)
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self.session)
+
+    @cached_property
+    def schedules(self) -> ScheduleRepository:
+        return ScheduleRepository(self.session)
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        return RunRepository(self.session)
+
+    @cached_property
+    def profiles(self) -> ProfileRepository:
+        return ProfileRepository(self.session)
+
+    @cached_property
+    def speedspar(self) -> SpeedsparRepository:
+        return SpeedsparRepository(self.session)
 
 
 @dataclass
@@ -56,6 +89,11 @@ class HandlerContext:
     hmac_secret: bytes | None = None
     # What the features declared (schedule kinds, harvest sections, scheduler steps).
     registry: Registry = field(default_factory=Registry)
+
+    @property
+    def session(self) -> Session:
+        """The unit of work of this event or step; features build their own queries on it."""
+        return self.repos.session
 
     def member(self, actor: Actor) -> Member:
         """The stored member for this actor, created on first contact."""

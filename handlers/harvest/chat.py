@@ -138,7 +138,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
         return [Ephemeral(texts.rich("oogsten.bad_period", text=period_text))]
     channel = None
     if ref is not None:
-        channel = find_channel(ctx.repos.channels.session, event.actor.platform, ref)
+        channel = find_channel(ctx.session, event.actor.platform, ref)
         if channel is None:
             return [Ephemeral(texts.rich("oogsten.unknown_channel", channel=ref.shown))]
     request = HarvestRequest(
@@ -163,7 +163,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
 def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]:
     """The deferred step: collect, log, and reply privately with the summary and the files."""
     texts = ctx.texts
-    session = ctx.repos.channels.session
+    session = ctx.session
     harvest = collect_harvest(
         session,
         request.period,
@@ -248,7 +248,7 @@ def harvest_file(
     texts = load_texts(request.language)
     if not is_facilitator(ctx, ctx.member(Actor(platform, user_id))):
         raise FileRefused(texts.rich("oogsten.only_facilitators"))
-    session = ctx.repos.channels.session
+    session = ctx.session
     channel = None
     if request.channel_ref:
         channel = _channel_of(session, request.channel_ref)
@@ -276,7 +276,7 @@ def harvest_file_delivered(
     if request is None:
         return
     log_harvest(
-        ctx.repos.channels.session,
+        ctx.session,
         f"{platform}:{user_id}",
         request.channel_ref,
         request.period,
@@ -337,7 +337,7 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     if not is_facilitator(ctx, ctx.member(event.actor)):
         return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
-    session = ctx.repos.channels.session
+    session = ctx.session
     log_id, _, origin = event.value.partition("@")
     entry = session.get(HarvestLog, int(log_id)) if log_id.isdigit() else None
     if entry is None:

@@ -51,7 +51,7 @@ class PurgeResult:
 
 
 def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
-    session = ctx.repos.members.session
+    session = ctx.session
     cutoff = months_before(ctx.now(), months)
     removed = ctx.texts.get("privacy.retention.removed")
     title = ctx.texts.get("privacy.retention.title")
@@ -134,7 +134,7 @@ class PurgeRecord:
 
 def latest_purges(ctx: HandlerContext, limit: int = 10) -> list[PurgeRecord]:
     """The most recent purges that replaced texts, newest first."""
-    session = ctx.repos.members.session
+    session = ctx.session
     rows = session.scalars(
         select(PurgeLog).order_by(PurgeLog.purged_at.desc(), PurgeLog.id.desc()).limit(limit)
     )

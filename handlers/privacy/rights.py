@@ -36,7 +36,7 @@ def anonymous_hashes(secret: bytes | None, platform: str, user_id: str) -> list[
 
 def export_json(ctx: HandlerContext, platform: str, user_id: str) -> bytes:
     data = export_member(
-        ctx.repos.members.session,
+        ctx.session,
         platform,
         user_id,
         anonymous_hashes(ctx.hmac_secret, platform, user_id),
@@ -54,7 +54,7 @@ def erase(ctx: HandlerContext, platform: str, user_id: str) -> Erasure:
         platform, ANONYMOUS_USER_ID, display_name=ctx.texts.get("privacy.anonymous.name")
     )
     return erase_member(
-        ctx.repos.members.session,
+        ctx.session,
         platform,
         user_id,
         anonymous,

@@ -114,7 +114,7 @@ def owe_welcome(ctx: HandlerContext, member: Member) -> bool:
     (two joins at once, or a redelivered event, owe one welcome)."""
     ctx.repos.profiles.ensure(member)
     written = affected(
-        ctx.repos.profiles.session,
+        ctx.session,
         update(MemberProfile)
         .where(
             MemberProfile.member_id == member.id,
@@ -124,7 +124,7 @@ def owe_welcome(ctx: HandlerContext, member: Member) -> bool:
         .values(welcome_status="pending")
         .execution_options(synchronize_session=False),
     )
-    ctx.repos.profiles.session.expire_all()
+    ctx.session.expire_all()
     return written > 0
 
 
@@ -138,7 +138,7 @@ class Welcome:
 
 
 def pending_welcomes(ctx: HandlerContext, limit: int = 200) -> list[Welcome]:
-    session = ctx.repos.profiles.session
+    session = ctx.session
     found = session.execute(
         select(MemberProfile.member_id, MemberProfile.welcome_status, Member.platform,
                Member.platform_user_id)
@@ -157,7 +157,7 @@ def pending_welcomes(ctx: HandlerContext, limit: int = 200) -> list[Welcome]:
 
 
 def _profile(ctx: HandlerContext, member_id: int) -> MemberProfile | None:
-    return ctx.repos.profiles.session.get(MemberProfile, member_id)
+    return ctx.session.get(MemberProfile, member_id)
 
 
 def mark_welcome_sending(ctx: HandlerContext, member_id: int) -> None:
@@ -232,8 +232,8 @@ def save_profile(
     profile = ctx.repos.profiles.ensure(member)
     profile.expertise = list(expertise)
     profile.updated_at = ctx.now()
-    ctx.repos.profiles.session.flush()
-    ctx.repos.profiles.session.refresh(member)
+    ctx.session.flush()
+    ctx.session.refresh(member)
 
 
 def register(router: Router) -> None:

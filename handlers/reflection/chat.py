@@ -546,7 +546,7 @@ def _answer_card(texts: Texts, deck: Deck, values: dict[str, str], user_id: str)
 def _facilitators(ctx: HandlerContext, platform: str) -> list[str]:
     from sqlalchemy import select
 
-    session = ctx.repos.members.session
+    session = ctx.session
     stored = session.scalars(
         select(Member.platform_user_id).where(
             Member.platform == platform, Member.is_facilitator.is_(True)
@@ -660,7 +660,7 @@ def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
     from sqlalchemy import select
 
     now = ctx.now()
-    session = ctx.repos.members.session
+    session = ctx.session
     # Only casussen closed in the week before the follow-up moment: switching the feature on
     # must not flood people about old casussen.
     due = session.scalars(
@@ -749,7 +749,7 @@ def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
     """Reminders not sent yet (or being sent when a process died) of runs still open."""
     from sqlalchemy import select
 
-    session = ctx.repos.members.session
+    session = ctx.session
     runs = session.scalars(
         select(PromptRun)
         .where(
@@ -855,7 +855,7 @@ def close_due(ctx: HandlerContext) -> list[int]:
 def pending_summaries(ctx: HandlerContext) -> list[Closing]:
     from sqlalchemy import select
 
-    session = ctx.repos.members.session
+    session = ctx.session
     runs = session.scalars(
         select(PromptRun).where(waiting(PromptRun.summary_status, UNPOSTED)).order_by(PromptRun.id)
     )
