@@ -351,7 +351,7 @@ class CasusRepository:
             )
         )
 
-    def contribution_count(self, casus: Casus) -> int:
+    def bijdrage_count(self, casus: Casus) -> int:
         return int(
             self.session.scalar(
                 select(func.count()).select_from(Bijdrage).where(Bijdrage.casus_id == casus.id)

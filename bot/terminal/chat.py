@@ -402,7 +402,7 @@ class TerminalChat:
                         number=casus.id,
                         title=casus.title,
                         inbrenger=casus.inbrenger.display_name or casus.inbrenger.platform_user_id,
-                        count=repo.contribution_count(casus),
+                        count=repo.bijdrage_count(casus),
                     ).plain()
                 )
 

@@ -346,7 +346,7 @@ def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     return [OpenForm(form)]
 
 
-def submit_contribution(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+def submit_bijdrage(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
     if casus is None or casus.message_id is None:
         return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
@@ -385,12 +385,12 @@ def _casus_place(casus: Casus) -> Place:
     return Place(channel.platform, channel.platform_channel_id, channel.team_id, channel.name)
 
 
-def contribution_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) -> list[Reply]:
+def bijdrage_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) -> list[Reply]:
     ctx.repos.bijdragen.set_message_id(bijdrage_id, ref.message_id)
     return []
 
 
-def contribution_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
+def bijdrage_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
     """Not in the thread: not stored either, as the notice ("niets bewaard") says."""
     ctx.repos.bijdragen.delete_unposted(bijdrage_id)
     return [Ephemeral(ctx.texts.rich("general.error_generic"))]
@@ -510,7 +510,7 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         return [FormErrors(checked.errors)]
     values = checked.values
     ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
-    count = ctx.repos.casussen.contribution_count(casus)
+    count = ctx.repos.casussen.bijdrage_count(casus)
     who = inbrenger_label(casus, texts)
     note = Card(
         (
@@ -545,10 +545,10 @@ def register(router: Router) -> None:
     router.action(ACTION_DISCARD, discard_pseudonymised)
     router.command("casus", start_intake)
     router.form(INTAKE_FORM, submit_intake)
-    router.form(REPLY_FORM, submit_contribution)
+    router.form(REPLY_FORM, submit_bijdrage)
     router.form(CLOSE_FORM, submit_close)
     router.action(ACTION_THINK_ALONG, think_along)
     router.action(ACTION_CLOSE, start_close)
     router.thread_messages(thread_replies)
     router.on_posted("casus", casus_posted, casus_post_failed)
-    router.on_posted("bijdrage", contribution_posted, contribution_post_failed)
+    router.on_posted("bijdrage", bijdrage_posted, bijdrage_post_failed)

@@ -171,16 +171,16 @@ def casus_counts(session: Session, scope: Scope) -> CasusCounts:
             func.count().filter(and_(still_open, ~_has_contribution())),
         ).where(_visible_casus(), _channel(Casus.channel_id, scope))
     ).one()
-    contributions_query = (
+    bijdragen_query = (
         select(func.count(), func.count(func.distinct(Bijdrage.author_id)))
         .select_from(Bijdrage)
         .where(_in(Bijdrage.created_at, scope))
     )
     if scope.channel_id is not None:
-        contributions_query = contributions_query.join(Casus, Casus.id == Bijdrage.casus_id).where(
+        bijdragen_query = bijdragen_query.join(Casus, Casus.id == Bijdrage.casus_id).where(
             Casus.channel_id == scope.channel_id
         )
-    contributions = session.execute(contributions_query).one()
+    contributions = session.execute(bijdragen_query).one()
     return CasusCounts(
         int(row[0]),
         int(row[1]),
