@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -35,6 +35,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.group_commit import WriterStopped
 from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
@@ -52,14 +53,12 @@ from handlers.core.events import (
     ThreadMessage,
 )
 from handlers.core.replies import (
-    Deferred,
     DirectMessage,
     Ephemeral,
     FormErrors,
     OpenForm,
     PostMessage,
     Reply,
-    UnsupportedReply,
     UpdateMessage,
     UploadFile,
 )
@@ -88,7 +87,9 @@ class Delivery:
     response_url: str | None = None
 
 
-class SlackAdapter:
+class SlackAdapter(AsyncReplies[Delivery]):
+    platform = "Slack"
+
     def __init__(
         self, settings: Settings, runtime: Runtime, texts: Texts, client: AsyncWebClient
     ) -> None:
@@ -343,47 +344,30 @@ class SlackAdapter:
 
     # --- delivery: replies -> Web API ---
 
-    async def deliver(
-        self,
-        replies: Sequence[Reply],
-        delivery: Delivery,
-        collect: list[Ephemeral] | None = None,
-    ) -> None:
-        """Send replies in order. With ``collect``, notices are gathered instead of sent."""
-        for reply in replies:
-            if isinstance(reply, Ephemeral):
-                if collect is not None:
-                    collect.append(reply)
-                else:
-                    await self._send_ephemeral(reply, delivery)
-            elif isinstance(reply, PostMessage):
-                follow_up = await self._post(reply)
-                if follow_up:
-                    await self.deliver(follow_up, delivery, collect)
-            elif isinstance(reply, UpdateMessage):
-                await self._update(reply)
-            elif isinstance(reply, DirectMessage):
-                try:
-                    await self.messenger.direct(reply.user_id, reply.content)
-                except DeliveryFailed as exc:
-                    log.warning("direct message failed: %s", exc.reason)
-            elif isinstance(reply, OpenForm):
-                await self._open_form(reply, delivery)
-            elif isinstance(reply, FormErrors):
-                log.error("form errors outside a form submission; dropped as a bug")
-            elif isinstance(reply, UploadFile):
-                await self._upload(reply)
-            elif isinstance(reply, Deferred):
-                await self.deliver(await self._run_deferred(reply), delivery, collect)
-            else:
-                raise UnsupportedReply(f"Slack cannot deliver {type(reply).__name__}")
+    # The reply methods of the adapter contract (bot/delivery.py).
 
-    async def _run_deferred(self, reply: Deferred) -> list[Reply]:
+    async def send_notice(self, reply: Ephemeral, delivery: Delivery) -> None:
+        await self._send_ephemeral(reply, delivery)
+
+    async def send_post(self, reply: PostMessage, delivery: Delivery) -> list[Reply]:
+        return await self._post(reply)
+
+    async def send_update(self, reply: UpdateMessage, delivery: Delivery) -> None:
+        await self._update(reply)
+
+    async def send_direct(self, reply: DirectMessage, delivery: Delivery) -> None:
         try:
-            return await self.runtime.call(reply.step, *reply.args)
-        except Exception:
-            log.exception("deferred step %s failed", getattr(reply.step, "__name__", "?"))
-            return [Ephemeral(self.texts.rich("general.error_generic"))]
+            await self.messenger.direct(reply.user_id, reply.content)
+        except DeliveryFailed as exc:
+            log.warning("direct message failed: %s", exc.reason)
+
+    async def send_form(self, reply: OpenForm, delivery: Delivery) -> None:
+        await self._open_form(reply, delivery)
+
+    send_form_errors = staticmethod(form_errors_outside_a_form)
+
+    async def send_file(self, reply: UploadFile, delivery: Delivery) -> None:
+        await self._upload(reply)
 
     async def _upload(self, reply: UploadFile) -> None:
         """A file for a conversation, or for one person in their direct message with the bot

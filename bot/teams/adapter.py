@@ -32,6 +32,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
 
+from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.services import Services
@@ -62,7 +63,6 @@ from handlers.core.events import (
 from handlers.core.forms import redact
 from handlers.core.replies import (
     Card,
-    Deferred,
     DirectMessage,
     Ephemeral,
     Form,
@@ -71,7 +71,6 @@ from handlers.core.replies import (
     PostMessage,
     Reply,
     Rich,
-    UnsupportedReply,
     UpdateMessage,
     UploadFile,
     rich,
@@ -122,7 +121,9 @@ class _Opened:
     user_id: str
 
 
-class TeamsAdapter:
+class TeamsAdapter(AsyncReplies[Delivery]):
+    platform = "Teams"
+
     def __init__(
         self,
         connection: TeamsConnection,
@@ -409,45 +410,37 @@ class TeamsAdapter:
 
     # --- delivery: replies -> connector ---------------------------------------------------
 
-    async def deliver(
-        self,
-        replies: Sequence[Reply],
-        delivery: Delivery,
-        collect: list[Ephemeral] | None = None,
-    ) -> None:
-        """Send replies in order. With ``collect``, notices are gathered instead of sent."""
-        for reply in replies:
-            if isinstance(reply, Ephemeral):
-                if collect is not None:
-                    collect.append(reply)
-                else:
-                    await self._notice(reply.text, delivery, reply.card)
-            elif isinstance(reply, PostMessage):
-                follow_up = await self._post(reply)
-                if follow_up:
-                    await self.deliver(follow_up, delivery, collect)
-            elif isinstance(reply, UpdateMessage):
-                # A failed update is logged with its context by the messenger.
-                with contextlib.suppress(DeliveryFailed):
-                    await self.messenger.update(reply.place, reply.message_id, reply.content)
-            elif isinstance(reply, DirectMessage):
-                await self._direct_message(reply)
-            elif isinstance(reply, OpenForm):
-                await self._open_form(reply.form, delivery)
-            elif isinstance(reply, FormErrors):
-                log.error("form errors outside a form submission; dropped as a bug")
-            elif isinstance(reply, Deferred):
-                # Teams waits for the whole turn (about 15 s), so slow work runs within it.
-                later = await self._run_deferred(reply)
-                if _has_private_file(later):
-                    # As for a command: what comes with a private file (such as the harvest's
-                    # summary next to its report) is private too, in the 1:1 chat.
-                    delivery = Delivery(delivery.turn, delivery.actor, delivery.place, "direct")
-                await self.deliver(later, delivery, collect)
-            elif isinstance(reply, UploadFile):
-                await self._offer_file(reply, delivery)
-            else:
-                raise UnsupportedReply(f"Teams cannot deliver {type(reply).__name__}")
+    # The reply methods of the adapter contract (bot/delivery.py).
+
+    async def send_notice(self, reply: Ephemeral, delivery: Delivery) -> None:
+        await self._notice(reply.text, delivery, reply.card)
+
+    async def send_post(self, reply: PostMessage, delivery: Delivery) -> list[Reply]:
+        return await self._post(reply)
+
+    async def send_update(self, reply: UpdateMessage, delivery: Delivery) -> None:
+        # A failed update is logged with its context by the messenger.
+        with contextlib.suppress(DeliveryFailed):
+            await self.messenger.update(reply.place, reply.message_id, reply.content)
+
+    async def send_direct(self, reply: DirectMessage, delivery: Delivery) -> None:
+        await self._direct_message(reply)
+
+    async def send_form(self, reply: OpenForm, delivery: Delivery) -> None:
+        await self._open_form(reply.form, delivery)
+
+    send_form_errors = staticmethod(form_errors_outside_a_form)
+
+    async def send_file(self, reply: UploadFile, delivery: Delivery) -> None:
+        await self._offer_file(reply, delivery)
+
+    def after_deferred(self, later: Sequence[Reply], delivery: Delivery) -> Delivery:
+        # Teams waits for the whole turn (about 15 s), so slow work runs within it. As for a
+        # command: what comes with a private file (such as the harvest's summary next to its
+        # report) is private too, in the 1:1 chat.
+        if _has_private_file(later):
+            return Delivery(delivery.turn, delivery.actor, delivery.place, "direct")
+        return delivery
 
     async def _offer_file(self, reply: UploadFile, delivery: Delivery) -> None:
         """A private file goes through Teams' file consent (bot/teams/files.py). Only files
@@ -523,13 +516,6 @@ class TeamsAdapter:
         except KeyError:  # a file source without a text of its own
             text = self.texts.rich("teams.file.declined.other", title=context.title)
         await self._notice(text, delivery)
-
-    async def _run_deferred(self, reply: Deferred) -> list[Reply]:
-        try:
-            return await self.runtime.call(reply.step, *reply.args)
-        except Exception:
-            log.exception("deferred step %s failed", getattr(reply.step, "__name__", "?"))
-            return [Ephemeral(self.texts.rich("general.error_generic"))]
 
     async def _post(self, reply: PostMessage) -> list[Reply]:
         try:

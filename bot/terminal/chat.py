@@ -6,7 +6,6 @@ one question at a time; buttons become commands (``/reageer 3``, ``/afronden 3``
 
 from __future__ import annotations
 
-import logging
 import re
 import shlex
 import time
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.delivery import SyncReplies
 from bot.runtime import Runtime
 from handlers.core.events import (
     Actor,
@@ -30,7 +30,6 @@ from handlers.core.replies import (
     Actions,
     Card,
     Context,
-    Deferred,
     DirectMessage,
     Divider,
     Ephemeral,
@@ -40,12 +39,10 @@ from handlers.core.replies import (
     MultiSelect,
     OpenForm,
     PostMessage,
-    Reply,
     Rich,
     Section,
     Select,
     TextInput,
-    UnsupportedReply,
     UpdateMessage,
     UploadFile,
 )
@@ -75,7 +72,9 @@ class _Cancelled(Exception):
     pass
 
 
-class TerminalChat:
+class TerminalChat(SyncReplies[Event]):
+    platform = "the terminal"
+
     def __init__(
         self,
         runtime: Runtime,
@@ -200,7 +199,7 @@ class TerminalChat:
 
     def _dispatch(self, event: Event) -> None:
         outcome = self.runtime.handle_sync(event)
-        self._deliver(outcome.replies, event)
+        self.deliver(outcome.replies, event)
 
     def _press(self, action_id: str, value: str) -> None:
         self._dispatch(ButtonPressed(self.actor, self.place, action_id, value))
@@ -227,7 +226,7 @@ class TerminalChat:
         self.say(f"  ↳ [{self.user}] {text.strip()}")
         if outcome.failure is None:
             self.say(self.texts.rich("casus.terminal.contribution_stored", number=number).plain())
-        self._deliver(outcome.replies, event)
+        self.deliver(outcome.replies, event)
 
     def _casus_message(self, casus_id: int) -> str | None:
         with self.runtime.database.session() as session:
@@ -236,39 +235,34 @@ class TerminalChat:
 
     # --- replies ---
 
-    def _deliver(self, replies: list[Reply], event: Event) -> None:
-        for reply in replies:
-            if isinstance(reply, Ephemeral):
-                if reply.card is not None:
-                    self.say("(alleen voor jou)")
-                    self.say(self._card_text(reply.card))
-                else:
-                    self.say(f"(alleen voor jou) {self._text(reply.text)}")
-            elif isinstance(reply, DirectMessage):
-                self.say(f"(privébericht aan @{reply.user_id})")
-                self.say(self._card_text(reply.content))
-            elif isinstance(reply, PostMessage):
-                self._post(reply, event)
-            elif isinstance(reply, UpdateMessage):
-                self.say("✎ " + self._card_text(reply.content).splitlines()[0])
-            elif isinstance(reply, OpenForm):
-                self._fill(reply.form, event)
-            elif isinstance(reply, FormErrors):
-                for message in reply.errors.values():
-                    self.say(f"! {message}")
-            elif isinstance(reply, UploadFile):
-                self._save_file(reply)
-            elif isinstance(reply, Deferred):
-                self._deliver(self._run_deferred(reply), event)
-            else:
-                raise UnsupportedReply(f"the terminal cannot show {type(reply).__name__}")
+    # The reply methods of the adapter contract (bot/delivery.py).
 
-    def _run_deferred(self, reply: Deferred) -> list[Reply]:
-        try:
-            return self.runtime.call_sync(reply.step, *reply.args)
-        except Exception:
-            logging.getLogger(__name__).exception("deferred step failed")
-            return [Ephemeral(self.texts.rich("general.error_generic"))]
+    def send_notice(self, reply: Ephemeral, event: Event) -> None:
+        if reply.card is not None:
+            self.say("(alleen voor jou)")
+            self.say(self._card_text(reply.card))
+        else:
+            self.say(f"(alleen voor jou) {self._text(reply.text)}")
+
+    def send_direct(self, reply: DirectMessage, event: Event) -> None:
+        self.say(f"(privébericht aan @{reply.user_id})")
+        self.say(self._card_text(reply.content))
+
+    def send_post(self, reply: PostMessage, event: Event) -> None:
+        self._post(reply, event)
+
+    def send_update(self, reply: UpdateMessage, event: Event) -> None:
+        self.say("✎ " + self._card_text(reply.content).splitlines()[0])
+
+    def send_form(self, reply: OpenForm, event: Event) -> None:
+        self._fill(reply.form, event)
+
+    def send_form_errors(self, reply: FormErrors, event: Event) -> None:
+        for message in reply.errors.values():
+            self.say(f"! {message}")
+
+    def send_file(self, reply: UploadFile, event: Event) -> None:
+        self._save_file(reply)
 
     def _save_file(self, reply: UploadFile) -> None:
         self.files_dir.mkdir(parents=True, exist_ok=True)
@@ -287,7 +281,7 @@ class TerminalChat:
             follow = self.runtime.posted_sync(
                 reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, message_id)
             )
-            self._deliver(follow, event)
+            self.deliver(follow, event)
 
     def card_text(self, card: Card) -> str:
         return self._card_text(card)
@@ -330,7 +324,7 @@ class TerminalChat:
             )
             errors = next((r for r in outcome.replies if isinstance(r, FormErrors)), None)
             if errors is None:
-                self._deliver(outcome.replies, event)
+                self.deliver(outcome.replies, event)
                 return
             for field_id, message in errors.errors.items():
                 label = next((f.label for f in form.fields if f.field_id == field_id), field_id)

@@ -58,5 +58,5 @@ def test_a_failing_deferred_step_is_a_message_not_a_crash(database: Database) ->
     out = io.StringIO()
     chat = TerminalChat(runtime, texts, user="fenna", stdin=io.StringIO(""), stdout=out)
     event = CommandInvoked(chat.actor, chat.place, "oogsten")
-    chat._deliver([Deferred(broken)], event)  # type: ignore[arg-type]
+    chat.deliver([Deferred(broken)], event)  # type: ignore[arg-type]
     assert texts.get("general.error_generic") in out.getvalue()
