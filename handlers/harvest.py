@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from handlers.context import HandlerContext
 from handlers.events import Actor, ButtonPressed, CommandInvoked, Place
 from handlers.harvest_report import Harvest, HarvestOptions, collect_harvest
+from handlers.ids import parse_id
 from handlers.periods import Period, PeriodError, parse_period
 from handlers.replies import (
     Actions,
@@ -338,7 +339,8 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
     session = ctx.repos.channels.session
     log_id, _, origin = event.value.partition("@")
-    entry = session.get(HarvestLog, int(log_id)) if log_id.isdigit() else None
+    entry_id = parse_id(log_id)
+    entry = None if entry_id is None else session.get(HarvestLog, entry_id)
     if entry is None:
         return [Ephemeral(texts.rich("oogsten.gone"))]
     place = event.place

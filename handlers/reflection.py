@@ -19,6 +19,7 @@ from handlers import speedsparren
 from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text
+from handlers.ids import parse_id, parse_number
 from handlers.outbox import begin_sending, not_sent, record_outcome
 from handlers.privacy_flow import (
     CHECK,
@@ -332,7 +333,8 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if event.place is None:
         return [Ephemeral(texts.rich("general.error_generic"))]
     window_text = clean_text(event.text("venster")) or "48"
-    if not window_text.isdigit() or not 1 <= int(window_text) <= 336:
+    window_hours = parse_number(window_text, 1, 336)
+    if window_hours is None:
         return [FormErrors({"venster": texts.get("reflectie.form.window_bad")})]
     spec = NewSchedule(
         kind=event.text("soort") or "wat-ging-goed",
@@ -340,7 +342,7 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         delivery=event.text("bezorging") or "channel",
         private=event.text("antwoorden") == "private",
         skip_holidays=event.text("feestdagen") != "keep",
-        window_hours=int(window_text),
+        window_hours=window_hours,
     )
     try:
         schedule = create_schedule(ctx, _channel(ctx, event.place), spec, member)
@@ -363,7 +365,8 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 def _managed_schedule(event: ButtonPressed, ctx: HandlerContext) -> Schedule | list[Reply]:
     if not _facilitator(ctx, ctx.member(event.actor)):
         return _refuse(ctx)
-    schedule = ctx.repos.schedules.get(int(event.value)) if event.value.isdigit() else None
+    schedule_id = parse_id(event.value)
+    schedule = None if schedule_id is None else ctx.repos.schedules.get(schedule_id)
     if schedule is None:
         return [Ephemeral(ctx.texts.rich("reflectie.not_found", id=event.value))]
     return schedule
@@ -457,7 +460,8 @@ def answer_form(
 
 
 def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
-    run = ctx.repos.runs.get(int(event.value)) if event.value.isdigit() else None
+    run_id = parse_id(event.value)
+    run = None if run_id is None else ctx.repos.runs.get(run_id)
     if run is None or run.kind not in ctx.texts.decks:
         return [Ephemeral(ctx.texts.rich("reflectie.prompt.run_gone"))]
     return [OpenForm(answer_form(ctx.texts, run, names=finds_names(ctx.guard)))]
@@ -465,12 +469,8 @@ def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    run_id = event.metadata.get("run_id")
-    run = (
-        ctx.repos.runs.get(int(run_id))
-        if isinstance(run_id, int | str) and str(run_id).isdigit()
-        else None
-    )
+    run_id = parse_id(event.metadata.get("run_id"))
+    run = None if run_id is None else ctx.repos.runs.get(run_id)
     if run is None or run.kind not in texts.decks:
         return [Ephemeral(texts.rich("reflectie.prompt.run_gone"))]
     deck = _deck(texts, run.kind)
