@@ -26,15 +26,14 @@ from bot.messaging import PERMANENT, DeliveryFailed, Messengers, find_earlier_po
 from bot.outbox import OutboxSteps, all_done, direct_once
 from bot.runtime import Runtime
 from handlers import speedsparren
+from storage import claims
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
-SPEEDSPAR_DM = OutboxSteps(
-    speedsparren.mark_sending, speedsparren.mark_unsent, speedsparren.mark_sent
-)
+SPEEDSPAR_DM = OutboxSteps(claims.SPEEDSPAR_DM, speedsparren.mark_unsent, speedsparren.mark_sent)
 
 
 class SpeedsparRunner:
