@@ -50,6 +50,14 @@ class Claims:
 
         return await self._took(claims.RUN_POST, run_id, await self.runtime.call(step))
 
+    async def take_session_post(self, session_id: int, kind: str) -> bool:
+        def step(ctx: Any) -> bool:
+            session = ctx.repos.members.session
+            return claims.claim_session_post(session, session_id, kind, ctx.now(), LEASE)
+
+        taken = await self.runtime.call(step)
+        return await self._took(claims.SESSION_POST, session_id, taken)
+
     async def _took(self, outbox: Outbox, row_id: int, taken: bool) -> bool:
         if taken:
             self._held.setdefault(outbox, set()).add(row_id)

@@ -20,7 +20,13 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, or_, update
 from sqlalchemy.orm import Session
 
-from storage.models import MemberProfile, PromptDelivery, PromptRun, SpeedsparMessage
+from storage.models import (
+    MemberProfile,
+    PromptDelivery,
+    PromptRun,
+    SpeedsparMessage,
+    SpeedsparSession,
+)
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,27 @@ def claim_run(session: Session, run_id: int, now: datetime, lease: timedelta) ->
 
 
 RUN_POST = Outbox("prompt post", PromptRun, "id", "recipients_listed", "claimed_at")
+
+
+def claim_session_post(
+    session: Session, session_id: int, kind: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take a speedspar session's pending channel post (``kind``: announcement, summary,
+    cancelled) while it is still pending and nobody else is at it."""
+    result = session.execute(
+        update(SpeedsparSession)
+        .where(
+            SpeedsparSession.id == session_id,
+            SpeedsparSession.post_pending == kind,
+            or_(
+                SpeedsparSession.post_claimed_at.is_(None),
+                SpeedsparSession.post_claimed_at < now - lease,
+            ),
+        )
+        .values(post_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+SESSION_POST = Outbox("speedspar post", SpeedsparSession, "id", "post_pending", "post_claimed_at")

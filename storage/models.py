@@ -476,6 +476,8 @@ class SpeedsparSession(Base):
     # A channel post still owed: "announcement" (a scheduled session), "summary" or
     # "cancelled"; cleared when posted.
     post_pending: Mapped[str | None] = mapped_column(String(20))
+    # When a process claimed the pending channel post (bot/outbox.py); None: nobody is at it.
+    post_claimed_at: Mapped[datetime | None] = mapped_column()
     # A session a schedule started: which one, and the firing's unique key, written before
     # the announcement is sent so that no restart or second replica starts it twice.
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))

@@ -21,9 +21,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import build_services
+from handlers import speedsparren
 from handlers.reflection import NewSchedule, create_schedule
 from storage.db import Database
-from storage.models import PromptDelivery, PromptRun
+from storage.models import PromptDelivery, PromptRun, SpeedsparSession
 from tests.conftest import DatabaseTarget, make_settings
 from tests.faults.processes import Fleet, serve_env, wait_healthy, wait_until
 from tests.support.slack_standin import SlackStandIn
@@ -41,10 +42,16 @@ def schedule_in(url: str, delivery: str) -> int:
 
         def create(ctx: Any) -> int:
             place = ctx.repos.channels.ensure("slack", CHANNEL)
-            spec = NewSchedule(
-                "succesvragen", "dagelijks 9:00", delivery=delivery, skip_holidays=False
-            )
-            schedule = create_schedule(ctx, place, spec, None)
+            if delivery == "speedspar":
+                creator = ctx.repos.members.ensure("slack", "UFAC01")
+                schedule = speedsparren.create_schedule(
+                    ctx, place, speedsparren.NewSchedule("dagelijks 9:00"), creator
+                )
+            else:
+                spec = NewSchedule(
+                    "succesvragen", "dagelijks 9:00", delivery=delivery, skip_holidays=False
+                )
+                schedule = create_schedule(ctx, place, spec, None)
             schedule.next_fire_at = datetime.now(UTC) + timedelta(days=1)
             return int(schedule.id)
 
@@ -99,7 +106,7 @@ async def schedule_run(env: dict[str, str], schedule_id: int, cwd: Path) -> tupl
 
 @pytest.mark.parametrize(
     ("delivery", "slack"),
-    [("dm", "rate-limited"), ("dm", "slow"), ("channel", "slow")],
+    [("dm", "rate-limited"), ("dm", "slow"), ("channel", "slow"), ("speedspar", "slow")],
 )
 async def test_schedule_run_beside_a_ticking_server_sends_everything_once(
     database_target: DatabaseTarget,
@@ -115,7 +122,7 @@ async def test_schedule_run_beside_a_ticking_server_sends_everything_once(
         slack_api.delay["chat.postMessage"] = 0.02
         slack_api.rate_limits["chat.postMessage"] = (15, 1.0)  # 429 with Retry-After 1-2 s
     else:
-        slack_api.delay["chat.postMessage"] = 1.5 if delivery == "channel" else 0.4
+        slack_api.delay["chat.postMessage"] = 0.4 if delivery == "dm" else 1.5
         slack_api.delay["conversations.history"] = 0.2
     schedule_id = schedule_in(url, delivery)
     env = serve_env(url, slack_api.url, LEERKRING_SCHEDULER="true", LEERKRING_TICK_SECONDS="0.5")
@@ -125,6 +132,19 @@ async def test_schedule_run_beside_a_ticking_server_sends_everything_once(
 
     code, out = await schedule_run(env, schedule_id, tmp_path)
     assert code == 0, out
+    if delivery == "speedspar":
+        assert "speedsparren announced as session #1" in out
+        await asyncio.sleep(2.0)  # a few more ticks of the server
+        assert channel_posts(slack_api) == 1
+        database = Database.from_url(url)
+        try:
+            with database.session() as session:
+                (announced,) = session.scalars(select(SpeedsparSession))
+                assert announced.post_pending is None and announced.message_id is not None
+        finally:
+            database.dispose()
+        assert "Traceback" not in server.output(), server.output()[-3000:]
+        return
     assert "sent as run #1" in out
 
     if delivery == "dm":

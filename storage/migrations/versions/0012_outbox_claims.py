@@ -8,7 +8,8 @@ its state, and the process that did it writes the time into the row's claim colu
 it fresh while the call is in flight (bot/outbox.py). A claim left by a process that died
 expires after a lease; a row left ``sending`` with no claim (the answer was lost) may be taken
 by anyone at once, and is looked for on the platform first. ``prompt_runs.claimed_at`` guards
-the channel post and the listing of recipients of a run.
+the channel post and the listing of recipients of a run, ``speedspar_sessions.post_claimed_at``
+a session's pending channel post.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ COLUMNS = (
     ("prompt_deliveries", "reminder_claimed_at"),
     ("member_profiles", "welcome_claimed_at"),
     ("speedspar_messages", "claimed_at"),
+    ("speedspar_sessions", "post_claimed_at"),
 )
 
 
