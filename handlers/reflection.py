@@ -20,7 +20,7 @@ from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.forms import FieldRule, clean_text
 from handlers.ids import parse_id, parse_number
-from handlers.outbox import begin_sending, not_sent, record_outcome
+from handlers.outbox import not_sent, record_outcome
 from handlers.privacy_flow import (
     CHECK,
     PRIVACY_FIELD,
@@ -797,10 +797,6 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
     return Card((Section(text), Actions((button,))), fallback=text)
 
 
-def mark_reminder_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    begin_sending(ctx.repos.runs.delivery(delivery_id), "reminder_status")
-
-
 def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
     not_sent(ctx.repos.runs.delivery(delivery_id), "reminder_status")
 
@@ -814,10 +810,6 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = Non
         delivery.reminded_at = ctx.now()
     else:
         delivery.reminder_status = "failed"
-
-
-def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    begin_sending(ctx.repos.runs.delivery(delivery_id))
 
 
 def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
@@ -897,10 +889,6 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
     key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
     text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
     return Card((Section(text),), fallback=text)
-
-
-def mark_summary_posting(ctx: HandlerContext, run_id: int) -> None:
-    begin_sending(ctx.repos.runs.get(run_id), "summary_status", "posting")
 
 
 def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:

@@ -30,7 +30,7 @@ from handlers.context import HandlerContext
 from handlers.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.forms import FieldRule, clean_text
 from handlers.ids import parse_id, parse_number
-from handlers.outbox import begin_sending, not_sent, record_outcome
+from handlers.outbox import not_sent, record_outcome
 from handlers.pairing import Person, SessionState, pair, pair_round
 from handlers.privacy_flow import (
     CHECK,
@@ -1042,10 +1042,6 @@ def _card(
     )
     fallback = texts.rich("speedsparren.round_fallback", round=number, partner=partners[0])
     return Card(tuple(blocks), fallback=fallback)
-
-
-def mark_sending(ctx: HandlerContext, message_id: int) -> None:
-    begin_sending(ctx.repos.speedspar.message(message_id))
 
 
 def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
