@@ -7,23 +7,129 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
 from bot.runtime import Runtime
 from handlers.core.replies import Card
+from storage import claims
+from storage.claims import Outbox
 
 log = logging.getLogger(__name__)
+
+# A claim not refreshed for this long belongs to a process that died: another may take the
+# row over (and looks for the message on the platform first). A live process refreshes its
+# claims every RENEW_EVERY while the call is in flight, however long a 429 makes it wait.
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = 5.0
+
+
+class Claims:
+    """The outbox rows this process has claimed (storage/claims.py) and is delivering; their
+    claim times are refreshed while any is held, so no other process takes them over."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._held: dict[Outbox, set[int]] = {}
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def take(self, outbox: Outbox, row_id: int, seen: str) -> bool:
+        def step(ctx: Any) -> bool:
+            session = ctx.repos.members.session
+            return claims.claim(session, outbox, row_id, seen, ctx.now(), LEASE)
+
+        return await self._took(outbox, row_id, await self.runtime.call(step))
+
+    async def take_run(self, run_id: int) -> bool:
+        def step(ctx: Any) -> bool:
+            return claims.claim_run(ctx.repos.members.session, run_id, ctx.now(), LEASE)
+
+        return await self._took(claims.RUN_POST, run_id, await self.runtime.call(step))
+
+    async def take_session_post(self, session_id: int, kind: str) -> bool:
+        def step(ctx: Any) -> bool:
+            session = ctx.repos.members.session
+            return claims.claim_session_post(session, session_id, kind, ctx.now(), LEASE)
+
+        taken = await self.runtime.call(step)
+        return await self._took(claims.SESSION_POST, session_id, taken)
+
+    async def _took(self, outbox: Outbox, row_id: int, taken: bool) -> bool:
+        if taken:
+            self._held.setdefault(outbox, set()).add(row_id)
+            if self._renewer is None or self._renewer.done():
+                self._renewer = asyncio.ensure_future(self._renew())
+        return taken
+
+    async def finish(
+        self, outbox: Outbox, row_id: int, step: Callable[..., None] | None, *args: Any
+    ) -> None:
+        """``step(ctx, row_id, *args)`` (the outcome), and the claim let go in the same
+        transaction. Without a step the row stays as it is, free for whoever comes next."""
+
+        def work(ctx: Any) -> None:
+            if step is not None:
+                step(ctx, row_id, *args)
+            claims.release(ctx.repos.members.session, outbox, row_id)
+
+        try:
+            await self.runtime.call(work)
+        finally:
+            self.forget(outbox, row_id)
+
+    def forget(self, outbox: Outbox, row_id: int) -> None:
+        """No longer refreshed here (the claim expires after LEASE if it was not let go)."""
+        held = self._held.get(outbox)
+        if held is not None:
+            held.discard(row_id)
+            if not held:
+                del self._held[outbox]
+        if not self._held and self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        while self._held:
+            await asyncio.sleep(RENEW_EVERY)
+            for outbox, held in list(self._held.items()):
+                ids = frozenset(held)
+
+                def step(ctx: Any, outbox: Outbox = outbox, ids: frozenset[int] = ids) -> None:
+                    claims.renew(ctx.repos.members.session, outbox, ids, ctx.now())
+
+                try:
+                    await self.runtime.call(step)
+                except Exception as exc:
+                    log.warning(
+                        "could not refresh %d %s claims: %s",
+                        len(ids),
+                        outbox.name,
+                        type(exc).__name__,
+                    )
+
+
+_claims: weakref.WeakKeyDictionary[Runtime, Claims] = weakref.WeakKeyDictionary()
+
+
+def claims_of(runtime: Runtime) -> Claims:
+    """This process's claims on the database of ``runtime``."""
+    found = _claims.get(runtime)
+    if found is None:
+        found = _claims[runtime] = Claims(runtime)
+    return found
 
 
 @dataclass(frozen=True)
 class OutboxSteps:
-    """The engine steps of one kind of outbox DM, each run in a transaction of its own:
-    ``sending(ctx, id)`` before the call, ``unsent(ctx, id)`` when the platform proved nothing
-    was posted, ``done(ctx, id, message_id, error)`` after."""
+    """The engine steps of one kind of outbox DM, each run in a transaction of its own: the
+    row is claimed (``outbox``, storage/claims.py) before the call; ``unsent(ctx, id)`` when
+    the platform proved nothing was posted, ``done(ctx, id, message_id, error)`` after."""
 
-    sending: Callable[..., None]
+    outbox: Outbox
     unsent: Callable[..., None]
     done: Callable[..., None]
 
@@ -39,31 +145,36 @@ async def direct_once(
     card: Card,
     key: str,
 ) -> bool:
-    """One outbox DM: a row still ``sending`` (the process died, or the answer was lost, after
-    the call) is looked for by its key first; otherwise it is marked ``sending`` before the
-    call. Marked after: sent, or failed for good. A transient failure leaves it for the next
-    tick (back to ``pending`` when the platform proved nothing was posted)."""
+    """One outbox DM, sent only by the process that claimed its row: ``pending``, or
+    ``sending`` with nobody at it (the answer was lost, or the process that claimed it died).
+    A row found ``sending`` is looked for by its key first. Marked after: sent, or failed for
+    good. A transient failure leaves it for the next tick (back to ``pending`` when the
+    platform proved nothing was posted)."""
     async with semaphore:
+        held = claims_of(runtime)
+        if not await held.take(steps.outbox, row_id, status):
+            return False  # another process has it, or had it meanwhile
         try:
             ref = None
-            if status == "sending":
+            if status != "pending":
                 ref = await messenger.find_direct(user_id, key)
                 if ref is not None:
                     log.info("%s: DM to %s was already sent", key, user_id)
-            else:
-                await runtime.call(steps.sending, row_id)
             if ref is None:
                 ref = await messenger.direct(user_id, card, key=key)
         except DeliveryFailed as exc:
             if exc.reason in PERMANENT:
-                await runtime.call(steps.done, row_id, None, exc.reason)
+                await held.finish(steps.outbox, row_id, steps.done, None, exc.reason)
                 log.warning("%s: DM to %s failed: %s", key, user_id, exc.reason)
             else:
-                if exc.reason in NOT_SENT:
-                    await runtime.call(steps.unsent, row_id)
+                unsent = steps.unsent if exc.reason in NOT_SENT else None
+                await held.finish(steps.outbox, row_id, unsent)
                 log.warning("%s: DM to %s postponed: %s", key, user_id, exc.reason)
             return False
-        await runtime.call(steps.done, row_id, ref.message_id, None)
+        except BaseException:
+            held.forget(steps.outbox, row_id)
+            raise
+        await held.finish(steps.outbox, row_id, steps.done, ref.message_id, None)
         return True
 
 

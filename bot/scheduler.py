@@ -35,7 +35,7 @@ from bot.messaging import (
     find_earlier_post,
     outbox_key,
 )
-from bot.outbox import OutboxSteps, all_done, direct_once
+from bot.outbox import OutboxSteps, all_done, claims_of, direct_once
 from bot.runtime import Runtime
 from bot.speedsparren import SpeedsparRunner
 from handlers.casus import chat as casus
@@ -44,6 +44,7 @@ from handlers.core.replies import DirectMessage, Record
 from handlers.privacy import retention
 from handlers.profiles import chat as profiles
 from handlers.reflection import chat as reflection
+from storage import claims
 from storage.models import PromptRun
 
 log = logging.getLogger(__name__)
@@ -289,35 +290,17 @@ class ReflectionScheduler:
             return 0
         place = Place(run.platform, run.channel_ref)
         if not run.recipients_listed:
-            if run.delivery == "channel" and run.message_id is None:
-                card = await self.runtime.call(_prompt_card, run.run_id)
-                key = outbox_key("prompt_run", run.run_id)
-                try:
-                    # An earlier attempt may have been posted without its answer arriving.
-                    ref = await find_earlier_post(messenger, place, key, run.created_at)
-                    if ref is None:
-                        ref = await messenger.post(place, card, key=key)
-                except DeliveryFailed as exc:
-                    log.error(
-                        "run %s: posting in %s failed: %s", run.run_id, place.channel_id, exc.reason
-                    )
-                    if exc.reason in PERMANENT:
-                        await self.runtime.call(_abandon, run.run_id)
-                    return 0
-                await self.runtime.call(reflection.mark_posted, run.run_id, ref.message_id)
+            # The channel post and the listing of recipients are claimed like an outbox row:
+            # another process (a replica, `leerkring schedule run`) at the same run skips it.
+            held = claims_of(self.runtime)
+            if not await held.take_run(run.run_id):
+                return 0
             try:
-                members = await messenger.channel_members(place)
-            except DeliveryFailed as exc:
-                log.error(
-                    "run %s: listing members of %s failed: %s",
-                    run.run_id,
-                    place.channel_id,
-                    exc.reason,
-                )
-                members = []
-            await self.runtime.call(reflection.list_recipients, run.run_id, members)
-            if run.delivery == "channel":
-                return 1
+                posted = await self._post_and_list(run, messenger, place)
+            finally:
+                await held.finish(claims.RUN_POST, run.run_id, None)
+            if posted is None or run.delivery == "channel":
+                return posted or 0
         pending = await self.runtime.call(_pending_deliveries, run.run_id)
         if not pending:
             return 0
@@ -338,6 +321,39 @@ class ReflectionScheduler:
             for delivery_id, user_id, status in pending
         )
         return await all_done(sends)
+
+    async def _post_and_list(self, run: RunInfo, messenger: Any, place: Place) -> int | None:
+        """The run's channel post (channel delivery) and its recipients; None when the post
+        failed (tried again at a later tick unless the channel refuses for good)."""
+        message_id = await self.runtime.call(_posted_id, run.run_id)  # fresh, under the claim
+        if run.delivery == "channel" and message_id is None:
+            card = await self.runtime.call(_prompt_card, run.run_id)
+            key = outbox_key("prompt_run", run.run_id)
+            try:
+                # An earlier attempt may have been posted without its answer arriving.
+                ref = await find_earlier_post(messenger, place, key, run.created_at)
+                if ref is None:
+                    ref = await messenger.post(place, card, key=key)
+            except DeliveryFailed as exc:
+                log.error(
+                    "run %s: posting in %s failed: %s", run.run_id, place.channel_id, exc.reason
+                )
+                if exc.reason in PERMANENT:
+                    await self.runtime.call(_abandon, run.run_id)
+                return None
+            await self.runtime.call(reflection.mark_posted, run.run_id, ref.message_id)
+        try:
+            members = await messenger.channel_members(place)
+        except DeliveryFailed as exc:
+            log.error(
+                "run %s: listing members of %s failed: %s",
+                run.run_id,
+                place.channel_id,
+                exc.reason,
+            )
+            members = []
+        await self.runtime.call(reflection.list_recipients, run.run_id, members)
+        return 1
 
     async def send_welcomes(self) -> int:
         """Welcome DMs owed to people who joined a channel: the same outbox steps as a prompt
@@ -407,6 +423,14 @@ class ReflectionScheduler:
         key = outbox_key("summary", closing.run_id)
         try:
             messenger = self.messengers.get(closing.place.platform)
+        except DeliveryFailed as exc:
+            log.warning("run %s: summary not posted: %s", closing.run_id, exc.reason)
+            await self.runtime.call(reflection.mark_summary_posted, closing.run_id, exc.reason)
+            return False
+        held = claims_of(self.runtime)
+        if not await held.take(claims.SUMMARY, closing.run_id, closing.status):
+            return False  # another process is posting it, or did
+        try:
             ref = None
             if closing.status == "posting":
                 try:
@@ -417,18 +441,21 @@ class ReflectionScheduler:
                     if exc.reason != "unsupported":
                         raise
                     # The platform cannot tell (Teams): post again, at least once.
-            else:
-                await self.runtime.call(reflection.mark_summary_posting, closing.run_id)
             if ref is None:
                 await messenger.post(closing.place, closing.card, closing.thread_id, key=key)
         except DeliveryFailed as exc:
             log.warning("run %s: summary not posted yet: %s", closing.run_id, exc.reason)
-            if exc.reason in PERMANENT or exc.reason.startswith("platform_off"):
-                await self.runtime.call(reflection.mark_summary_posted, closing.run_id, exc.reason)
+            if exc.reason in PERMANENT:
+                await held.finish(claims.SUMMARY, closing.run_id, _summary_failed, exc.reason)
             elif exc.reason in NOT_SENT:
-                await self.runtime.call(reflection.mark_summary_unsent, closing.run_id)
+                await held.finish(claims.SUMMARY, closing.run_id, reflection.mark_summary_unsent)
+            else:
+                await held.finish(claims.SUMMARY, closing.run_id, None)
             return False
-        await self.runtime.call(reflection.mark_summary_posted, closing.run_id)
+        except BaseException:
+            held.forget(claims.SUMMARY, closing.run_id)
+            raise
+        await held.finish(claims.SUMMARY, closing.run_id, reflection.mark_summary_posted)
         return True
 
 
@@ -436,15 +463,17 @@ def _reminded(ctx: Any, delivery_id: int, message_id: str | None, error: str | N
     reflection.mark_reminded(ctx, delivery_id, error)
 
 
+def _summary_failed(ctx: Any, run_id: int, error: str) -> None:
+    reflection.mark_summary_posted(ctx, run_id, error)
+
+
 def _welcomed(ctx: Any, member_id: int, message_id: str | None, error: str | None) -> None:
     profiles.mark_welcomed(ctx, member_id, error)
 
 
-PROMPT_DM = OutboxSteps(reflection.mark_sending, reflection.mark_unsent, reflection.mark_sent)
-REMINDER_DM = OutboxSteps(
-    reflection.mark_reminder_sending, reflection.mark_reminder_unsent, _reminded
-)
-WELCOME_DM = OutboxSteps(profiles.mark_welcome_sending, profiles.mark_welcome_unsent, _welcomed)
+PROMPT_DM = OutboxSteps(claims.PROMPT_DM, reflection.mark_unsent, reflection.mark_sent)
+REMINDER_DM = OutboxSteps(claims.REMINDER_DM, reflection.mark_reminder_unsent, _reminded)
+WELCOME_DM = OutboxSteps(claims.WELCOME_DM, profiles.mark_welcome_unsent, _welcomed)
 
 
 class RunInfo:
@@ -462,6 +491,11 @@ class RunInfo:
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:
     return [RunInfo(run) for run in ctx.repos.runs.needing_delivery()]
+
+
+def _posted_id(ctx: Any, run_id: int) -> str | None:
+    run = ctx.repos.runs.get(run_id)
+    return None if run is None else run.message_id
 
 
 def _pending_deliveries(ctx: Any, run_id: int) -> list[tuple[int, str, str]]:

@@ -23,18 +23,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.messaging import PERMANENT, DeliveryFailed, Messengers, find_earlier_post
-from bot.outbox import OutboxSteps, all_done, direct_once
+from bot.outbox import OutboxSteps, all_done, claims_of, direct_once
 from bot.runtime import Runtime
 from handlers.speedsparren import chat as speedsparren
+from storage import claims
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
-SPEEDSPAR_DM = OutboxSteps(
-    speedsparren.mark_sending, speedsparren.mark_unsent, speedsparren.mark_sent
-)
+SPEEDSPAR_DM = OutboxSteps(claims.SPEEDSPAR_DM, speedsparren.mark_unsent, speedsparren.mark_sent)
 
 
 class SpeedsparRunner:
@@ -114,6 +113,9 @@ class SpeedsparRunner:
         if post is None:
             return 0
         key = f"leerkring:speedspar:{session_id}:{post.kind}"
+        held = claims_of(self.runtime)
+        if not await held.take_session_post(session_id, post.kind):
+            return 0  # another process (`leerkring schedule run`, a replica) is posting it
         try:
             messenger = self.messengers.get(post.place.platform)
             # An earlier attempt may have been posted without its answer arriving.
@@ -123,10 +125,14 @@ class SpeedsparRunner:
         except DeliveryFailed as exc:
             log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
             if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
+                await held.finish(claims.SESSION_POST, session_id, None)
                 return 0  # try again at the next tick
-            await self.runtime.call(speedsparren.post_failed, session_id, exc.reason)
+            await held.finish(claims.SESSION_POST, session_id, speedsparren.post_failed, exc.reason)
             return 0
-        await self.runtime.call(speedsparren.mark_posted, session_id, ref.message_id)
+        except BaseException:
+            held.forget(claims.SESSION_POST, session_id)
+            raise
+        await held.finish(claims.SESSION_POST, session_id, speedsparren.mark_posted, ref.message_id)
         return 1
 
     def plan_jobs(self, plans: list[speedsparren.Plan]) -> None:

@@ -326,6 +326,10 @@ class PromptRun(Base):
     # The closing summary, written with the CLOSED status and marked after posting:
     # pending | posting (may have arrived: looked for by its key first) | posted | failed.
     summary_status: Mapped[str | None] = mapped_column(String(20))
+    # While a process posts the prompt and lists recipients, or posts the summary: when it
+    # claimed the work (kept fresh while in flight; bot/outbox.py). None: nobody is at it.
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    summary_claimed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channel: Mapped[Channel] = relationship()
@@ -357,6 +361,9 @@ class PromptDelivery(Base):
     # (the run closed before it went out). None: no reminder for this person.
     reminder_status: Mapped[str | None] = mapped_column(String(20))
     reminded_at: Mapped[datetime | None] = mapped_column()
+    # When a process claimed the DM (the reminder) and is sending it; None when nobody is.
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    reminder_claimed_at: Mapped[datetime | None] = mapped_column()
 
 
 class Answer(Base):
@@ -422,6 +429,7 @@ class MemberProfile(Base):
     # sent (or, for an imported member, instead of sending one).
     welcome_status: Mapped[str | None] = mapped_column(String(20))
     welcomed_at: Mapped[datetime | None] = mapped_column()
+    welcome_claimed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
 
     member: Mapped[Member] = relationship()
@@ -468,6 +476,8 @@ class SpeedsparSession(Base):
     # A channel post still owed: "announcement" (a scheduled session), "summary" or
     # "cancelled"; cleared when posted.
     post_pending: Mapped[str | None] = mapped_column(String(20))
+    # When a process claimed the pending channel post (bot/outbox.py); None: nobody is at it.
+    post_claimed_at: Mapped[datetime | None] = mapped_column()
     # A session a schedule started: which one, and the firing's unique key, written before
     # the announcement is sent so that no restart or second replica starts it twice.
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
@@ -524,6 +534,7 @@ class SpeedsparMessage(Base):
     error: Mapped[str | None] = mapped_column(String(100))
     message_id: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
 
 
 class SpeedsparTakeaway(Base):

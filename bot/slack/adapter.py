@@ -36,6 +36,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
+from bot.form_seal import FormSeal, form_key
 from bot.group_commit import WriterStopped
 from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
@@ -108,6 +109,7 @@ class SlackAdapter(AsyncReplies[Delivery]):
         )
         self.messenger = SlackMessenger(self.client, texts, DirectChannelStore(runtime.database))
         self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+        self.seal = FormSeal(form_key(settings))
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
 
@@ -211,14 +213,18 @@ class SlackAdapter(AsyncReplies[Delivery]):
         if actor is None:
             await ack()
             return
-        metadata, place = render.decode_metadata(view.get("private_metadata"))
-        event = FormSubmitted(
-            actor,
-            place,
-            str(view.get("callback_id", "")),
-            render.form_values(view),
-            metadata,
-        )
+        form_id = str(view.get("callback_id", ""))
+        opened = render.sealed_metadata(view.get("private_metadata"), form_id, self.seal)
+        if opened is None:
+            log.warning("form %.40r refused: its metadata is not as opened", form_id)
+            notice = self.texts.get("general.form_tampered")
+            if first_field:
+                await ack(response_action="errors", errors={first_field: notice})
+            else:
+                await ack()
+            return
+        metadata, place = opened
+        event = FormSubmitted(actor, place, form_id, render.form_values(view), metadata)
         outcome = await self.runtime.handle(event)
         delivery = Delivery(actor, place)
 
@@ -228,7 +234,7 @@ class SlackAdapter(AsyncReplies[Delivery]):
             return
         forms = [r for r in outcome.replies if isinstance(r, OpenForm)]
         if forms:
-            view_json = render.render_form(forms[0].form, place)
+            view_json = render.render_form(forms[0].form, place, self.seal)
             await ack(response_action="push", view=view_json)
             return
         # Post while the modal is still open, so a failure keeps the person's text in the form;
@@ -415,7 +421,7 @@ class SlackAdapter(AsyncReplies[Delivery]):
         if not delivery.trigger_id:
             log.error("cannot open form %s without a trigger_id", reply.form.form_id)
             return
-        view = render.render_form(reply.form, delivery.place)
+        view = render.render_form(reply.form, delivery.place, self.seal)
         await self._safe_call(self.client.views_open(trigger_id=delivery.trigger_id, view=view))
 
     def _render_notice(self, reply: Ephemeral) -> render.RenderedMessage:
@@ -522,7 +528,8 @@ def _form_errors(outcome: Outcome, field_ids: list[str]) -> dict[str, str]:
 def _signed(verifier: SignatureVerifier, body: str, request: web.Request) -> bool:
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
-    if not timestamp.isdigit() or not signature:
+    # isdigit() alone lets "²" through, which the verifier's int() then raises on.
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
         return False
     return verifier.is_valid(body, timestamp, signature)
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.core.events import Place
 from handlers.core.replies import (
@@ -30,6 +30,9 @@ from handlers.core.replies import (
     TextInput,
     UnsupportedReply,
 )
+
+if TYPE_CHECKING:
+    from bot.form_seal import FormSeal
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -208,10 +211,12 @@ def render_plain_notice(text: Rich) -> RenderedMessage:
 # --- forms ------------------------------------------------------------------------------------
 
 
-def encode_metadata(form: Form, place: Place | None) -> str:
+def encode_metadata(form: Form, place: Place | None, seal: FormSeal | None = None) -> str:
     payload: dict[str, Any] = {"m": dict(form.metadata)}
     if place is not None:
         payload["p"] = [place.channel_id, place.team_id, place.name]
+    if seal is not None:
+        payload["s"] = seal.sign(form.form_id, payload["m"], payload.get("p"))
     encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     if len(encoded) > MAX_METADATA:
         raise ValueError("form metadata exceeds Slack's private_metadata limit")
@@ -240,7 +245,25 @@ def decode_metadata(raw: str | None) -> tuple[Mapping[str, object], Place | None
     return metadata or {}, place
 
 
-def render_form(form: Form, place: Place | None) -> dict[str, Any]:
+def sealed_metadata(
+    raw: object, form_id: str, seal: FormSeal
+) -> tuple[Mapping[str, object], Place | None] | None:
+    """``decode_metadata`` for a view the bot opened with ``seal``; None when the metadata is
+    not exactly what the bot put there (forged, edited, or from another form)."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("m"), dict):
+        return None
+    if not seal.valid(payload.get("s"), form_id, payload["m"], payload.get("p")):
+        return None
+    return decode_metadata(raw)
+
+
+def render_form(form: Form, place: Place | None, seal: FormSeal | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if form.intro is not None:
         blocks.append({"type": "section", "text": md(truncate(mrkdwn(form.intro), MAX_SECTION))})
@@ -252,7 +275,7 @@ def render_form(form: Form, place: Place | None) -> dict[str, Any]:
         "title": plain(form.title, MAX_MODAL_TITLE),
         "submit": plain(form.submit_label, MAX_MODAL_TITLE),
         "close": plain(form.cancel_label, MAX_MODAL_TITLE),
-        "private_metadata": encode_metadata(form, place),
+        "private_metadata": encode_metadata(form, place, seal),
         "blocks": blocks[:MAX_MODAL_BLOCKS],
     }
 

@@ -33,6 +33,7 @@ from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
+from bot.form_seal import FormSeal, form_key
 from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.services import Services
@@ -110,6 +111,7 @@ def make_teams_adapter(services: Services) -> TeamsAdapter:
         services.guard,
         messenger,
         messenger.store,
+        FormSeal(form_key(services.settings)),
     )
 
 
@@ -132,8 +134,10 @@ class TeamsAdapter(AsyncReplies[Delivery]):
         guard: PrivacyGuard,
         messenger: TeamsMessenger,
         store: TeamsStore,
+        seal: FormSeal,
     ) -> None:
         self.connection = connection
+        self.seal = seal
         self.runtime = runtime
         self.texts = texts
         self.guard = guard
@@ -290,6 +294,12 @@ class TeamsAdapter(AsyncReplies[Delivery]):
         submission: render.FormSubmission,
         card_id: str | None,
     ) -> None:
+        # The card's data can be forged like any request: its metadata counts only when it is
+        # exactly what the bot put there (the place comes from the activity itself).
+        if not self.seal.valid(submission.seal, submission.form_id, submission.metadata, None):
+            log.warning("form %.40r refused: its metadata is not as opened", submission.form_id)
+            await self._notice(self.texts.rich("general.form_tampered"), delivery)
+            return
         key = (delivery.place.channel_id, card_id or "")
         opened = self._forms.get(key)
         if opened is not None and opened.form.form_id != submission.form_id:
@@ -381,6 +391,7 @@ class TeamsAdapter(AsyncReplies[Delivery]):
                 errors=errors,
                 notice=summary,
                 required_text=self.texts.get("general.field_required"),
+                seal=self._seal_of(form),
             )
             try:
                 await self._update(turn, card_id, card_activity(rendered))
@@ -528,12 +539,16 @@ class TeamsAdapter(AsyncReplies[Delivery]):
             return await self.runtime.posted(reply.record_as, ref)
         return []
 
+    def _seal_of(self, form: Form) -> str:
+        return self.seal.sign(form.form_id, form.metadata, None)
+
     async def _open_form(self, form: Form, delivery: Delivery) -> None:
         rendered = render.render_form(
             form,
             {},
             self.texts.get("teams.someone"),
             required_text=self.texts.get("general.field_required"),
+            seal=self._seal_of(form),
         )
         try:
             card_id = await self._reply(delivery.turn, card_activity(rendered))

@@ -381,8 +381,10 @@ def render_form(
     errors: Mapping[str, str] | None = None,
     notice: Rich | None = None,
     required_text: str = "",
+    seal: str | None = None,
 ) -> RenderedCard:
-    """The form as a card; with ``values`` and ``errors`` it is the same card shown again."""
+    """The form as a card; with ``values`` and ``errors`` it is the same card shown again.
+    ``seal`` (bot/form_seal.py) comes back with the submission, to check its metadata."""
     values = values or {}
     errors = errors or {}
     builder = _Builder(names, someone)
@@ -407,6 +409,8 @@ def render_form(
         "metadata": dict(form.metadata),
         "fields": [[f.field_id, _kind(f), f.label] for f in form.fields],
     }
+    if seal is not None:
+        submit_data["seal"] = seal
     actions = [
         {
             "type": "Action.Submit",
@@ -492,6 +496,7 @@ class FormSubmission:
     values: dict[str, FormValue]
     labels: dict[str, str]  # field id -> label, in form order
     title: str = ""
+    seal: object = None
 
 
 @dataclass(frozen=True)
@@ -543,6 +548,7 @@ def parse_submission(value: object) -> Submission | None:
         values,
         labels,
         title if isinstance(title, str) else "",
+        value.get("seal"),
     )
 
 

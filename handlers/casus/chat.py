@@ -42,6 +42,7 @@ from handlers.core.replies import (
     rich,
 )
 from handlers.core.router import MessageRef, Router
+from handlers.ids import parse_id
 from handlers.privacy.flow import (
     CHECK,
     PRIVACY_FIELD,
@@ -312,11 +313,9 @@ def discard_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Rep
 # --- bijdragen --------------------------------------------------------------------------------
 
 
-def _casus_for(ctx: HandlerContext, value: str) -> Casus | None:
-    try:
-        return ctx.repos.casussen.get(int(value))
-    except ValueError:
-        return None
+def _casus_for(ctx: HandlerContext, value: object) -> Casus | None:
+    casus_id = parse_id(value)
+    return None if casus_id is None else ctx.repos.casussen.get(casus_id)
 
 
 def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -347,7 +346,7 @@ def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 
 def submit_bijdrage(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
-    casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
+    casus = _casus_for(ctx, event.metadata.get("casus_id"))
     if casus is None or casus.message_id is None:
         return [Ephemeral(ctx.texts.rich("casus.close_form.not_found"))]
     # A bijdrage is short and goes straight into the thread: with "pseudonymise" the
@@ -484,7 +483,7 @@ def start_close(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    casus = _casus_for(ctx, str(event.metadata.get("casus_id", "")))
+    casus = _casus_for(ctx, event.metadata.get("casus_id"))
     if casus is None:
         return [Ephemeral(texts.rich("casus.close_form.not_found"))]
     inbrenger = casus.inbrenger

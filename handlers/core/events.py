@@ -6,13 +6,54 @@ platform's own strings; ``platform`` says whose ("slack", "teams", "terminal").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+
+# A lone UTF-16 surrogate is valid in JSON ("\\ud800") but not in UTF-8: neither database nor
+# any platform can take it. Text from a platform is made storable once, here, where it enters
+# the neutral events, so every adapter (Slack, Teams, the terminal) and every path benefits.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (a proper pair is joined)."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _storable(value: object) -> object:
+    """``value`` itself when nothing in it changes, else a copy of the same shape."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, tuple | list):
+        items = [_storable(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
+    if isinstance(value, Mapping):
+        pairs = {_storable(k): _storable(v) for k, v in value.items()}
+        if all(k in value and value[k] is v for k, v in pairs.items()):
+            return value
+        return MappingProxyType(pairs) if isinstance(value, MappingProxyType) else dict(pairs)
+    return value
+
+
+class _Storable:
+    """Every text field of the event made storable (see ``storable``)."""
+
+    def __post_init__(self) -> None:
+        for item in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            clean = _storable(value)
+            if clean is not value:
+                object.__setattr__(self, item.name, clean)
 
 
 @dataclass(frozen=True)
-class Actor:
+class Actor(_Storable):
     platform: str
     user_id: str
     display_name: str | None = None
@@ -20,7 +61,7 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class Place:
+class Place(_Storable):
     """A conversation: a channel, group chat or direct message."""
 
     platform: str
@@ -37,7 +78,7 @@ def _frozen(mapping: Mapping[str, object] | None) -> Mapping[str, object]:
 
 
 @dataclass(frozen=True)
-class CommandInvoked:
+class CommandInvoked(_Storable):
     """``/casus some text`` on Slack, ``@Leerkring casus`` on Teams, ``/casus`` in the terminal."""
 
     actor: Actor
@@ -47,7 +88,7 @@ class CommandInvoked:
 
 
 @dataclass(frozen=True)
-class ThreadMessage:
+class ThreadMessage(_Storable):
     """A message posted as a reply under another message."""
 
     actor: Actor
@@ -59,7 +100,7 @@ class ThreadMessage:
 
 
 @dataclass(frozen=True)
-class FormSubmitted:
+class FormSubmitted(_Storable):
     actor: Actor
     place: Place | None
     form_id: str
@@ -77,7 +118,7 @@ class FormSubmitted:
 
 
 @dataclass(frozen=True)
-class ButtonPressed:
+class ButtonPressed(_Storable):
     actor: Actor
     place: Place | None
     action_id: str
@@ -86,7 +127,7 @@ class ButtonPressed:
 
 
 @dataclass(frozen=True)
-class MemberJoined:
+class MemberJoined(_Storable):
     actor: Actor
     place: Place
     event_id: str

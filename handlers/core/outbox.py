@@ -1,9 +1,10 @@
 """The states of one outgoing message, shared by everything the bot sends on its own
 (prompt DMs, reminders, closing summaries, speedspar DMs, welcomes).
 
-``pending`` -> ``sending`` is committed before the platform call: a row still ``sending``
-after a crash may have reached the person, so it is looked up on the platform before it is
-sent again. An answer that proves nothing was posted puts it back to ``pending``."""
+``pending`` -> ``sending`` is committed before the platform call, by a claim that only one
+process can win (storage/claims.py): a row still ``sending`` after a crash may have reached
+the person, so it is looked up on the platform before it is sent again. An answer that
+proves nothing was posted puts it back to ``pending``."""
 
 from __future__ import annotations
 
@@ -16,12 +17,6 @@ class OutgoingRow(Protocol):
     message_id: str | None
     sent_at: datetime | None
     error: str | None
-
-
-def begin_sending(row: object | None, field: str = "status", sending: str = "sending") -> None:
-    """``pending`` -> ``sending`` (or ``posting``), committed before the platform call."""
-    if row is not None and getattr(row, field) == "pending":
-        setattr(row, field, sending)
 
 
 def not_sent(row: object | None, field: str = "status", sending: str = "sending") -> None:

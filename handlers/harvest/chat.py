@@ -47,6 +47,7 @@ from handlers.harvest.periods import Period, PeriodError, parse_period
 from handlers.harvest.queries import channel_by_platform_id
 from handlers.harvest.render import chart_png, file_name, local_day, render_html, source_label
 from handlers.harvest.report import Harvest, HarvestOptions, collect_harvest
+from handlers.ids import parse_id
 from prompts import LANGUAGES, Texts, load_texts
 from storage.models import Channel, HarvestLog, Member
 
@@ -339,7 +340,8 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         return [Ephemeral(texts.rich("oogsten.only_facilitators"))]
     session = ctx.session
     log_id, _, origin = event.value.partition("@")
-    entry = session.get(HarvestLog, int(log_id)) if log_id.isdigit() else None
+    entry_id = parse_id(log_id)
+    entry = None if entry_id is None else session.get(HarvestLog, entry_id)
     if entry is None:
         return [Ephemeral(texts.rich("oogsten.gone"))]
     place = event.place

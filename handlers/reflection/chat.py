@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.core.forms import FieldRule, clean_text
-from handlers.core.outbox import begin_sending, not_sent, record_outcome
+from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
@@ -51,6 +51,7 @@ from handlers.core.schedules import (
     next_fire,
     parse_rule,
 )
+from handlers.ids import parse_id, parse_number
 from handlers.privacy.flow import (
     CHECK,
     PRIVACY_FIELD,
@@ -336,7 +337,8 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if event.place is None:
         return [Ephemeral(texts.rich("general.error_generic"))]
     window_text = clean_text(event.text("venster")) or "48"
-    if not window_text.isdigit() or not 1 <= int(window_text) <= 336:
+    window_hours = parse_number(window_text, 1, 336)
+    if window_hours is None:
         return [FormErrors({"venster": texts.get("reflectie.form.window_bad")})]
     spec = NewSchedule(
         kind=event.text("soort") or "wat-ging-goed",
@@ -344,7 +346,7 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         delivery=event.text("bezorging") or "channel",
         private=event.text("antwoorden") == "private",
         skip_holidays=event.text("feestdagen") != "keep",
-        window_hours=int(window_text),
+        window_hours=window_hours,
     )
     try:
         schedule = create_schedule(ctx, _channel(ctx, event.place), spec, member)
@@ -367,7 +369,8 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 def _managed_schedule(event: ButtonPressed, ctx: HandlerContext) -> Schedule | list[Reply]:
     if not _facilitator(ctx, ctx.member(event.actor)):
         return _refuse(ctx)
-    schedule = ctx.repos.schedules.get(int(event.value)) if event.value.isdigit() else None
+    schedule_id = parse_id(event.value)
+    schedule = None if schedule_id is None else ctx.repos.schedules.get(schedule_id)
     if schedule is None:
         return [Ephemeral(ctx.texts.rich("reflectie.not_found", id=event.value))]
     return schedule
@@ -456,7 +459,8 @@ def answer_form(
 
 
 def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
-    run = ctx.repos.runs.get(int(event.value)) if event.value.isdigit() else None
+    run_id = parse_id(event.value)
+    run = None if run_id is None else ctx.repos.runs.get(run_id)
     if run is None or run.kind not in ctx.texts.decks:
         return [Ephemeral(ctx.texts.rich("reflectie.prompt.run_gone"))]
     return [OpenForm(answer_form(ctx.texts, run, names=finds_names(ctx.guard)))]
@@ -464,12 +468,8 @@ def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    run_id = event.metadata.get("run_id")
-    run = (
-        ctx.repos.runs.get(int(run_id))
-        if isinstance(run_id, int | str) and str(run_id).isdigit()
-        else None
-    )
+    run_id = parse_id(event.metadata.get("run_id"))
+    run = None if run_id is None else ctx.repos.runs.get(run_id)
     if run is None or run.kind not in texts.decks:
         return [Ephemeral(texts.rich("reflectie.prompt.run_gone"))]
     deck = _deck(texts, run.kind)
@@ -783,10 +783,6 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
     return Card((Section(text), Actions((button,))), fallback=text)
 
 
-def mark_reminder_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    begin_sending(ctx.repos.runs.delivery(delivery_id), "reminder_status")
-
-
 def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
     not_sent(ctx.repos.runs.delivery(delivery_id), "reminder_status")
 
@@ -800,10 +796,6 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = Non
         delivery.reminded_at = ctx.now()
     else:
         delivery.reminder_status = "failed"
-
-
-def mark_sending(ctx: HandlerContext, delivery_id: int) -> None:
-    begin_sending(ctx.repos.runs.delivery(delivery_id))
 
 
 def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
@@ -883,10 +875,6 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
     key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
     text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
     return Card((Section(text),), fallback=text)
-
-
-def mark_summary_posting(ctx: HandlerContext, run_id: int) -> None:
-    begin_sending(ctx.repos.runs.get(run_id), "summary_status", "posting")
 
 
 def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.core.forms import FieldRule, clean_text
-from handlers.core.outbox import begin_sending, not_sent, record_outcome
+from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
@@ -55,6 +55,7 @@ from handlers.core.replies import (
 )
 from handlers.core.router import MessageRef, Router
 from handlers.core.schedules import RuleError, describe_rule, next_fire, parse_rule
+from handlers.ids import parse_id, parse_number
 from handlers.privacy.flow import (
     CHECK,
     PRIVACY_FIELD,
@@ -148,9 +149,10 @@ class RequestError(ValueError):
 
 
 def _number(texts: Texts, token: str | None, key: str, bounds: tuple[int, int]) -> int:
-    if token is None or not token.lstrip("-").isdigit() or not bounds[0] <= int(token) <= bounds[1]:
+    number = None if token is None else parse_number(token, *bounds)
+    if number is None:
         raise RequestError(texts.rich(key, min=bounds[0], max=bounds[1]))
-    return int(token)
+    return number
 
 
 def parse_request(text: str, texts: Texts, now: datetime, zone: str) -> Request:
@@ -181,7 +183,8 @@ def parse_request(text: str, texts: Texts, now: datetime, zone: str) -> Request:
             starts_at = now + timedelta(minutes=wait)
             i += 2
         elif token.startswith("+") and token[1:].isdigit():
-            starts_at = now + timedelta(minutes=int(token[1:]))
+            wait = _number(texts, token[1:], "speedsparren.bad_minutes", (0, 24 * 60))
+            starts_at = now + timedelta(minutes=wait)
         elif token in _ROUND_WORDS:
             values["rounds"] = _number(texts, ahead, "speedsparren.bad_rounds", ROUNDS)
             i += 1
@@ -502,7 +505,8 @@ def start_plan(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def _whole(text: str) -> int:
     """A typed whole number; -1 (out of every range) for anything else."""
-    return int(text) if text.isdigit() and len(text) <= 4 else -1
+    number = parse_number(text, 0, 9999)
+    return -1 if number is None else number
 
 
 def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
@@ -638,8 +642,9 @@ def _busy_notice(
 # --- buttons and the takeaway form ----------------------------------------------------------------
 
 
-def _session_from(value: str, ctx: HandlerContext) -> SpeedsparSession | None:
-    return ctx.repos.speedspar.get(int(value)) if value.isdigit() else None
+def _session_from(value: object, ctx: HandlerContext) -> SpeedsparSession | None:
+    session_id = parse_id(value)
+    return None if session_id is None else ctx.repos.speedspar.get(session_id)
 
 
 def join(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -752,7 +757,7 @@ def open_takeaway(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 def submit_takeaway(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     raw = event.metadata.get("session_id")
-    speedspar = _session_from(str(raw), ctx) if isinstance(raw, int | str) else None
+    speedspar = _session_from(raw, ctx)
     if speedspar is None:
         return [Ephemeral(texts.rich("speedsparren.not_found"))]
     checked = check_submission(
@@ -1073,10 +1078,6 @@ def _card(
     )
     fallback = texts.rich("speedsparren.round_fallback", round=number, partner=partners[0])
     return Card(tuple(blocks), fallback=fallback)
-
-
-def mark_sending(ctx: HandlerContext, message_id: int) -> None:
-    begin_sending(ctx.repos.speedspar.message(message_id))
 
 
 def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
