@@ -20,6 +20,7 @@ from handlers.reflection.chat import (
     describe_rule,
     local_time,
 )
+from handlers.reflection.engine import fire_now
 from handlers.speedsparren import chat as speedsparren
 
 
@@ -219,7 +220,7 @@ def run(schedule_id: int) -> None:
     async def go() -> FireResult:
         scheduler = make_scheduler(services)
         try:
-            return await scheduler.fire_now(schedule_id)
+            return await fire_now(scheduler, schedule_id)
         finally:
             await asyncio.to_thread(scheduler.leadership.release)
 

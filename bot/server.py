@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.scheduler import ReflectionScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services, start_guard, stop_guard
 from bot.slack.adapter import SlackAdapter
 from storage import migrate
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 SLACK: web.AppKey[SlackAdapter | None] = web.AppKey("slack", SlackAdapter)  # type: ignore[arg-type]
 TEAMS: web.AppKey[TeamsAdapter | None] = web.AppKey("teams")
-SCHEDULER: web.AppKey[ReflectionScheduler | None] = web.AppKey(
+SCHEDULER: web.AppKey[Scheduler | None] = web.AppKey(
     "scheduler",
-    ReflectionScheduler,  # type: ignore[arg-type]
+    Scheduler,  # type: ignore[arg-type]
 )
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything larger is refused
 
@@ -153,14 +153,15 @@ def _guard_state(level: str, guard: object) -> str:
     return "ready" if getattr(guard, "ready", False) else "loading"
 
 
-def make_scheduler(services: Services) -> ReflectionScheduler:
+def make_scheduler(services: Services) -> Scheduler:
     settings = services.settings
     weeks = settings.casus_followup_weeks
-    return ReflectionScheduler(
+    # The features' own settings, read by their steps (engine.option).
+    return Scheduler(
         services.runtime,
         services.messengers,
+        tick_seconds=settings.tick_seconds,
         grace=timedelta(minutes=settings.schedule_grace_minutes),
         followup_after=timedelta(weeks=weeks) if weeks else None,
-        tick_seconds=settings.tick_seconds,
         retention_months=settings.retention_months,
     )

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import keep_payloads_out_of_logs
-from bot.messaging import Messengers
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.core.messaging import Messengers
 from handlers.core.router import Router
 from handlers.features import build_router
 from handlers.privacy.guard import PrivacyGuard, StructuredGuard

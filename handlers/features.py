@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.casus import chat as casus
+from handlers import casus, harvest, privacy, profiles, reflection, speedsparren
 from handlers.core import help
 from handlers.core.router import Router
-from handlers.harvest import chat as harvest
-from handlers.privacy import rights as privacy_rights
-from handlers.profiles import chat as profiles
-from handlers.reflection import chat as reflection
-from handlers.speedsparren import chat as speedsparren
 
-FEATURES = (help, casus, reflection, profiles, speedsparren, harvest, privacy_rights)
+FEATURES = (help, casus, reflection, profiles, speedsparren, harvest, privacy)
 
 
 def build_router() -> Router:

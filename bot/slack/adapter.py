@@ -38,7 +38,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.form_seal import FormSeal, form_key
 from bot.group_commit import WriterStopped
-from bot.messaging import DeliveryFailed, outbox_key
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
 from bot.slack import render
@@ -53,6 +52,7 @@ from handlers.core.events import (
     Place,
     ThreadMessage,
 )
+from handlers.core.messaging import DeliveryFailed, outbox_key
 from handlers.core.replies import (
     DirectMessage,
     Ephemeral,

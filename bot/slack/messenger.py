@@ -1,4 +1,4 @@
-"""Slack's side of ``bot.messaging.Messenger``: Web API calls with our rendering."""
+"""Slack's side of ``handlers.core.messaging.Messenger``: Web API calls with our rendering."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from typing import TypeVar
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messaging import DeliveryFailed
 from bot.slack import render
-from handlers.core.events import Place
+from handlers.core.events import MessageRef, Place
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import Card, UploadFile
-from handlers.core.router import MessageRef
 from prompts import Texts
 from storage.db import Database
 from storage.direct_channels import DirectChannelRepository

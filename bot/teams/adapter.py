@@ -34,7 +34,6 @@ from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.form_seal import FormSeal, form_key
-from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.services import Services
 from bot.teams import files, render
@@ -62,6 +61,7 @@ from handlers.core.events import (
     ThreadMessage,
 )
 from handlers.core.forms import redact
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import (
     Card,
     DirectMessage,

@@ -27,8 +27,8 @@ from botframework.connector.auth import (
 from msrest.authentication import Authentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.messaging import DeliveryFailed
 from bot.settings import Settings
+from handlers.core.messaging import DeliveryFailed
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import aiohttp
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCard, FileConsentCardResponse, FileInfoCard
 
-from bot.messaging import DeliveryFailed
+from handlers.core.messaging import DeliveryFailed
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Teams' side of ``bot.messaging.Messenger``: proactive messages from stored conversation
+"""Teams' side of ``handlers.core.messaging.Messenger``: proactive messages from stored conversation
 references, through ``continue_conversation`` with the bot's own app id."""
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from bot.messaging import DeliveryFailed
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.teams import render
 from bot.teams.connection import CHANNEL_ID, TeamsConnection, connector, delivery_failed
 from bot.teams.store import PLATFORM, StoredReference, TeamsStore
-from handlers.core.events import Place
+from handlers.core.events import MessageRef, Place
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import Card
-from handlers.core.router import MessageRef
 from prompts import Texts
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,7 @@ from handlers.core.events import (
     Event,
     FormSubmitted,
     FormValue,
+    MessageRef,
     Place,
     ThreadMessage,
 )
@@ -46,7 +47,6 @@ from handlers.core.replies import (
     UpdateMessage,
     UploadFile,
 )
-from handlers.core.router import MessageRef
 from prompts import Texts
 from storage.models import CasusStatus
 from storage.repositories import (

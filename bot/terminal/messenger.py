@@ -1,5 +1,5 @@
-"""The terminal's side of ``bot.messaging.Messenger``: what the scheduler sends is printed in
-the chat, so reflection prompts can be tried without a workspace."""
+"""The terminal's side of ``handlers.core.messaging.Messenger``: what the scheduler sends is
+printed in the chat, so reflection prompts can be tried without a workspace."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.messaging import DeliveryFailed
-from handlers.core.events import Place
+from handlers.core.events import MessageRef, Place
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import Card
-from handlers.core.router import MessageRef
 from storage.models import Member
 
 if TYPE_CHECKING:

@@ -134,3 +134,12 @@ class MemberJoined(_Storable):
 
 
 Event = CommandInvoked | ThreadMessage | FormSubmitted | ButtonPressed | MemberJoined
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a posted message landed."""
+
+    platform: str
+    channel_id: str
+    message_id: str

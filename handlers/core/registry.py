@@ -5,18 +5,22 @@ feature only through these declarations, never by its name."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from handlers.core.replies import Button, DirectMessage, Reply
+from handlers.core.replies import Button, DirectMessage, Record, Reply
 from handlers.core.sections import SourceRegistry
 from prompts import Texts
 from storage.models import Schedule
 
 if TYPE_CHECKING:
     from handlers.core.context import HandlerContext
+    from handlers.core.events import MessageRef
+    from handlers.core.messaging import Messengers
+    from handlers.core.sending import Caller
 
 
 @dataclass(frozen=True)
@@ -66,26 +70,54 @@ class ScheduleKind(Protocol):
         """The answer to "send now", or None for the general one."""
         ...
 
+    async def started(self, engine: Engine, started_id: int) -> None:
+        """After ``leerkring schedule run`` started something: deliver it right away."""
+        ...
+
 
 class Engine(Protocol):
-    """What a scheduler step may use: run a synchronous step in one unit of work, and the
-    platform messengers (``bot.messaging.Messengers``)."""
+    """What a scheduler step may use (``bot.scheduler.Scheduler``)."""
 
-    messengers: Any
-    semaphore: Any
+    @property
+    def runtime(self) -> Caller:
+        """Runs synchronous steps; the owner of this process's claims."""
+        ...
 
-    async def call(self, step: Callable[..., Any], *args: Any) -> Any: ...
+    messengers: Messengers
+    semaphore: asyncio.Semaphore  # bounds the platform calls in flight
+    registry: Registry
+    state: dict[str, Any]  # what a step keeps between ticks, in this process
 
-    async def notify(self, notice: DirectMessage) -> None: ...
+    async def call(self, step: Callable[..., Any], *args: Any) -> Any:
+        """``step(ctx, *args)`` in a unit of work of its own, in a worker thread."""
+        ...
+
+    async def posted(self, record: Record, ref: MessageRef) -> list[Reply]:
+        """A post was found on the platform after all: record it (the posted-hook)."""
+        ...
+
+    async def notify(self, notice: DirectMessage) -> None:
+        """A word for a facilitator; logged if it cannot be sent."""
+        ...
+
+    def now(self) -> datetime: ...
+
+    def option(self, name: str, default: Any) -> Any:
+        """A feature's setting as the scheduler was started with it, else ``default``."""
+        ...
+
+    def wake_at(self, moment: datetime, key: str) -> None:
+        """Run the tick at ``moment`` too (one wake-up per ``key``; a later call moves it)."""
+        ...
 
 
-StepFunction = Callable[[Engine], Awaitable[int]]
+StepFunction = Callable[[Engine], Awaitable[Mapping[str, int]]]
 
 
 @dataclass(frozen=True)
 class EngineStep:
-    """One step of the scheduler's tick: ``run(engine)`` returns how many things it did, counted
-    under ``name``. Steps run in ``order`` (lower first), then in registration order."""
+    """One step of the scheduler's tick: ``run(engine)`` returns what it did as counts, which
+    the tick adds up. Steps run in ``order`` (lower first), then in registration order."""
 
     name: str
     run: StepFunction

@@ -20,6 +20,7 @@ from handlers.core.events import (
     Event,
     FormSubmitted,
     MemberJoined,
+    MessageRef,
     ThreadMessage,
 )
 from handlers.core.registry import EngineStep, Registry, ScheduleKind
@@ -29,15 +30,6 @@ from handlers.core.sections import HarvestSource
 E = TypeVar("E")
 Handler = Callable[[E, HandlerContext], list[Reply]]
 BatchHandler = Callable[[Sequence[E], HandlerContext], list[list[Reply]]]
-
-
-@dataclass(frozen=True)
-class MessageRef:
-    """Where a posted message landed."""
-
-    platform: str
-    channel_id: str
-    message_id: str
 
 
 # Makes a private file again for one person: (ctx, platform, user id, args) -> the file's

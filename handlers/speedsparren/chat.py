@@ -579,44 +579,6 @@ def fire_schedule(
     return FireResult(None, started_id=speedspar.id, kind=SCHEDULE_KIND)
 
 
-class SpeedsparSchedules:
-    """The speedspar schedule kind: ``/reflectie`` lists, pauses and fires it like every
-    schedule; firing it starts a session (``fire_schedule``)."""
-
-    key = SCHEDULE_KIND
-
-    def label(self, texts: Texts) -> str:
-        return texts.get("speedsparren.plan.kind")
-
-    def details(self, texts: Texts, schedule: Schedule) -> str:
-        return schedule_details(texts, schedule)
-
-    def send_now_label(self, texts: Texts) -> str:
-        return texts.get("speedsparren.plan.start_now")
-
-    def plan_button(self, texts: Texts) -> Button | None:
-        return Button(ACTION_PLAN, texts.get("speedsparren.plan.add"), "new")
-
-    def fire(
-        self, ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str
-    ) -> FireResult:
-        return fire_schedule(ctx, schedule, fire_at, key)
-
-    def fired_now(
-        self, ctx: HandlerContext, schedule: Schedule, result: FireResult
-    ) -> list[Reply] | None:
-        texts = ctx.texts
-        if result.started_id is not None:
-            speedspar = ctx.repos.speedspar.get(result.started_id)
-            assert speedspar is not None
-            at = clock_time(speedspar.starts_at, ctx.zone, ctx.now())
-            return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
-        if result.skipped == "busy":
-            active = ctx.repos.speedspar.active_in_channel(schedule.channel_id)
-            return [Ephemeral(texts.rich("speedsparren.already", id=active.id if active else "?"))]
-        return None
-
-
 def _busy_notice(
     ctx: HandlerContext,
     schedule: Schedule,
@@ -1174,4 +1136,3 @@ def register(router: Router) -> None:
     router.form(FORM_SCHEDULE, submit_schedule)
     router.on_posted(RECORD_KIND, announcement_posted, announcement_failed)
     router.harvest_section(SpeedsparSource())
-    router.schedule_kind(SpeedsparSchedules())

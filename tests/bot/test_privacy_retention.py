@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.scheduler import ReflectionScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services, build_services
 from handlers.core.context import HandlerContext
 from handlers.privacy.retention import months_before, purge_expired
@@ -37,7 +37,7 @@ async def test_the_tick_purges_expired_texts_once_and_keeps_the_counts(
 ) -> None:
     caplog.set_level(logging.INFO)
     services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, retention_months=12)
+    scheduler = Scheduler(services.runtime, services.messengers, retention_months=12)
     try:
         ids = seed(services.database)
         seeded_at = datetime.now(UTC)
@@ -86,7 +86,7 @@ async def test_retention_zero_keeps_everything(
     database_target: DatabaseTarget, slack_api: SlackStandIn
 ) -> None:
     services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, retention_months=0)
+    scheduler = Scheduler(services.runtime, services.messengers, retention_months=0)
     try:
         seed(services.database)
         services.runtime.clock = Clock(datetime.now(UTC) + timedelta(days=5000))
@@ -109,7 +109,7 @@ async def test_each_purge_that_replaced_texts_is_recorded_with_counts_and_no_tex
     database_target: DatabaseTarget, slack_api: SlackStandIn
 ) -> None:
     services = build_services(make_settings(database_target.url, SLACK_API_URL=slack_api.url))
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, retention_months=12)
+    scheduler = Scheduler(services.runtime, services.messengers, retention_months=12)
     try:
         seed(services.database)
         clock = Clock(datetime.now(UTC) + timedelta(days=360))

@@ -1,4 +1,4 @@
-"""`leerkring schedule run` (ReflectionScheduler.fire_now): no later tick follows in that
+"""`leerkring schedule run` (handlers/reflection/engine.py fire_now): no later tick follows in that
 process, so DMs postponed for rate limiting are tried again before it returns."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.messaging import DeliveryFailed
 from bot.services import Services, build_services
-from handlers.core.events import Place
+from handlers.core.events import MessageRef, Place
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import Card
-from handlers.core.router import MessageRef
 from handlers.reflection.chat import NewSchedule, create_schedule
+from handlers.reflection.engine import fire_now
 from storage.models import PromptDelivery
 from tests.conftest import DatabaseTarget, make_settings
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
@@ -74,7 +74,7 @@ async def test_schedule_run_retries_rate_limited_dms_until_everyone_has_one(
     messenger = RateLimitedMessenger(refusals=4)
     services = _services(database_target, messenger)
     try:
-        result = await scheduler_for(services).fire_now(_schedule(services))
+        result = await fire_now(scheduler_for(services), _schedule(services))
         assert result.run_id is not None
         assert sorted(messenger.sent) == PEOPLE  # everyone exactly once
         assert _statuses(services) == ["sent"] * len(PEOPLE)
@@ -88,7 +88,7 @@ async def test_schedule_run_stops_when_a_pass_gets_nothing_through(
     messenger = RateLimitedMessenger(refusals=10_000)
     services = _services(database_target, messenger)
     try:
-        await scheduler_for(services).fire_now(_schedule(services))
+        await fire_now(scheduler_for(services), _schedule(services))
         assert messenger.sent == []
         assert messenger.refusals == 10_000 - len(PEOPLE)  # one pass, then it gave up
         assert _statuses(services) == ["pending"] * len(PEOPLE)  # left for the server's tick

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
+from bot.scheduler import wake_job
 from bot.services import Services, build_services
-from bot.speedsparren import boundary_job
 from handlers.profiles.chat import save_profile
 from handlers.speedsparren import chat as speedsparren
 from storage.models import (
@@ -299,7 +299,7 @@ async def test_boundary_job_starts_the_round_at_its_time(server: RunningServer) 
     job = scheduler._scheduler.get_job(f"speedspar-{session_id}")  # type: ignore[union-attr]
     assert job is not None and job.trigger.run_date == START.astimezone(job.trigger.run_date.tzinfo)
     clock.set(START)
-    await boundary_job(session_id)  # what APScheduler calls at 10:05:00
+    await wake_job(f"speedspar-{session_id}")  # what APScheduler calls at 10:05:00
     assert sorted(dms(slack)) == ["U1", "U2"]
     job = scheduler._scheduler.get_job(f"speedspar-{session_id}")  # type: ignore[union-attr]
     assert job.trigger.run_date == (START + timedelta(minutes=6)).astimezone(

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import build_services
-from handlers import speedsparren
-from handlers.reflection import NewSchedule, create_schedule
+from handlers.reflection.chat import NewSchedule, create_schedule
+from handlers.speedsparren import chat as speedsparren
 from storage.db import Database
 from storage.models import PromptDelivery, PromptRun, SpeedsparSession
 from tests.conftest import DatabaseTarget, make_settings

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.messaging import outbox_key
-from bot.scheduler import RECONCILE_AFTER, RECONCILE_GIVE_UP
+from handlers.casus.engine import RECONCILE_AFTER, RECONCILE_GIVE_UP
+from handlers.core.messaging import outbox_key
 from storage.models import Casus, CasusStatus, PostedMessage
 from tests.faults.conftest import ServedApp
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.scheduler import ReflectionScheduler
+from bot.scheduler import Scheduler
 from bot.services import Services
 
 
@@ -29,11 +29,11 @@ class Clock:
         self.now = moment.astimezone(UTC)
 
 
-_made: list[ReflectionScheduler] = []
+_made: list[Scheduler] = []
 
 
-def scheduler_for(services: Services, **kw: Any) -> ReflectionScheduler:
-    scheduler = ReflectionScheduler(services.runtime, services.messengers, **kw)
+def scheduler_for(services: Services, **kw: Any) -> Scheduler:
+    scheduler = Scheduler(services.runtime, services.messengers, **kw)
     _made.append(scheduler)
     return scheduler
 

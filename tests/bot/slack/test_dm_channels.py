@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.services import Services, build_services
 from handlers.privacy.rights_queries import erase_member, export_member
 from handlers.reflection.chat import NewSchedule, create_schedule
+from handlers.reflection.engine import fire_now
 from storage.direct_channels import DirectChannelRepository
 from storage.models import DirectChannel, Member, PromptDelivery
 from tests.bot.slack.test_casus_flow import post
@@ -49,7 +50,7 @@ async def _fan_out(settings: Any, at: datetime, schedule_id: int | None = None) 
     services.runtime.clock = Clock(at)
     try:
         schedule_id = schedule_id or _schedule(services)
-        result = await scheduler_for(services).fire_now(schedule_id)
+        result = await fire_now(scheduler_for(services), schedule_id)
         assert result.run_id is not None
         with services.database.session() as session:
             statuses = session.scalars(

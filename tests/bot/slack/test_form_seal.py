@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers.casus import CLOSE_FORM
+from handlers.casus.chat import CLOSE_FORM
 from storage.models import Bijdrage, Casus
 from tests.bot.slack.test_casus_flow import CLEAN, bring_in, casussen, count, open_intake, post
 from tests.conftest import RunningServer

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from bot.form_seal import FormSeal, form_key
-from handlers import casus, reflection, speedsparren
+from handlers.casus import chat as casus
+from handlers.reflection import chat as reflection
+from handlers.speedsparren import chat as speedsparren
 from prompts import load_texts
 from tests.bot.slack.test_casus_flow import post
 from tests.conftest import RunningServer

@@ -90,6 +90,9 @@ def emulator_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LEERKRING_TEAMS_EMULATOR": "true",
         "LEERKRING_FACILITATORS": FLOOR.aad,
+        # Tests drive the scheduler's ticks themselves; one in the server would race them for
+        # the leader lock and could be cut off mid-tick when the server closes.
+        "LEERKRING_SCHEDULER": "false",
     }
 
 
@@ -115,6 +118,7 @@ async def secured(
         "MICROSOFT_APP_ID": APP_ID,
         "MICROSOFT_APP_PASSWORD": "test-password",
         "MICROSOFT_OPENID_METADATA_URL": identity.metadata_url,
+        "LEERKRING_SCHEDULER": "false",
     }
     async with aiohttp.ClientSession() as http:
         server = await start_server(env, connector, http)

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.messaging import DeliveryFailed
 from bot.teams.messenger import TeamsMessenger
 from handlers.core.events import Place
+from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import Card, Mention, Section, rich
 from storage.models import ConversationReference, Member, ProcessedEvent
 from storage.repositories import MemberRepository

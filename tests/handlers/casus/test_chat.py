@@ -23,6 +23,7 @@ from handlers.core.events import (
     Event,
     FormSubmitted,
     FormValue,
+    MessageRef,
     Place,
     ThreadMessage,
 )
@@ -42,7 +43,6 @@ from handlers.core.replies import (
     UpdateMessage,
     rich,
 )
-from handlers.core.router import MessageRef
 from handlers.features import build_router
 from handlers.privacy.guard import Finding, GuardNotReady, StructuredGuard
 from prompts import Texts, load_texts

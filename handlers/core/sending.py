@@ -1,7 +1,8 @@
-"""Sending one outbox DM, shared by everything the scheduler sends on its own: prompt DMs,
-reminders, welcomes (bot/scheduler.py) and speedspar round DMs (bot/speedsparren.py).
+"""Sending one outbox DM, shared by every scheduler step that sends on its own (prompt DMs,
+reminders, welcomes, speedspar round DMs), and the claims that let any number of processes
+deliver the same rows with each person getting one DM.
 
-The row's states live in ``handlers/outbox.py``; this is the platform side of them."""
+The row's states live in ``handlers/core/outbox.py``; this is the sending side of them."""
 
 from __future__ import annotations
 
@@ -11,15 +12,21 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from bot.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
-from bot.runtime import Runtime
+from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
 from handlers.core.replies import Card
 from storage import claims
 from storage.claims import Outbox
 
 log = logging.getLogger(__name__)
+
+
+class Caller(Protocol):
+    """Runs a synchronous step in one unit of work (``bot.runtime.Runtime``)."""
+
+    async def call(self, step: Callable[..., Any], *args: Any) -> Any: ...
+
 
 # A claim not refreshed for this long belongs to a process that died: another may take the
 # row over (and looks for the message on the platform first). A live process refreshes its
@@ -32,7 +39,7 @@ class Claims:
     """The outbox rows this process has claimed (storage/claims.py) and is delivering; their
     claim times are refreshed while any is held, so no other process takes them over."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Caller) -> None:
         self.runtime = runtime
         self._held: dict[Outbox, set[int]] = {}
         self._renewer: asyncio.Task[None] | None = None
@@ -112,10 +119,10 @@ class Claims:
                     )
 
 
-_claims: weakref.WeakKeyDictionary[Runtime, Claims] = weakref.WeakKeyDictionary()
+_claims: weakref.WeakKeyDictionary[Caller, Claims] = weakref.WeakKeyDictionary()
 
 
-def claims_of(runtime: Runtime) -> Claims:
+def claims_of(runtime: Caller) -> Claims:
     """This process's claims on the database of ``runtime``."""
     found = _claims.get(runtime)
     if found is None:
@@ -135,7 +142,7 @@ class OutboxSteps:
 
 
 async def direct_once(
-    runtime: Runtime,
+    runtime: Caller,
     semaphore: asyncio.Semaphore,
     messenger: Messenger,
     steps: OutboxSteps,

@@ -10,9 +10,8 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from handlers.core.events import Place
+from handlers.core.events import MessageRef, Place
 from handlers.core.replies import Card
-from handlers.core.router import MessageRef
 
 log = logging.getLogger(__name__)
 
