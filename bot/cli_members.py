@@ -19,6 +19,7 @@ import click
 
 from handlers.core.forms import clean_text
 from handlers.privacy.guard import StructuredGuard
+from handlers.profiles.queries import profile_repo
 from prompts import Texts
 
 PLATFORMS = ("slack", "teams", "terminal")
@@ -116,7 +117,7 @@ def import_rows(ctx: Any, rows: list[MemberRow]) -> int:
         member = ctx.repos.members.ensure(row.platform, row.user_id, display_name=row.name or None)
         save_profile(ctx, member, row.organisation, row.role, list(row.expertise))
         # What the welcome DM would ask is known now; no need to ask again.
-        ctx.repos.profiles.welcome_once(member, ctx.now())
+        profile_repo(ctx).welcome_once(member, ctx.now())
     return new
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.delivery import SyncReplies
 from bot.runtime import Runtime
+from handlers.casus.queries import BijdrageRepository, CasusRepository
 from handlers.core.events import (
     Actor,
     ButtonPressed,
@@ -49,12 +50,7 @@ from handlers.core.replies import (
 )
 from prompts import Texts
 from storage.models import CasusStatus
-from storage.repositories import (
-    BijdrageRepository,
-    CasusRepository,
-    ChannelRepository,
-    PostedMessageRepository,
-)
+from storage.repositories import ChannelRepository, PostedMessageRepository
 
 PLATFORM = "terminal"
 CANCEL = {"/annuleer", "/cancel"}

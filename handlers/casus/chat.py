@@ -15,6 +15,7 @@ from handlers.casus.anonymous import (
     inbrenger_label,
     is_inbrenger,
 )
+from handlers.casus.queries import bijdrage_repo, casus_repo
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.core.forms import FieldRule, clean_text, group_findings
@@ -154,7 +155,7 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         member = ctx.member(event.actor)
     place = event.place
     channel = ctx.repos.channels.ensure(place.platform, place.channel_id, place.team_id, place.name)
-    casus = ctx.repos.casussen.add(
+    casus = casus_repo(ctx).add(
         channel=channel,
         inbrenger=member,
         title=values["titel"],
@@ -223,9 +224,9 @@ def _labelled(label: str, text: str) -> Section:
 
 
 def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Reply]:
-    casus = ctx.repos.casussen.get(casus_id)
+    casus = casus_repo(ctx).get(casus_id)
     if casus is not None:
-        ctx.repos.casussen.mark_posted(casus, ref.message_id)
+        casus_repo(ctx).mark_posted(casus, ref.message_id)
     return []
 
 
@@ -246,21 +247,21 @@ def unrecorded_posts(ctx: HandlerContext, settle: timedelta) -> list[Unrecorded]
             Place(casus.channel.platform, casus.channel.platform_channel_id),
             casus.created_at,
         )
-        for casus in ctx.repos.casussen.unrecorded(ctx.now() - settle)
+        for casus in casus_repo(ctx).unrecorded(ctx.now() - settle)
     ]
 
 
 def drop_unposted(ctx: HandlerContext, casus_id: int) -> None:
-    casus = ctx.repos.casussen.get(casus_id)
+    casus = casus_repo(ctx).get(casus_id)
     if casus is not None and casus.status == CasusStatus.POSTING and casus.message_id is None:
-        ctx.repos.casussen.delete(casus)
+        casus_repo(ctx).delete(casus)
 
 
 def casus_post_failed(ctx: HandlerContext, casus_id: int, reason: str) -> list[Reply]:
     """Posting failed: remove the stored casus so nothing half-done remains."""
-    casus = ctx.repos.casussen.get(casus_id)
+    casus = casus_repo(ctx).get(casus_id)
     if casus is not None and casus.status in (CasusStatus.PENDING, CasusStatus.POSTING):
-        ctx.repos.casussen.delete(casus)
+        casus_repo(ctx).delete(casus)
     key = (
         "general.not_in_channel"
         if reason in {"not_in_channel", "channel_not_found", "forbidden", "unknown_conversation"}
@@ -296,7 +297,7 @@ def _draft_of(event: ButtonPressed, ctx: HandlerContext) -> Casus | None:
 
 def approve_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     casus = _draft_of(event, ctx)
-    if casus is None or not ctx.repos.casussen.claim_draft(casus):
+    if casus is None or not casus_repo(ctx).claim_draft(casus):
         return [Ephemeral(ctx.texts.rich("privacy.preview.gone"))]
     card = casus_card(casus, ctx.texts, event.actor.user_id)
     return [PostMessage(_casus_place(casus), card, record_as=Record("casus", casus.id))]
@@ -306,7 +307,7 @@ def discard_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Rep
     casus = _draft_of(event, ctx)
     if casus is None:
         return [Ephemeral(ctx.texts.rich("privacy.preview.gone"))]
-    ctx.repos.casussen.delete(casus)
+    casus_repo(ctx).delete(casus)
     return [Ephemeral(ctx.texts.rich("privacy.preview.discarded"))]
 
 
@@ -315,7 +316,7 @@ def discard_pseudonymised(event: ButtonPressed, ctx: HandlerContext) -> list[Rep
 
 def _casus_for(ctx: HandlerContext, value: object) -> Casus | None:
     casus_id = parse_id(value)
-    return None if casus_id is None else ctx.repos.casussen.get(casus_id)
+    return None if casus_id is None else casus_repo(ctx).get(casus_id)
 
 
 def think_along(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -362,7 +363,7 @@ def submit_bijdrage(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
         return [FormErrors(checked.errors)]
     text = checked.values["bijdrage"]
     member = ctx.member(event.actor)
-    bijdrage = ctx.repos.bijdragen.add(casus, member, text, message_id=None)
+    bijdrage = bijdrage_repo(ctx).add(casus, member, text, message_id=None)
     assert bijdrage is not None
     author = Mention(event.actor.user_id)
     card = Card(
@@ -385,13 +386,13 @@ def _casus_place(casus: Casus) -> Place:
 
 
 def bijdrage_posted(ctx: HandlerContext, bijdrage_id: int, ref: MessageRef) -> list[Reply]:
-    ctx.repos.bijdragen.set_message_id(bijdrage_id, ref.message_id)
+    bijdrage_repo(ctx).set_message_id(bijdrage_id, ref.message_id)
     return []
 
 
 def bijdrage_post_failed(ctx: HandlerContext, bijdrage_id: int, reason: str) -> list[Reply]:
     """Not in the thread: not stored either, as the notice ("niets bewaard") says."""
-    ctx.repos.bijdragen.delete_unposted(bijdrage_id)
+    bijdrage_repo(ctx).delete_unposted(bijdrage_id)
     return [Ephemeral(ctx.texts.rich("general.error_generic"))]
 
 
@@ -400,7 +401,7 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
     together, so the batch costs one lookup, one guard call and one insert; the answer is one
     list of replies per event, in order."""
     replies: list[list[Reply]] = [[] for _ in events]
-    casus_ids = ctx.repos.casussen.ids_by_thread(_thread_key(event) for event in events)
+    casus_ids = casus_repo(ctx).ids_by_thread(_thread_key(event) for event in events)
     # Field ids are positions in the batch: the guard checks every field on its own.
     texts: dict[str, str] = {}
     for position, event in enumerate(events):
@@ -425,7 +426,7 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
             replies[int(field_id)] = [Ephemeral(thread_notice(found, ctx.texts))]
         author = authors[(event.actor.platform, event.actor.user_id)]
         contributions.append((casus_ids[_thread_key(event)], author, text, event.message_id))
-    ctx.repos.bijdragen.add_many(contributions)
+    bijdrage_repo(ctx).add_many(contributions)
     return replies
 
 
@@ -508,8 +509,8 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if checked.errors:
         return [FormErrors(checked.errors)]
     values = checked.values
-    ctx.repos.casussen.close(casus, values["inzicht"], values["stap"], at=ctx.now())
-    count = ctx.repos.casussen.bijdrage_count(casus)
+    casus_repo(ctx).close(casus, values["inzicht"], values["stap"], at=ctx.now())
+    count = casus_repo(ctx).bijdrage_count(casus)
     who = inbrenger_label(casus, texts)
     note = Card(
         (

@@ -16,16 +16,11 @@ from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 from storage.models import Member
 from storage.repositories import (
-    BijdrageRepository,
-    CasusRepository,
     ChannelRepository,
     EventLog,
     MemberRepository,
     PostedMessageRepository,
-    ProfileRepository,
-    RunRepository,
     ScheduleRepository,
-    SpeedsparRepository,
 )
 
 
@@ -45,14 +40,6 @@ class Repositories:
         return ChannelRepository(self.session)
 
     @cached_property
-    def casussen(self) -> CasusRepository:
-        return CasusRepository(self.session)
-
-    @cached_property
-    def bijdragen(self) -> BijdrageRepository:
-        return BijdrageRepository(self.session)
-
-    @cached_property
     def posted(self) -> PostedMessageRepository:
         return PostedMessageRepository(self.session)
 
@@ -63,18 +50,6 @@ class Repositories:
     @cached_property
     def schedules(self) -> ScheduleRepository:
         return ScheduleRepository(self.session)
-
-    @cached_property
-    def runs(self) -> RunRepository:
-        return RunRepository(self.session)
-
-    @cached_property
-    def profiles(self) -> ProfileRepository:
-        return ProfileRepository(self.session)
-
-    @cached_property
-    def speedspar(self) -> SpeedsparRepository:
-        return SpeedsparRepository(self.session)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from handlers.core.replies import (
     TextInput,
 )
 from handlers.core.router import Router
+from handlers.profiles.queries import profile_repo
 from prompts import Texts
 from storage.models import Member, MemberProfile, waiting
 from storage.statements import affected
@@ -46,7 +47,7 @@ MAX_NAME = 200
 
 def profile_form(ctx: HandlerContext, member: Member) -> Form:
     texts = ctx.texts
-    profile = ctx.repos.profiles.get(member)
+    profile = profile_repo(ctx).get(member)
     known = {p.id for p in texts.perspectives}
     return Form(
         form_id=FORM_PROFILE,
@@ -81,7 +82,7 @@ def profile_form(ctx: HandlerContext, member: Member) -> Form:
 def describe(ctx: HandlerContext, member: Member) -> Rich:
     texts = ctx.texts
     unknown = texts.get("profiel.unknown")
-    profile = ctx.repos.profiles.get(member)
+    profile = profile_repo(ctx).get(member)
     expertise = [texts.perspective_label(e) for e in (profile.expertise if profile else [])]
     return texts.rich(
         "profiel.shown",
@@ -112,7 +113,7 @@ def member_joined(event: MemberJoined, ctx: HandlerContext) -> list[Reply]:
 def owe_welcome(ctx: HandlerContext, member: Member) -> bool:
     """A pending welcome for someone never welcomed; True only for the one call that wrote it
     (two joins at once, or a redelivered event, owe one welcome)."""
-    ctx.repos.profiles.ensure(member)
+    profile_repo(ctx).ensure(member)
     written = affected(
         ctx.session,
         update(MemberProfile)
@@ -222,10 +223,10 @@ def save_profile(
 ) -> None:
     """Also used by the CSV import. Empty values clear the field."""
     member.organisation_id = (
-        ctx.repos.profiles.organisation(organisation).id if organisation else None
+        profile_repo(ctx).organisation(organisation).id if organisation else None
     )
     member.role = role or None
-    profile = ctx.repos.profiles.ensure(member)
+    profile = profile_repo(ctx).ensure(member)
     profile.expertise = list(expertise)
     profile.updated_at = ctx.now()
     ctx.session.flush()

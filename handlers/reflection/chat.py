@@ -61,6 +61,7 @@ from handlers.privacy.flow import (
     pseudonymise_posted,
     thread_notice,
 )
+from handlers.reflection.queries import run_repo
 from prompts import Deck, Texts
 from storage.models import (
     UNPOSTED,
@@ -460,7 +461,7 @@ def answer_form(
 
 def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     run_id = parse_id(event.value)
-    run = None if run_id is None else ctx.repos.runs.get(run_id)
+    run = None if run_id is None else run_repo(ctx).get(run_id)
     if run is None or run.kind not in ctx.texts.decks:
         return [Ephemeral(ctx.texts.rich("reflectie.prompt.run_gone"))]
     return [OpenForm(answer_form(ctx.texts, run, names=finds_names(ctx.guard)))]
@@ -469,7 +470,7 @@ def start_answer(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     run_id = parse_id(event.metadata.get("run_id"))
-    run = None if run_id is None else ctx.repos.runs.get(run_id)
+    run = None if run_id is None else run_repo(ctx).get(run_id)
     if run is None or run.kind not in texts.decks:
         return [Ephemeral(texts.rich("reflectie.prompt.run_gone"))]
     deck = _deck(texts, run.kind)
@@ -487,7 +488,7 @@ def submit_answer(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
     for question in deck.questions:
         if values[question.id]:
-            ctx.repos.runs.save_answer(run, member, question.id, values[question.id], late)
+            run_repo(ctx).save_answer(run, member, question.id, values[question.id], late)
     replies: list[Reply] = [
         Ephemeral(
             texts.rich("reflectie.prompt.answered_late" if late else "reflectie.prompt.answered")
@@ -520,7 +521,7 @@ def thread_answers(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
 
 
 def _thread_answer(event: ThreadMessage, run_id: int, ctx: HandlerContext) -> list[Reply]:
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is None or run.kind not in ctx.texts.decks:
         return []
     text = clean_text(event.text)
@@ -529,7 +530,7 @@ def _thread_answer(event: ThreadMessage, run_id: int, ctx: HandlerContext) -> li
     question = _deck(ctx.texts, run.kind).questions[0]
     stored, findings = pseudonymise_posted(question.id, text, ctx.guard, ctx.texts)
     late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
-    ctx.repos.runs.add_to_answer(run, ctx.member(event.actor), question.id, stored, late)
+    run_repo(ctx).add_to_answer(run, ctx.member(event.actor), question.id, stored, late)
     if findings:
         return [Ephemeral(thread_notice(findings, ctx.texts))]
     return []
@@ -636,7 +637,7 @@ def fire_run(ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: st
     if (kind := ctx.registry.schedule_kinds.get(schedule.kind)) is not None:
         return kind.fire(ctx, schedule, fire_at, key)
     window = timedelta(hours=schedule.window_hours)
-    run = ctx.repos.runs.create(
+    run = run_repo(ctx).create(
         {
             "fire_key": key,
             "schedule_id": schedule.id,
@@ -674,7 +675,7 @@ def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
     for casus in due:
         if casus.anonymous:
             continue  # no one to ask: only a keyed hash of the inbrenger is kept
-        run = ctx.repos.runs.create(
+        run = run_repo(ctx).create(
             {
                 "fire_key": f"casus:{casus.id}",
                 "casus_id": casus.id,
@@ -689,7 +690,7 @@ def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
             }
         )
         if run is not None:
-            ctx.repos.runs.add_recipients(run, [casus.inbrenger.platform_user_id], "pending")
+            run_repo(ctx).add_recipients(run, [casus.inbrenger.platform_user_id], "pending")
             created.append(run.id)
     return created
 
@@ -697,7 +698,7 @@ def casus_followups(ctx: HandlerContext, after: timedelta) -> list[int]:
 def list_recipients(ctx: HandlerContext, run_id: int, members: list[str]) -> None:
     """Record who a run is for. Snoozed people are skipped; in channel mode the post reaches
     everyone at once, so rows only track answers and reminders."""
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is None or run.recipients_listed:
         return
     today = ctx.now().astimezone(ZoneInfo(_zone_of(run))).date()
@@ -712,8 +713,8 @@ def list_recipients(ctx: HandlerContext, run_id: int, members: list[str]) -> Non
             snoozed.append(user_id)
         else:
             active.append(user_id)
-    ctx.repos.runs.add_recipients(run, active, "pending" if run.delivery == "dm" else "channel")
-    ctx.repos.runs.add_recipients(run, snoozed, "skipped")
+    run_repo(ctx).add_recipients(run, active, "pending" if run.delivery == "dm" else "channel")
+    run_repo(ctx).add_recipients(run, snoozed, "skipped")
 
 
 @dataclass(frozen=True)
@@ -730,9 +731,9 @@ def list_reminders(ctx: HandlerContext) -> int:
     afterwards like the prompt DMs, so a crash or a failed send loses none and sends none twice.
     """
     listed = 0
-    for run in ctx.repos.runs.due_for_reminder(ctx.now()):
-        answered = ctx.repos.runs.answered_user_ids(run)
-        for delivery in ctx.repos.runs.deliveries(run):
+    for run in run_repo(ctx).due_for_reminder(ctx.now()):
+        answered = run_repo(ctx).answered_user_ids(run)
+        for delivery in run_repo(ctx).deliveries(run):
             if (
                 delivery.status in {"sent", "channel"}
                 and delivery.reminded_at is None
@@ -765,7 +766,7 @@ def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
     for run in runs:
         targets = tuple(
             (d.id, d.user_id, str(d.reminder_status))
-            for d in ctx.repos.runs.deliveries(run)
+            for d in run_repo(ctx).deliveries(run)
             if d.reminder_status in ("pending", "sending")
         )
         out.append(Reminder(run.id, run.channel.platform, targets, reminder_card(ctx.texts, run)))
@@ -784,11 +785,11 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
 
 
 def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    not_sent(ctx.repos.runs.delivery(delivery_id), "reminder_status")
+    not_sent(run_repo(ctx).delivery(delivery_id), "reminder_status")
 
 
 def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = None) -> None:
-    delivery = ctx.repos.runs.delivery(delivery_id)
+    delivery = run_repo(ctx).delivery(delivery_id)
     if delivery is None:
         return
     if error is None:
@@ -799,19 +800,19 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = Non
 
 
 def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    not_sent(ctx.repos.runs.delivery(delivery_id))
+    not_sent(run_repo(ctx).delivery(delivery_id))
 
 
 def mark_sent(
     ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
 ) -> None:
-    delivery = ctx.repos.runs.delivery(delivery_id)
+    delivery = run_repo(ctx).delivery(delivery_id)
     if delivery is not None:
         record_outcome(delivery, message_id, error, ctx.now())
 
 
 def mark_posted(ctx: HandlerContext, run_id: int, message_id: str) -> None:
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is not None:
         run.message_id = message_id
         ctx.repos.posted.record(
@@ -833,9 +834,9 @@ def close_due(ctx: HandlerContext) -> list[int]:
     """Close every run whose window ended. Its summary is owed from the same transaction on
     (``summary_status``); reminders that did not go out by now are not sent any more."""
     closed: list[int] = []
-    for run in ctx.repos.runs.due_for_closing(ctx.now()):
+    for run in run_repo(ctx).due_for_closing(ctx.now()):
         run.status = RunStatus.CLOSED
-        for delivery in ctx.repos.runs.deliveries(run):
+        for delivery in run_repo(ctx).deliveries(run):
             if delivery.reminder_status in ("pending", "sending"):
                 delivery.reminder_status = "expired"
         if run.kind != FOLLOWUP_KIND:
@@ -868,8 +869,8 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
     """ "x van y deelden iets" as it stood at closing: answers given later do not count, so a
     summary posted after a retry says the same as one posted at once."""
     texts = ctx.texts
-    participants = [d for d in ctx.repos.runs.deliveries(run) if d.status in {"sent", "channel"}]
-    answered = {a.member.platform_user_id for a in ctx.repos.runs.answers(run) if not a.late}
+    participants = [d for d in run_repo(ctx).deliveries(run) if d.status in {"sent", "channel"}]
+    answered = {a.member.platform_user_id for a in run_repo(ctx).answers(run) if not a.late}
     total = len(participants)
     shared = len({d.user_id for d in participants} & answered)
     key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
@@ -878,11 +879,11 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
 
 
 def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:
-    not_sent(ctx.repos.runs.get(run_id), "summary_status", "posting")
+    not_sent(run_repo(ctx).get(run_id), "summary_status", "posting")
 
 
 def mark_summary_posted(ctx: HandlerContext, run_id: int, error: str | None = None) -> None:
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is not None:
         run.summary_status = "posted" if error is None else "failed"
 

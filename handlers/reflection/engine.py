@@ -26,8 +26,9 @@ from handlers.core.registry import Engine, EngineStep, FireResult
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.reflection import chat as reflection
+from handlers.reflection.queries import run_repo
 from storage import claims
-from storage.models import PromptRun
+from storage.models import Casus, PromptRun
 
 log = logging.getLogger(__name__)
 
@@ -273,28 +274,29 @@ class RunInfo:
 
 
 def _runs_needing_delivery(ctx: Any) -> list[RunInfo]:
-    return [RunInfo(run) for run in ctx.repos.runs.needing_delivery()]
+    return [RunInfo(run) for run in run_repo(ctx).needing_delivery()]
 
 
 def _posted_id(ctx: Any, run_id: int) -> str | None:
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     return None if run is None else run.message_id
 
 
 def _pending_deliveries(ctx: Any, run_id: int) -> list[tuple[int, str, str]]:
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is None:
         return []
     return [
         (d.id, d.user_id, d.status)
-        for d in ctx.repos.runs.deliveries(run)
+        for d in run_repo(ctx).deliveries(run)
         if d.status in ("pending", "sending")
     ]
 
 
 def _prompt_card(ctx: Any, run_id: int) -> Any:
-    run = ctx.repos.runs.get(run_id)
-    casus = ctx.repos.casussen.get(run.casus_id) if run.casus_id else None
+    run = run_repo(ctx).get(run_id)
+    assert run is not None
+    casus = ctx.session.get(Casus, run.casus_id) if run.casus_id else None
     return reflection.prompt_card(ctx.texts, run, casus)
 
 
@@ -302,7 +304,7 @@ def _abandon(ctx: Any, run_id: int) -> None:
     """The channel refuses our post for good: close the run rather than retry forever."""
     from storage.models import RunStatus
 
-    run = ctx.repos.runs.get(run_id)
+    run = run_repo(ctx).get(run_id)
     if run is not None:
         run.status = RunStatus.CLOSED
         run.recipients_listed = True

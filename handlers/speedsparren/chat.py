@@ -65,6 +65,7 @@ from handlers.privacy.flow import (
 )
 from handlers.speedsparren.harvest import SpeedsparSource
 from handlers.speedsparren.pairing import Person, SessionState, pair, pair_round
+from handlers.speedsparren.queries import speedspar_repo
 from prompts import Texts
 from storage.models import (
     Channel,
@@ -231,7 +232,7 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
         request = parse_request(event.text, texts, ctx.now(), ctx.zone)
     except RequestError as exc:
         return [Ephemeral(exc.message)]
-    active = ctx.repos.speedspar.active_in_channel(channel.id)
+    active = speedspar_repo(ctx).active_in_channel(channel.id)
     if active is not None:
         return [Ephemeral(texts.rich("speedsparren.already", id=active.id))]
     speedspar = create_session(ctx, channel, request, member)
@@ -256,7 +257,7 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
 def _status(ctx: HandlerContext, channel: Channel) -> Rich:
     """Usage, and what the session in this channel is doing (for the facilitator)."""
     texts = ctx.texts
-    speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
+    speedspar = speedspar_repo(ctx).active_in_channel(channel.id)
     if speedspar is None:
         usage = texts.rich("speedsparren.usage")
         planned = [
@@ -281,7 +282,7 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
         state=state,
         round=speedspar.current_round,
         rounds=speedspar.rounds,
-        count=len(ctx.repos.speedspar.participants(speedspar)),
+        count=len(speedspar_repo(ctx).participants(speedspar)),
         at=_at(ctx, speedspar),
     )
 
@@ -296,7 +297,7 @@ def create_session(
     fire_key: str | None = None,
 ) -> SpeedsparSession:
     """Also for schedules and tests. The seed makes the pairing reproducible per session."""
-    return ctx.repos.speedspar.add(
+    return speedspar_repo(ctx).add(
         SpeedsparSession(
             channel_id=channel.id,
             status=SpeedsparStatus.OPEN,
@@ -335,14 +336,14 @@ def announcement(ctx: HandlerContext, speedspar: SpeedsparSession) -> Card:
 
 
 def announcement_posted(ctx: HandlerContext, session_id: int, ref: MessageRef) -> list[Reply]:
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is not None:
         speedspar.message_id = ref.message_id
     return []
 
 
 def announcement_failed(ctx: HandlerContext, session_id: int, reason: str) -> list[Reply]:
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is not None and speedspar.status == SpeedsparStatus.OPEN:
         speedspar.status = SpeedsparStatus.CANCELLED
         speedspar.cancel_reason = "not_posted"
@@ -350,15 +351,15 @@ def announcement_failed(ctx: HandlerContext, session_id: int, reason: str) -> li
 
 
 def cancel(ctx: HandlerContext, channel: Channel) -> list[Reply]:
-    speedspar = ctx.repos.speedspar.active_in_channel(channel.id)
+    speedspar = speedspar_repo(ctx).active_in_channel(channel.id)
     if speedspar is None:
         return [Ephemeral(ctx.texts.rich("speedsparren.none_active"))]
     speedspar.status = SpeedsparStatus.CANCELLED
     speedspar.cancel_reason = "facilitator"
     speedspar.post_pending = "cancelled"
-    people = [p.user_id for p in ctx.repos.speedspar.participants(speedspar)]
+    people = [p.user_id for p in speedspar_repo(ctx).participants(speedspar)]
     _expire_pending(ctx, speedspar)
-    ctx.repos.speedspar.add_messages(speedspar, "cancelled", 0, people)
+    speedspar_repo(ctx).add_messages(speedspar, "cancelled", 0, people)
     return [Ephemeral(ctx.texts.rich("speedsparren.cancelled_ok", id=speedspar.id))]
 
 
@@ -554,10 +555,10 @@ def fire_schedule(
     scheduler then posts the announcement. A run fired late (within the grace) still gets a
     short sign-up window. A channel with a session still going gets no second one.
     """
-    if ctx.repos.speedspar.by_fire_key(key) is not None:
+    if speedspar_repo(ctx).by_fire_key(key) is not None:
         return FireResult(None, "duplicate", kind=SCHEDULE_KIND)
     channel = schedule.channel
-    active = ctx.repos.speedspar.active_in_channel(channel.id)
+    active = speedspar_repo(ctx).active_in_channel(channel.id)
     creator = ctx.repos.members.get(schedule.created_by_id) if schedule.created_by_id else None
     if active is not None:
         log.warning(
@@ -606,7 +607,7 @@ def _busy_notice(
 
 def _session_from(value: object, ctx: HandlerContext) -> SpeedsparSession | None:
     session_id = parse_id(value)
-    return None if session_id is None else ctx.repos.speedspar.get(session_id)
+    return None if session_id is None else speedspar_repo(ctx).get(session_id)
 
 
 def join(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
@@ -619,7 +620,7 @@ def join(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     member = ctx.member(event.actor)
     key = (
         "speedsparren.joined"
-        if ctx.repos.speedspar.join(speedspar, member)
+        if speedspar_repo(ctx).join(speedspar, member)
         else "speedsparren.already_joined"
     )
     return [Ephemeral(texts.rich(key, at=_at(ctx, speedspar)))]
@@ -632,7 +633,7 @@ def stop(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     if speedspar is None:
         return [Ephemeral(texts.rich("speedsparren.not_found"))]
     member = ctx.member(event.actor)
-    participant = ctx.repos.speedspar.participant(speedspar, member)
+    participant = speedspar_repo(ctx).participant(speedspar, member)
     if participant is None or not participant.active:
         return [Ephemeral(texts.rich("speedsparren.not_participating"))]
     participant.active = False
@@ -646,8 +647,8 @@ def stop(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 def _repair(ctx: HandlerContext, speedspar: SpeedsparSession, gone: Member) -> list[Reply]:
     texts = ctx.texts
     platform = speedspar.channel.platform
-    seats = ctx.repos.speedspar.seats(speedspar, speedspar.current_round)
-    active = {p.member_id: p.user_id for p in ctx.repos.speedspar.participants(speedspar)}
+    seats = speedspar_repo(ctx).seats(speedspar, speedspar.current_round)
+    active = {p.member_id: p.user_id for p in speedspar_repo(ctx).participants(speedspar)}
     group_of = {s.member_id: s.group_no for s in seats}
     if gone.id not in group_of:
         return []
@@ -732,11 +733,11 @@ def submit_takeaway(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     if checked.errors:
         return [FormErrors(checked.errors)]
     member = ctx.member(event.actor)
-    ctx.repos.speedspar.save_takeaway(speedspar, member, checked.values["meenemen"])
+    speedspar_repo(ctx).save_takeaway(speedspar, member, checked.values["meenemen"])
     if speedspar.status == SpeedsparStatus.CLOSING:
-        active = {p.member_id for p in ctx.repos.speedspar.participants(speedspar)}
-        seated = {s.member_id for s in ctx.repos.speedspar.seats(speedspar)} & active
-        shared = {t.member_id for t in ctx.repos.speedspar.takeaways(speedspar)}
+        active = {p.member_id for p in speedspar_repo(ctx).participants(speedspar)}
+        seated = {s.member_id for s in speedspar_repo(ctx).seats(speedspar)} & active
+        shared = {t.member_id for t in speedspar_repo(ctx).takeaways(speedspar)}
         if seated <= shared and speedspar.closing_until is not None:
             speedspar.closing_until = min(speedspar.closing_until, ctx.now())  # all in: close now
     return [Ephemeral(texts.rich("speedsparren.takeaway_saved"))]
@@ -757,9 +758,9 @@ class Plan:
 def plans(ctx: HandlerContext) -> list[Plan]:
     now = ctx.now()
     out = []
-    for speedspar in ctx.repos.speedspar.unfinished():
+    for speedspar in speedspar_repo(ctx).unfinished():
         boundary = _boundary(speedspar)
-        pending = bool(ctx.repos.speedspar.unsent(speedspar))
+        pending = bool(speedspar_repo(ctx).unsent(speedspar))
         due = boundary is not None and boundary <= now
         out.append(Plan(speedspar.id, boundary, due or pending or bool(speedspar.post_pending)))
     return out
@@ -777,7 +778,7 @@ def _boundary(speedspar: SpeedsparSession) -> datetime | None:
 
 def advance(ctx: HandlerContext, session_id: int) -> bool:
     """Move a session past its boundary if that has come; True when something changed."""
-    speedspar = ctx.repos.speedspar.get(session_id, lock=True)
+    speedspar = speedspar_repo(ctx).get(session_id, lock=True)
     now = ctx.now()
     boundary = None if speedspar is None else _boundary(speedspar)
     if speedspar is None or boundary is None or boundary > now:
@@ -808,7 +809,7 @@ def _start(ctx: HandlerContext, speedspar: SpeedsparSession, now: datetime) -> N
     people = _present(ctx, speedspar)
     if speedspar.facilitator_fills and len(people) % 2 == 1 and speedspar.created_by_id:
         creator = ctx.repos.members.get(speedspar.created_by_id)
-        if creator is not None and ctx.repos.speedspar.join(speedspar, creator):
+        if creator is not None and speedspar_repo(ctx).join(speedspar, creator):
             people = _present(ctx, speedspar)
     late = now - speedspar.starts_at >= timedelta(minutes=speedspar.minutes)
     if len(people) < 2 or late:
@@ -816,7 +817,7 @@ def _start(ctx: HandlerContext, speedspar: SpeedsparSession, now: datetime) -> N
         speedspar.status = SpeedsparStatus.CANCELLED
         speedspar.cancel_reason = "missed" if late else "too_few"
         speedspar.post_pending = "cancelled"
-        ctx.repos.speedspar.add_messages(
+        speedspar_repo(ctx).add_messages(
             speedspar, "cancelled", 0, [m.platform_user_id for m in people]
         )
         return
@@ -833,7 +834,7 @@ def _present(ctx: HandlerContext, speedspar: SpeedsparSession) -> list[Member]:
     """Active participants; someone who snoozed Leerkring is dropped from the session."""
     today = ctx.now().astimezone(ZoneInfo(ctx.zone)).date()
     present = []
-    for participant in ctx.repos.speedspar.participants(speedspar):
+    for participant in speedspar_repo(ctx).participants(speedspar):
         member = participant.member
         if member.snoozed_until is not None and member.snoozed_until >= today:
             participant.active = False
@@ -858,7 +859,7 @@ def _start_round(
         cross = len({orgs[p] for p in group}) == len(group)
         for position, person in enumerate(group):
             repeat = any(state.met[pair(person, other)] for other in group if other != person)
-            ctx.repos.speedspar.seat(
+            speedspar_repo(ctx).seat(
                 {
                     "session_id": speedspar.id,
                     "round": number,
@@ -871,7 +872,7 @@ def _start_round(
             )
     speedspar.current_round = number
     speedspar.round_ends_at = start + timedelta(minutes=speedspar.minutes)
-    ctx.repos.speedspar.add_messages(
+    speedspar_repo(ctx).add_messages(
         speedspar, "round", number, [m.platform_user_id for m in people]
     )
     log.info(
@@ -882,7 +883,7 @@ def _start_round(
 
 def _state(ctx: HandlerContext, speedspar: SpeedsparSession) -> SessionState:
     """Earlier rounds of this session, and the pairs of the recent sessions (history)."""
-    repo = ctx.repos.speedspar
+    repo = speedspar_repo(ctx)
     state = SessionState()
     state.record(_groups(repo.seats(speedspar)))
     recent = repo.recent_session_ids(speedspar, HISTORY_SESSIONS)
@@ -906,16 +907,16 @@ def _close_rounds(ctx: HandlerContext, speedspar: SpeedsparSession, at: datetime
     speedspar.status = SpeedsparStatus.CLOSING
     speedspar.round_ends_at = None
     speedspar.closing_until = at + timedelta(minutes=max(5, speedspar.minutes))
-    seated = {s.member_id for s in ctx.repos.speedspar.seats(speedspar)}
+    seated = {s.member_id for s in speedspar_repo(ctx).seats(speedspar)}
     people = [
-        p.user_id for p in ctx.repos.speedspar.participants(speedspar) if p.member_id in seated
+        p.user_id for p in speedspar_repo(ctx).participants(speedspar) if p.member_id in seated
     ]
-    ctx.repos.speedspar.add_messages(speedspar, "closing", 0, people)
+    speedspar_repo(ctx).add_messages(speedspar, "closing", 0, people)
 
 
 def _expire_pending(ctx: HandlerContext, speedspar: SpeedsparSession) -> None:
     """A round's DMs that could not go out in time are stale once the round is over."""
-    for message in ctx.repos.speedspar.unsent(speedspar):
+    for message in speedspar_repo(ctx).unsent(speedspar):
         if message.kind == "round":
             message.status = "expired"
 
@@ -934,17 +935,17 @@ class Outgoing:
 
 
 def pending_messages(ctx: HandlerContext, session_id: int) -> list[Outgoing]:
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is None:
         return []
-    pending = ctx.repos.speedspar.unsent(speedspar)
+    pending = speedspar_repo(ctx).unsent(speedspar)
     if not pending:
         return []
     platform = speedspar.channel.platform
-    seats = ctx.repos.speedspar.seats(speedspar)
+    seats = speedspar_repo(ctx).seats(speedspar)
     members = {
         p.member_id: p.user_id
-        for p in ctx.repos.speedspar.participants(speedspar, active_only=False)
+        for p in speedspar_repo(ctx).participants(speedspar, active_only=False)
     }
     by_user = {uid: mid for mid, uid in members.items()}
     out = []
@@ -1043,13 +1044,13 @@ def _card(
 
 
 def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
-    not_sent(ctx.repos.speedspar.message(message_id))
+    not_sent(speedspar_repo(ctx).message(message_id))
 
 
 def mark_sent(
     ctx: HandlerContext, message_id: int, platform_id: str | None, error: str | None
 ) -> None:
-    message = ctx.repos.speedspar.message(message_id)
+    message = speedspar_repo(ctx).message(message_id)
     if message is not None:
         record_outcome(message, platform_id, error, ctx.now())
 
@@ -1064,7 +1065,7 @@ class ChannelPost:
 
 
 def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is None or speedspar.post_pending is None:
         return None
     texts = ctx.texts
@@ -1084,7 +1085,7 @@ def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
 def _cancel_text(ctx: HandlerContext, speedspar: SpeedsparSession) -> Rich:
     at = _at(ctx, speedspar)
     if speedspar.cancel_reason == "too_few":
-        count = len(ctx.repos.speedspar.participants(speedspar))
+        count = len(speedspar_repo(ctx).participants(speedspar))
         return ctx.texts.rich("speedsparren.too_few", at=at, count=count)
     if speedspar.cancel_reason == "missed":
         return ctx.texts.rich("speedsparren.missed", at=at)
@@ -1092,7 +1093,7 @@ def _cancel_text(ctx: HandlerContext, speedspar: SpeedsparSession) -> Rich:
 
 
 def summary(ctx: HandlerContext, speedspar: SpeedsparSession) -> dict[str, int]:
-    seats = ctx.repos.speedspar.seats(speedspar)
+    seats = speedspar_repo(ctx).seats(speedspar)
     groups = {(s.round, s.group_no): s.cross_org for s in seats}
     cross = sum(groups.values())
     return {
@@ -1101,12 +1102,12 @@ def summary(ctx: HandlerContext, speedspar: SpeedsparSession) -> dict[str, int]:
         "groups": len(groups),
         "cross": cross,
         "share": round(100 * cross / len(groups)) if groups else 0,
-        "shared": len(ctx.repos.speedspar.takeaways(speedspar)),
+        "shared": len(speedspar_repo(ctx).takeaways(speedspar)),
     }
 
 
 def mark_posted(ctx: HandlerContext, session_id: int, message_id: str | None = None) -> None:
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is None:
         return
     if speedspar.post_pending == "announcement":
@@ -1116,7 +1117,7 @@ def mark_posted(ctx: HandlerContext, session_id: int, message_id: str | None = N
 
 def post_failed(ctx: HandlerContext, session_id: int, reason: str) -> None:
     """The channel refuses the post for good. An announcement nobody saw: no session."""
-    speedspar = ctx.repos.speedspar.get(session_id)
+    speedspar = speedspar_repo(ctx).get(session_id)
     if speedspar is None:
         return
     if speedspar.post_pending == "announcement" and speedspar.status == SpeedsparStatus.OPEN:

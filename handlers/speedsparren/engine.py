@@ -23,6 +23,7 @@ from handlers.core.replies import Button, Ephemeral, Reply
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren.queries import speedspar_repo
 from prompts import Texts
 from storage import claims
 from storage.models import Schedule
@@ -141,12 +142,12 @@ class SpeedsparSchedules:
     ) -> list[Reply] | None:
         texts = ctx.texts
         if result.started_id is not None:
-            speedspar = ctx.repos.speedspar.get(result.started_id)
+            speedspar = speedspar_repo(ctx).get(result.started_id)
             assert speedspar is not None
             at = speedsparren.clock_time(speedspar.starts_at, ctx.zone, ctx.now())
             return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
         if result.skipped == "busy":
-            active = ctx.repos.speedspar.active_in_channel(schedule.channel_id)
+            active = speedspar_repo(ctx).active_in_channel(schedule.channel_id)
             return [Ephemeral(texts.rich("speedsparren.already", id=active.id if active else "?"))]
         return None
 

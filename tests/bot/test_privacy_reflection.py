@@ -17,6 +17,7 @@ from handlers.core.events import Actor, Place, ThreadMessage
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
 from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren.queries import speedspar_repo
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.slack.test_casus_flow import post, post_json
 from tests.conftest import RunningServer
@@ -220,7 +221,7 @@ def _session(ctx: HandlerContext) -> int:
         ctx, channel, speedsparren.Request(starts_at=start, rounds=1), None
     )
     for user_id in ("U1", "U2"):
-        ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+        speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
     return created.id
 
 

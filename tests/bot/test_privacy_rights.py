@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers.casus.queries import BijdrageRepository, CasusRepository
 from handlers.privacy.rights_queries import erase_member, export_member
 from storage.db import Database
 from storage.models import (
@@ -21,12 +22,7 @@ from storage.models import (
     PromptRun,
     RunStatus,
 )
-from storage.repositories import (
-    BijdrageRepository,
-    CasusRepository,
-    ChannelRepository,
-    MemberRepository,
-)
+from storage.repositories import ChannelRepository, MemberRepository
 from tests.bot.slack.test_casus_flow import post
 from tests.bot.test_privacy_anonymous import everything_stored
 from tests.conftest import RunningServer

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services import Services, build_services
+from handlers.casus.queries import casus_repo
 from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.models import Answer, PromptDelivery, PromptRun, RunStatus, Schedule
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
@@ -409,11 +410,11 @@ async def test_casus_follow_up_asks_the_inbrenger_after_four_weeks(server: Runni
     def closed_casus(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C100")
         member = ctx.repos.members.ensure("slack", "U111")
-        casus = ctx.repos.casussen.add(
+        casus = casus_repo(ctx).add(
             channel=channel, inbrenger=member, title="Gezin met schulden", situation="s",
             obstacle=None, uncertainty=None, question="v", perspectives=[],
         )  # fmt: skip
-        ctx.repos.casussen.close(casus, "Rust eerst", "Morgen bel ik de moeder", at=MONDAY)
+        casus_repo(ctx).close(casus, "Rust eerst", "Morgen bel ik de moeder", at=MONDAY)
         return casus.id
 
     casus_id = services.runtime.call_sync(closed_casus)

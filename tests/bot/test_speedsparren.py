@@ -20,6 +20,7 @@ from bot.scheduler import wake_job
 from bot.services import Services, build_services
 from handlers.profiles.chat import save_profile
 from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren.queries import speedspar_repo
 from storage.models import (
     SpeedsparMessage,
     SpeedsparSeat,
@@ -227,7 +228,7 @@ async def _session_with(services: Services, people: dict[str, str | None], **kw:
         request = speedsparren.Request(starts_at=START, **kw)
         created = speedsparren.create_session(ctx, channel, request, None)
         for user_id in people:
-            ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+            speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
         return created.id
 
     return services.runtime.call_sync(create)
@@ -387,7 +388,7 @@ async def test_the_facilitator_fills_the_odd_seat_when_asked(server: RunningServ
         request = speedsparren.Request(starts_at=START, facilitator_fills=True)
         created = speedsparren.create_session(ctx, channel, request, facilitator)
         for user_id in people:
-            ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+            speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
         return created.id
 
     services.runtime.call_sync(create)
@@ -469,7 +470,7 @@ async def test_the_next_session_avoids_last_sessions_pairs(server: RunningServer
             request = speedsparren.Request(starts_at=start, rounds=1)
             created = speedsparren.create_session(ctx, channel, request, None)
             for user_id in people:
-                ctx.repos.speedspar.join(created, ctx.repos.members.ensure("slack", user_id))
+                speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
             return created.id
 
         if week == 0:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.casus.engine import RECONCILE_AFTER, RECONCILE_GIVE_UP
+from handlers.casus.queries import casus_repo
 from handlers.core.messaging import outbox_key
 from storage.models import Casus, CasusStatus, PostedMessage
 from tests.faults.conftest import ServedApp
@@ -23,7 +24,7 @@ def casus_on_its_way(served: ServedApp, created_at: datetime) -> int:
     def add(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C100")
         member = ctx.repos.members.ensure("slack", "U111")
-        casus = ctx.repos.casussen.add(
+        casus = casus_repo(ctx).add(
             channel=channel,
             inbrenger=member,
             title="Onderweg",

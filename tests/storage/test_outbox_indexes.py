@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, insert
 from bot.services import Services, build_services
 from handlers.profiles import chat as profiles
 from handlers.reflection import chat as reflection
+from handlers.reflection.queries import run_repo
 from storage.models import (
     UNPOSTED,
     UNSENT,
@@ -154,7 +155,7 @@ def analyze(engine: Engine) -> None:
 # the index that must serve it.
 QUERIES: dict[str, tuple[Callable[[Any], Any], Any, str, str]] = {
     "prompt DMs": (
-        lambda ctx: [run.id for run in ctx.repos.runs.needing_delivery()],
+        lambda ctx: [run.id for run in run_repo(ctx).needing_delivery()],
         [OPEN_RUN],
         "prompt_deliveries.status",
         "ix_prompt_deliveries_status",

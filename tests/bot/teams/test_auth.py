@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handlers.casus.queries import CasusRepository
 from handlers.core.context import Repositories
 from storage.models import Bijdrage, ConversationReference, Member, ProcessedEvent
 from tests.bot.teams.conftest import TeamsServer
@@ -39,7 +40,7 @@ def seed_posted_casus(server: TeamsServer) -> int:
         repos = Repositories(session)
         channel = repos.channels.ensure("teams", CHANNEL, TEAM, "Casuïstiek")
         inbrenger = repos.members.ensure("teams", ANNA.aad, ANNA.name)
-        casus = repos.casussen.add(
+        casus = CasusRepository(repos.session).add(
             channel=channel,
             inbrenger=inbrenger,
             title="Gezin met schulden",
@@ -49,7 +50,7 @@ def seed_posted_casus(server: TeamsServer) -> int:
             question="Hoe nu verder?",
             perspectives=[],
         )
-        repos.casussen.mark_posted(casus, CASUS_POST)
+        CasusRepository(repos.session).mark_posted(casus, CASUS_POST)
         repos.posted.record("teams", CHANNEL, CASUS_POST, "casus", casus.id)
         return casus.id
 

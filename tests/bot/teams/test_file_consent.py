@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handlers.casus.queries import BijdrageRepository, CasusRepository
 from handlers.core.context import Repositories
 from storage.models import ProcessedEvent
 from tests.bot.teams.conftest import TeamsServer
@@ -45,7 +46,7 @@ def seed(server: TeamsServer) -> None:
         channel = repos.channels.ensure("teams", CHANNEL, TEAM, "Casuïstiek")
         anna = repos.members.ensure("teams", ANNA.aad, ANNA.name)
         karim = repos.members.ensure("teams", KARIM.aad, KARIM.name)
-        annas = repos.casussen.add(
+        annas = CasusRepository(repos.session).add(
             channel=channel,
             inbrenger=anna,
             title="Annas casus",
@@ -55,8 +56,8 @@ def seed(server: TeamsServer) -> None:
             question="Hoe nu verder?",
             perspectives=[],
         )
-        repos.bijdragen.add(annas, karim, KARIM_TEXT, message_id="1700000000777")
-        repos.casussen.add(
+        BijdrageRepository(repos.session).add(annas, karim, KARIM_TEXT, message_id="1700000000777")
+        CasusRepository(repos.session).add(
             channel=channel,
             inbrenger=karim,
             title="Karims casus",
@@ -159,7 +160,7 @@ async def test_the_file_is_made_when_accepted_so_it_holds_what_is_stored_then(
         repos = Repositories(session)
         channel = repos.channels.ensure("teams", CHANNEL, TEAM, "Casuïstiek")
         anna = repos.members.ensure("teams", ANNA.aad, ANNA.name)
-        repos.casussen.add(
+        CasusRepository(repos.session).add(
             channel=channel,
             inbrenger=anna,
             title="Tweede casus",

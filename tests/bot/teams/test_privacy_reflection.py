@@ -16,6 +16,7 @@ from handlers.core.context import HandlerContext
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
 from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren.queries import speedspar_repo
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (
@@ -67,7 +68,7 @@ def _session(ctx: HandlerContext) -> int:
     created = speedsparren.create_session(
         ctx, channel, speedsparren.Request(starts_at=start, rounds=1), None
     )
-    ctx.repos.speedspar.join(created, ctx.repos.members.ensure("teams", ANNA.aad))
+    speedspar_repo(ctx).join(created, ctx.repos.members.ensure("teams", ANNA.aad))
     return created.id
 
 

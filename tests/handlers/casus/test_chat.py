@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.runtime import Outcome, Runtime
 from handlers.casus.chat import ACTION_CLOSE, CLOSE_FORM, INTAKE_FORM
+from handlers.casus.queries import casus_repo
 from handlers.core.events import (
     Actor,
     ButtonPressed,
@@ -532,7 +533,7 @@ def test_approving_a_pseudonymised_draft_twice_at_once_posts_it_once(database: D
     def draft(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C1")
         member = ctx.repos.members.ensure("slack", "U1")
-        casus = ctx.repos.casussen.add(
+        casus = casus_repo(ctx).add(
             channel=channel, inbrenger=member, title="[PERSOON-1] en de school",
             situation="s", obstacle=None, uncertainty=None, question="v", perspectives=[],
         )  # fmt: skip
