@@ -5,10 +5,10 @@ A claim is one conditional UPDATE: the row moves to ``sending`` (``posting``) on
 still in the state the caller saw, and the database says whether this process was the one
 (``rowcount``). On PostgreSQL a second UPDATE of the same row waits for the first to commit
 and then finds the state changed; SQLite has one writer at a time. The claim column holds
-when the claim was made, refreshed while the call is in flight (bot/outbox.py): a claim older
-than the lease belongs to a process that died and may be taken over. A row left ``sending``
-with no claim time (its answer was lost) may be taken at once; it is looked for on the
-platform before it is sent again."""
+when the claim was made, refreshed while the call is in flight (handlers/core/sending.py): a
+claim older than the lease belongs to a process that died and may be taken over. A row left
+``sending`` with no claim time (its answer was lost) may be taken at once; it is looked for on
+the platform before it is sent again."""
 
 from __future__ import annotations
 
@@ -17,21 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, update
 from sqlalchemy.orm import Session
-
-from storage.models import (
-    MemberProfile,
-    PromptDelivery,
-    PromptRun,
-    SpeedsparMessage,
-    SpeedsparSession,
-)
 
 
 @dataclass(frozen=True)
 class Outbox:
-    """One kind of outgoing row: its table, key, state column and claim column."""
+    """One kind of outgoing row: its table, key, state column and claim column. Each feature
+    declares its own (e.g. handlers/reflection/queries.py)."""
 
     name: str
     model: type[Any]
@@ -42,13 +35,6 @@ class Outbox:
 
     def _column(self, name: str) -> Any:
         return getattr(self.model, name)
-
-
-PROMPT_DM = Outbox("prompt DM", PromptDelivery, "id", "status", "claimed_at")
-REMINDER_DM = Outbox("reminder", PromptDelivery, "id", "reminder_status", "reminder_claimed_at")
-WELCOME_DM = Outbox("welcome", MemberProfile, "member_id", "welcome_status", "welcome_claimed_at")
-SPEEDSPAR_DM = Outbox("speedspar DM", SpeedsparMessage, "id", "status", "claimed_at")
-SUMMARY = Outbox("summary", PromptRun, "id", "summary_status", "summary_claimed_at", "posting")
 
 
 def _rowcount(result: Any) -> int:
@@ -104,44 +90,26 @@ def renew(session: Session, outbox: Outbox, row_ids: Collection[int], now: datet
         )
 
 
-def claim_run(session: Session, run_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take the posting of a run's prompt and the listing of its recipients: only while the
-    recipients are not listed yet, and nobody else is at it (or their claim expired)."""
-    result = session.execute(
-        update(PromptRun)
-        .where(
-            PromptRun.id == run_id,
-            PromptRun.recipients_listed.is_(False),
-            or_(PromptRun.claimed_at.is_(None), PromptRun.claimed_at < now - lease),
-        )
-        .values(claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result) == 1
-
-
-RUN_POST = Outbox("prompt post", PromptRun, "id", "recipients_listed", "claimed_at")
-
-
-def claim_session_post(
-    session: Session, session_id: int, kind: str, now: datetime, lease: timedelta
+def claim_if(
+    session: Session,
+    outbox: Outbox,
+    row_id: int,
+    still_owed: ColumnElement[bool],
+    now: datetime,
+    lease: timedelta,
 ) -> bool:
-    """Take a speedspar session's pending channel post (``kind``: announcement, summary,
-    cancelled) while it is still pending and nobody else is at it."""
+    """Take a row's work while ``still_owed`` holds and nobody else is at it (or their claim
+    is older than ``lease``): for work that is not a pending/sending state, such as a post a
+    feature still owes. The feature says what "still owed" means."""
+    claimed_at = outbox._column(outbox.claimed_at)
     result = session.execute(
-        update(SpeedsparSession)
+        update(outbox.model)
         .where(
-            SpeedsparSession.id == session_id,
-            SpeedsparSession.post_pending == kind,
-            or_(
-                SpeedsparSession.post_claimed_at.is_(None),
-                SpeedsparSession.post_claimed_at < now - lease,
-            ),
+            outbox._column(outbox.key) == row_id,
+            still_owed,
+            or_(claimed_at.is_(None), claimed_at < now - lease),
         )
-        .values(post_claimed_at=now)
+        .values({outbox.claimed_at: now})
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
-
-
-SESSION_POST = Outbox("speedspar post", SpeedsparSession, "id", "post_pending", "post_claimed_at")

@@ -11,8 +11,10 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
 from handlers.core.replies import Card
@@ -46,24 +48,24 @@ class Claims:
 
     async def take(self, outbox: Outbox, row_id: int, seen: str) -> bool:
         def step(ctx: Any) -> bool:
-            session = ctx.repos.members.session
+            session = ctx.session
             return claims.claim(session, outbox, row_id, seen, ctx.now(), LEASE)
 
         return await self._took(outbox, row_id, await self.runtime.call(step))
 
-    async def take_run(self, run_id: int) -> bool:
+    async def take_with(
+        self,
+        outbox: Outbox,
+        row_id: int,
+        claim: Callable[[Session, int, datetime, timedelta], bool],
+    ) -> bool:
+        """A claim of a feature's own kind (``claim(session, row_id, now, lease)``), held and
+        refreshed like every other."""
+
         def step(ctx: Any) -> bool:
-            return claims.claim_run(ctx.repos.members.session, run_id, ctx.now(), LEASE)
+            return claim(ctx.session, row_id, ctx.now(), LEASE)
 
-        return await self._took(claims.RUN_POST, run_id, await self.runtime.call(step))
-
-    async def take_session_post(self, session_id: int, kind: str) -> bool:
-        def step(ctx: Any) -> bool:
-            session = ctx.repos.members.session
-            return claims.claim_session_post(session, session_id, kind, ctx.now(), LEASE)
-
-        taken = await self.runtime.call(step)
-        return await self._took(claims.SESSION_POST, session_id, taken)
+        return await self._took(outbox, row_id, await self.runtime.call(step))
 
     async def _took(self, outbox: Outbox, row_id: int, taken: bool) -> bool:
         if taken:
@@ -81,7 +83,7 @@ class Claims:
         def work(ctx: Any) -> None:
             if step is not None:
                 step(ctx, row_id, *args)
-            claims.release(ctx.repos.members.session, outbox, row_id)
+            claims.release(ctx.session, outbox, row_id)
 
         try:
             await self.runtime.call(work)
@@ -106,7 +108,7 @@ class Claims:
                 ids = frozenset(held)
 
                 def step(ctx: Any, outbox: Outbox = outbox, ids: frozenset[int] = ids) -> None:
-                    claims.renew(ctx.repos.members.session, outbox, ids, ctx.now())
+                    claims.renew(ctx.session, outbox, ids, ctx.now())
 
                 try:
                     await self.runtime.call(step)

@@ -10,14 +10,14 @@ from handlers.core.registry import Engine, EngineStep
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, direct_once
 from handlers.profiles import chat as profiles
-from storage import claims
+from handlers.profiles import queries as outboxes
 
 
 def _welcomed(ctx: Any, member_id: int, message_id: str | None, error: str | None) -> None:
     profiles.mark_welcomed(ctx, member_id, error)
 
 
-WELCOME_DM = OutboxSteps(claims.WELCOME_DM, profiles.mark_welcome_unsent, _welcomed)
+WELCOME_DM = OutboxSteps(outboxes.WELCOME_DM, profiles.mark_welcome_unsent, _welcomed)
 
 
 async def welcome_step(engine: Engine) -> Mapping[str, int]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from storage.claims import Outbox
 from storage.models import (
     Member,
     MemberProfile,
@@ -70,3 +71,6 @@ class ProfileRepository:
 
 def profile_repo(ctx: HandlerContext) -> ProfileRepository:
     return ProfileRepository(ctx.session)
+
+
+WELCOME_DM = Outbox("welcome", MemberProfile, "member_id", "welcome_status", "welcome_claimed_at")

@@ -26,8 +26,8 @@ from handlers.core.registry import Engine, EngineStep, FireResult
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.reflection import chat as reflection
+from handlers.reflection import queries as outboxes
 from handlers.reflection.queries import run_repo
-from storage import claims
 from storage.models import Casus, PromptRun
 
 log = logging.getLogger(__name__)
@@ -107,12 +107,12 @@ async def deliver_run(engine: Engine, run: RunInfo) -> int:
         # The channel post and the listing of recipients are claimed like an outbox row:
         # another process (a replica, `leerkring schedule run`) at the same run skips it.
         held = claims_of(engine.runtime)
-        if not await held.take_run(run.run_id):
+        if not await held.take_with(outboxes.RUN_POST, run.run_id, outboxes.claim_run):
             return 0
         try:
             posted = await _post_and_list(engine, run, messenger, place)
         finally:
-            await held.finish(claims.RUN_POST, run.run_id, None)
+            await held.finish(outboxes.RUN_POST, run.run_id, None)
         if posted is None or run.delivery == "channel":
             return posted or 0
     pending = await engine.call(_pending_deliveries, run.run_id)
@@ -217,7 +217,7 @@ async def post_summary(engine: Engine, closing: reflection.Closing) -> bool:
         await engine.call(reflection.mark_summary_posted, closing.run_id, exc.reason)
         return False
     held = claims_of(engine.runtime)
-    if not await held.take(claims.SUMMARY, closing.run_id, closing.status):
+    if not await held.take(outboxes.SUMMARY, closing.run_id, closing.status):
         return False  # another process is posting it, or did
     try:
         ref = None
@@ -235,16 +235,16 @@ async def post_summary(engine: Engine, closing: reflection.Closing) -> bool:
     except DeliveryFailed as exc:
         log.warning("run %s: summary not posted yet: %s", closing.run_id, exc.reason)
         if exc.reason in PERMANENT:
-            await held.finish(claims.SUMMARY, closing.run_id, _summary_failed, exc.reason)
+            await held.finish(outboxes.SUMMARY, closing.run_id, _summary_failed, exc.reason)
         elif exc.reason in NOT_SENT:
-            await held.finish(claims.SUMMARY, closing.run_id, reflection.mark_summary_unsent)
+            await held.finish(outboxes.SUMMARY, closing.run_id, reflection.mark_summary_unsent)
         else:
-            await held.finish(claims.SUMMARY, closing.run_id, None)
+            await held.finish(outboxes.SUMMARY, closing.run_id, None)
         return False
     except BaseException:
-        held.forget(claims.SUMMARY, closing.run_id)
+        held.forget(outboxes.SUMMARY, closing.run_id)
         raise
-    await held.finish(claims.SUMMARY, closing.run_id, reflection.mark_summary_posted)
+    await held.finish(outboxes.SUMMARY, closing.run_id, reflection.mark_summary_posted)
     return True
 
 
@@ -256,8 +256,8 @@ def _summary_failed(ctx: Any, run_id: int, error: str) -> None:
     reflection.mark_summary_posted(ctx, run_id, error)
 
 
-PROMPT_DM = OutboxSteps(claims.PROMPT_DM, reflection.mark_unsent, reflection.mark_sent)
-REMINDER_DM = OutboxSteps(claims.REMINDER_DM, reflection.mark_reminder_unsent, _reminded)
+PROMPT_DM = OutboxSteps(outboxes.PROMPT_DM, reflection.mark_unsent, reflection.mark_sent)
+REMINDER_DM = OutboxSteps(outboxes.REMINDER_DM, reflection.mark_reminder_unsent, _reminded)
 
 
 class RunInfo:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.claims import Outbox, claim_if
 from storage.models import (
     Answer,
     Member,
@@ -175,3 +176,17 @@ class RunRepository:
 
 def run_repo(ctx: HandlerContext) -> RunRepository:
     return RunRepository(ctx.session)
+
+
+# --- what the scheduler claims before it sends (storage/claims.py) ---
+
+PROMPT_DM = Outbox("prompt DM", PromptDelivery, "id", "status", "claimed_at")
+REMINDER_DM = Outbox("reminder", PromptDelivery, "id", "reminder_status", "reminder_claimed_at")
+SUMMARY = Outbox("summary", PromptRun, "id", "summary_status", "summary_claimed_at", "posting")
+RUN_POST = Outbox("prompt post", PromptRun, "id", "recipients_listed", "claimed_at")
+
+
+def claim_run(session: Session, run_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take the posting of a run's prompt and the listing of its recipients: only while the
+    recipients are not listed yet, and nobody else is at it (or their claim expired)."""
+    return claim_if(session, RUN_POST, run_id, PromptRun.recipients_listed.is_(False), now, lease)

@@ -23,9 +23,9 @@ from handlers.core.replies import Button, Ephemeral, Reply
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren import queries as outboxes
 from handlers.speedsparren.queries import speedspar_repo
 from prompts import Texts
-from storage import claims
 from storage.models import Schedule
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
-SPEEDSPAR_DM = OutboxSteps(claims.SPEEDSPAR_DM, speedsparren.mark_unsent, speedsparren.mark_sent)
+SPEEDSPAR_DM = OutboxSteps(outboxes.SPEEDSPAR_DM, speedsparren.mark_unsent, speedsparren.mark_sent)
 
 
 def wake_key(session_id: int) -> str:
@@ -92,7 +92,13 @@ async def post(engine: Engine, session_id: int) -> int:
         return 0
     key = f"leerkring:speedspar:{session_id}:{post.kind}"
     held = claims_of(engine.runtime)
-    if not await held.take_session_post(session_id, post.kind):
+    if not await held.take_with(
+        outboxes.SESSION_POST,
+        session_id,
+        lambda session, row_id, now, lease: outboxes.claim_session_post(
+            session, row_id, post.kind, now, lease
+        ),
+    ):
         return 0  # another process (`leerkring schedule run`, a replica) is posting it
     try:
         messenger = engine.messengers.get(post.place.platform)
@@ -103,14 +109,14 @@ async def post(engine: Engine, session_id: int) -> int:
     except DeliveryFailed as exc:
         log.warning("speedspar %s: channel post failed: %s", session_id, exc.reason)
         if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
-            await held.finish(claims.SESSION_POST, session_id, None)
+            await held.finish(outboxes.SESSION_POST, session_id, None)
             return 0  # try again at the next tick
-        await held.finish(claims.SESSION_POST, session_id, speedsparren.post_failed, exc.reason)
+        await held.finish(outboxes.SESSION_POST, session_id, speedsparren.post_failed, exc.reason)
         return 0
     except BaseException:
-        held.forget(claims.SESSION_POST, session_id)
+        held.forget(outboxes.SESSION_POST, session_id)
         raise
-    await held.finish(claims.SESSION_POST, session_id, speedsparren.mark_posted, ref.message_id)
+    await held.finish(outboxes.SESSION_POST, session_id, speedsparren.mark_posted, ref.message_id)
     return 1
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.claims import Outbox, claim_if
 from storage.models import (
     Member,
     SpeedsparMessage,
@@ -222,3 +224,18 @@ class SpeedsparRepository:
 
 def speedspar_repo(ctx: HandlerContext) -> SpeedsparRepository:
     return SpeedsparRepository(ctx.session)
+
+
+# --- what the scheduler claims before it sends (storage/claims.py) ---
+
+SPEEDSPAR_DM = Outbox("speedspar DM", SpeedsparMessage, "id", "status", "claimed_at")
+SESSION_POST = Outbox("speedspar post", SpeedsparSession, "id", "post_pending", "post_claimed_at")
+
+
+def claim_session_post(
+    session: Session, session_id: int, kind: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take a speedspar session's pending channel post (``kind``: announcement, summary,
+    cancelled) while it is still pending and nobody else is at it."""
+    owed = SpeedsparSession.post_pending == kind
+    return claim_if(session, SESSION_POST, session_id, owed, now, lease)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from handlers.reflection import queries as reflection_queries
 from storage import claims
 from storage.db import Database
 from storage.models import Channel, PromptDelivery, PromptRun
@@ -33,7 +34,7 @@ def seed(database: Database) -> tuple[int, int]:
 
 def take(database: Database, row_id: int, seen: str, at: datetime) -> bool:
     with database.session() as session:
-        return claims.claim(session, claims.PROMPT_DM, row_id, seen, at, LEASE)
+        return claims.claim(session, reflection_queries.PROMPT_DM, row_id, seen, at, LEASE)
 
 
 def state(database: Database, row_id: int) -> tuple[str, datetime | None]:
@@ -53,7 +54,7 @@ def test_a_row_is_claimed_once_and_taken_over_only_when_its_claim_expired(
     # In flight: refreshed by its process, so nobody takes it over.
     assert not take(database, row_id, "sending", NOW + LEASE - timedelta(seconds=1))
     with database.session() as session:
-        claims.renew(session, claims.PROMPT_DM, [row_id], NOW + LEASE)
+        claims.renew(session, reflection_queries.PROMPT_DM, [row_id], NOW + LEASE)
     assert not take(database, row_id, "sending", NOW + LEASE + timedelta(seconds=5))
     # Its process died: the claim expires and one other process takes it over.
     later = NOW + 2 * LEASE + timedelta(seconds=1)
@@ -61,7 +62,7 @@ def test_a_row_is_claimed_once_and_taken_over_only_when_its_claim_expired(
     assert not take(database, row_id, "sending", later)
     # The answer was lost: no claim any more, free at once.
     with database.session() as session:
-        claims.release(session, claims.PROMPT_DM, row_id)
+        claims.release(session, reflection_queries.PROMPT_DM, row_id)
     assert state(database, row_id) == ("sending", None)
     assert take(database, row_id, "sending", later)
     assert not take(database, row_id, "pending", later)
@@ -70,14 +71,16 @@ def test_a_row_is_claimed_once_and_taken_over_only_when_its_claim_expired(
 def test_a_runs_post_is_claimed_once_until_its_recipients_are_listed(database: Database) -> None:
     run_id, _ = seed(database)
     with database.session() as session:
-        assert claims.claim_run(session, run_id, NOW, LEASE)
+        assert reflection_queries.claim_run(session, run_id, NOW, LEASE)
     with database.session() as session:
-        assert not claims.claim_run(session, run_id, NOW, LEASE)
-        assert claims.claim_run(session, run_id, NOW + LEASE + timedelta(seconds=1), LEASE)
+        assert not reflection_queries.claim_run(session, run_id, NOW, LEASE)
+        assert reflection_queries.claim_run(
+            session, run_id, NOW + LEASE + timedelta(seconds=1), LEASE
+        )
     with database.session() as session:
         run = session.get(PromptRun, run_id)
         assert run is not None
         run.recipients_listed = True
-        claims.release(session, claims.RUN_POST, run_id)
+        claims.release(session, reflection_queries.RUN_POST, run_id)
     with database.session() as session:
-        assert not claims.claim_run(session, run_id, NOW + 10 * LEASE, LEASE)
+        assert not reflection_queries.claim_run(session, run_id, NOW + 10 * LEASE, LEASE)
