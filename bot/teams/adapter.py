@@ -55,12 +55,10 @@ from handlers.core.events import (
     ButtonPressed,
     CommandInvoked,
     FormSubmitted,
-    FormValue,
     MemberJoined,
     Place,
     ThreadMessage,
 )
-from handlers.core.forms import redact
 from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import (
     Card,
@@ -77,7 +75,8 @@ from handlers.core.replies import (
     rich,
 )
 from handlers.core.router import FileRefused
-from handlers.privacy.guard import GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
+from handlers.privacy.flow import without_hard_identifiers
+from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 
 log = logging.getLogger(__name__)
@@ -377,7 +376,7 @@ class TeamsAdapter(AsyncReplies[Delivery]):
             summary = notice or self.texts.rich("teams.form.has_errors")
             if notice is None and unknown:
                 summary = rich("{text}", text=unknown[0])
-            values = self._safe_values(submission.values)
+            values = without_hard_identifiers(self.guard, submission.values)
             if values != submission.values:
                 summary = Rich(
                     f"{summary.template}\n{self.texts.get('teams.form.blocked_value_removed')}",
@@ -402,22 +401,6 @@ class TeamsAdapter(AsyncReplies[Delivery]):
             await self._notice(notice, delivery)
             return
         await self._notice(_errors_named(self.texts, submission, errors), delivery)
-
-    def _safe_values(self, values: Mapping[str, FormValue]) -> dict[str, FormValue]:
-        safe: dict[str, FormValue] = {}
-        for field_id, value in values.items():
-            if isinstance(value, str) and value:
-                try:
-                    findings = self.guard.check({field_id: value})
-                except GuardNotReady:
-                    findings = StructuredGuard().check({field_id: value})
-                # Names and places stay: the person decides about them (not a client, or
-                # pseudonymise), and needs to see them to do so.
-                hard = [f for f in findings if not is_soft(f.category)]
-                safe[field_id] = redact(value, hard)
-            else:
-                safe[field_id] = value
-        return safe
 
     # --- delivery: replies -> connector ---------------------------------------------------
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from handlers.core.forms import FieldRule, group_findings, validate
+from handlers.core.events import FormValue
+from handlers.core.forms import FieldRule, group_findings, redact, validate
 from handlers.core.replies import Option, Rich, Select
 from handlers.privacy.guard import Finding, GuardNotReady, PrivacyGuard, StructuredGuard, is_soft
 from prompts import Texts
@@ -203,3 +204,24 @@ def pseudonymise(
             out = out[: finding.start] + placeholder + out[finding.end :]
         result[field_id] = out
     return result
+
+
+def without_hard_identifiers(
+    guard: PrivacyGuard, values: Mapping[str, FormValue]
+) -> dict[str, FormValue]:
+    """Form values safe to show again in a form that comes back with errors: hard identifiers
+    are redacted. Names and places stay: the person decides about them (not a client, or
+    pseudonymise), and needs to see them to do so. Before the strict guard has loaded, the
+    structured checks still apply."""
+    safe: dict[str, FormValue] = {}
+    for field_id, value in values.items():
+        if isinstance(value, str) and value:
+            try:
+                findings = guard.check({field_id: value})
+            except GuardNotReady:
+                findings = StructuredGuard().check({field_id: value})
+            hard = [f for f in findings if not is_soft(f.category)]
+            safe[field_id] = redact(value, hard)
+        else:
+            safe[field_id] = value
+    return safe
