@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
+from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.replies import Card
 from storage import claims
 from storage.claims import Outbox
@@ -136,11 +137,24 @@ def claims_of(runtime: Caller) -> Claims:
 class OutboxSteps:
     """The engine steps of one kind of outbox DM, each run in a transaction of its own: the
     row is claimed (``outbox``, storage/claims.py) before the call; ``unsent(ctx, id)`` when
-    the platform proved nothing was posted, ``done(ctx, id, message_id, error)`` after."""
+    the platform proved nothing was posted, ``done(ctx, id, message_id, error)`` after. By
+    default both work on the outbox's row itself (``not_sent``, ``record_outcome``); a row
+    with other columns brings its own ``done``."""
 
     outbox: Outbox
-    unsent: Callable[..., None]
-    done: Callable[..., None]
+    done: Callable[..., None] | None = None
+
+    def unsent(self, ctx: Any, row_id: int) -> None:
+        not_sent(self._row(ctx, row_id), self.outbox.status, self.outbox.sending)
+
+    def finished(self, ctx: Any, row_id: int, message_id: str | None, error: str | None) -> None:
+        if self.done is not None:
+            self.done(ctx, row_id, message_id, error)
+        elif (row := self._row(ctx, row_id)) is not None:
+            record_outcome(row, message_id, error, ctx.now())
+
+    def _row(self, ctx: Any, row_id: int) -> Any:
+        return ctx.session.get(self.outbox.model, row_id)
 
 
 async def direct_once(
@@ -173,7 +187,7 @@ async def direct_once(
                 ref = await messenger.direct(user_id, card, key=key)
         except DeliveryFailed as exc:
             if exc.reason in PERMANENT:
-                await held.finish(steps.outbox, row_id, steps.done, None, exc.reason)
+                await held.finish(steps.outbox, row_id, steps.finished, None, exc.reason)
                 log.warning("%s: DM to %s failed: %s", key, user_id, exc.reason)
             else:
                 unsent = steps.unsent if exc.reason in NOT_SENT else None
@@ -183,7 +197,7 @@ async def direct_once(
         except BaseException:
             held.forget(steps.outbox, row_id)
             raise
-        await held.finish(steps.outbox, row_id, steps.done, ref.message_id, None)
+        await held.finish(steps.outbox, row_id, steps.finished, ref.message_id, None)
         return True
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, MemberJoined
 from handlers.core.forms import FieldRule, clean_text, validate
-from handlers.core.outbox import not_sent
 from handlers.core.replies import (
     Actions,
     Button,
@@ -159,10 +158,6 @@ def pending_welcomes(ctx: HandlerContext, limit: int = 200) -> list[Welcome]:
 
 def _profile(ctx: HandlerContext, member_id: int) -> MemberProfile | None:
     return ctx.session.get(MemberProfile, member_id)
-
-
-def mark_welcome_unsent(ctx: HandlerContext, member_id: int) -> None:
-    not_sent(_profile(ctx, member_id), "welcome_status")
 
 
 def mark_welcomed(ctx: HandlerContext, member_id: int, error: str | None = None) -> None:

@@ -17,7 +17,7 @@ def _welcomed(ctx: Any, member_id: int, message_id: str | None, error: str | Non
     profiles.mark_welcomed(ctx, member_id, error)
 
 
-WELCOME_DM = OutboxSteps(outboxes.WELCOME_DM, profiles.mark_welcome_unsent, _welcomed)
+WELCOME_DM = OutboxSteps(outboxes.WELCOME_DM, _welcomed)
 
 
 async def welcome_step(engine: Engine) -> Mapping[str, int]:

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place, ThreadMessage
 from handlers.core.forms import FieldRule, clean_text
-from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
@@ -784,10 +783,6 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
     return Card((Section(text), Actions((button,))), fallback=text)
 
 
-def mark_reminder_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    not_sent(run_repo(ctx).delivery(delivery_id), "reminder_status")
-
-
 def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = None) -> None:
     delivery = run_repo(ctx).delivery(delivery_id)
     if delivery is None:
@@ -797,18 +792,6 @@ def mark_reminded(ctx: HandlerContext, delivery_id: int, error: str | None = Non
         delivery.reminded_at = ctx.now()
     else:
         delivery.reminder_status = "failed"
-
-
-def mark_unsent(ctx: HandlerContext, delivery_id: int) -> None:
-    not_sent(run_repo(ctx).delivery(delivery_id))
-
-
-def mark_sent(
-    ctx: HandlerContext, delivery_id: int, message_id: str | None, error: str | None
-) -> None:
-    delivery = run_repo(ctx).delivery(delivery_id)
-    if delivery is not None:
-        record_outcome(delivery, message_id, error, ctx.now())
 
 
 def mark_posted(ctx: HandlerContext, run_id: int, message_id: str) -> None:
@@ -876,10 +859,6 @@ def summary_card(ctx: HandlerContext, run: PromptRun) -> Card:
     key = "reflectie.prompt.summary_private" if run.private else "reflectie.prompt.summary"
     text = texts.rich(key, kind=_deck(texts, run.kind).name, answered=shared, total=total)
     return Card((Section(text),), fallback=text)
-
-
-def mark_summary_unsent(ctx: HandlerContext, run_id: int) -> None:
-    not_sent(run_repo(ctx).get(run_id), "summary_status", "posting")
 
 
 def mark_summary_posted(ctx: HandlerContext, run_id: int, error: str | None = None) -> None:

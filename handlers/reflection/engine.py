@@ -237,7 +237,7 @@ async def post_summary(engine: Engine, closing: reflection.Closing) -> bool:
         if exc.reason in PERMANENT:
             await held.finish(outboxes.SUMMARY, closing.run_id, _summary_failed, exc.reason)
         elif exc.reason in NOT_SENT:
-            await held.finish(outboxes.SUMMARY, closing.run_id, reflection.mark_summary_unsent)
+            await held.finish(outboxes.SUMMARY, closing.run_id, SUMMARY_POST.unsent)
         else:
             await held.finish(outboxes.SUMMARY, closing.run_id, None)
         return False
@@ -256,8 +256,9 @@ def _summary_failed(ctx: Any, run_id: int, error: str) -> None:
     reflection.mark_summary_posted(ctx, run_id, error)
 
 
-PROMPT_DM = OutboxSteps(outboxes.PROMPT_DM, reflection.mark_unsent, reflection.mark_sent)
-REMINDER_DM = OutboxSteps(outboxes.REMINDER_DM, reflection.mark_reminder_unsent, _reminded)
+PROMPT_DM = OutboxSteps(outboxes.PROMPT_DM)
+REMINDER_DM = OutboxSteps(outboxes.REMINDER_DM, _reminded)
+SUMMARY_POST = OutboxSteps(outboxes.SUMMARY)
 
 
 class RunInfo:

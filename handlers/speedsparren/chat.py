@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, Place
 from handlers.core.forms import FieldRule, clean_text
-from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.registry import FireResult
 from handlers.core.replies import (
     Actions,
@@ -1041,18 +1040,6 @@ def _card(
     )
     fallback = texts.rich("speedsparren.round_fallback", round=number, partner=partners[0])
     return Card(tuple(blocks), fallback=fallback)
-
-
-def mark_unsent(ctx: HandlerContext, message_id: int) -> None:
-    not_sent(speedspar_repo(ctx).message(message_id))
-
-
-def mark_sent(
-    ctx: HandlerContext, message_id: int, platform_id: str | None, error: str | None
-) -> None:
-    message = speedspar_repo(ctx).message(message_id)
-    if message is not None:
-        record_outcome(message, platform_id, error, ctx.now())
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
-SPEEDSPAR_DM = OutboxSteps(outboxes.SPEEDSPAR_DM, speedsparren.mark_unsent, speedsparren.mark_sent)
+SPEEDSPAR_DM = OutboxSteps(outboxes.SPEEDSPAR_DM)
 
 
 def wake_key(session_id: int) -> str:
@@ -68,7 +68,7 @@ async def fan_out(engine: Engine, session_id: int) -> int:
         try:
             messenger = engine.messengers.get(item.platform)
         except DeliveryFailed as exc:  # platform_off: nothing will carry it
-            await engine.call(speedsparren.mark_sent, item.message_id, None, exc.reason)
+            await engine.call(SPEEDSPAR_DM.finished, item.message_id, None, exc.reason)
             continue
         sends.append(
             direct_once(
