@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from bot.cli_common import open_services
+from handlers.core.registry import FireResult
 from handlers.core.schedules import RuleError, next_fire
 from handlers.reflection.chat import (
-    FireResult,
     NewSchedule,
     create_schedule,
     describe_rule,

@@ -25,8 +25,8 @@ from handlers.core.messaging import (
 from handlers.core.registry import Engine, EngineStep, FireResult
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
-from handlers.reflection import chat as reflection
 from handlers.reflection import queries as outboxes
+from handlers.reflection import steps as reflection_steps
 from handlers.reflection.queries import run_repo
 from storage.models import Casus, PromptRun
 
@@ -39,7 +39,7 @@ FOLLOWUP_AFTER = timedelta(weeks=4)  # the casus follow-up ("hoe ging je stap?")
 async def fire_step(engine: Engine) -> Mapping[str, int]:
     """Create a run for every schedule that is due (of any kind)."""
     fired = 0
-    for result in await engine.call(reflection.fire_due, engine.option("grace", GRACE)):
+    for result in await engine.call(reflection_steps.fire_due, engine.option("grace", GRACE)):
         fired += result.fired
         if result.notice is not None:
             await engine.notify(result.notice)
@@ -49,7 +49,7 @@ async def fire_step(engine: Engine) -> Mapping[str, int]:
 async def followup_step(engine: Engine) -> Mapping[str, int]:
     after = engine.option("followup_after", FOLLOWUP_AFTER)
     if after is not None:
-        await engine.call(reflection.casus_followups, after)
+        await engine.call(reflection_steps.casus_followups, after)
     return {}
 
 
@@ -73,7 +73,7 @@ async def fire_now(engine: Engine, schedule_id: int) -> FireResult:
         if schedule is None:
             raise LookupError(schedule_id)
         key = f"s{schedule.id}:now:{ctx.now().isoformat()}"
-        return reflection.fire_run(ctx, schedule, ctx.now(), key)
+        return reflection_steps.fire_run(ctx, schedule, ctx.now(), key)
 
     result = await engine.call(fire)
     if result.run_id is not None:
@@ -154,7 +154,7 @@ async def _post_and_list(engine: Engine, run: RunInfo, messenger: Any, place: Pl
             if exc.reason in PERMANENT:
                 await engine.call(_abandon, run.run_id)
             return None
-        await engine.call(reflection.mark_posted, run.run_id, ref.message_id)
+        await engine.call(reflection_steps.mark_posted, run.run_id, ref.message_id)
     try:
         members = await messenger.channel_members(place)
     except DeliveryFailed as exc:
@@ -165,7 +165,7 @@ async def _post_and_list(engine: Engine, run: RunInfo, messenger: Any, place: Pl
             exc.reason,
         )
         members = []
-    await engine.call(reflection.list_recipients, run.run_id, members)
+    await engine.call(reflection_steps.list_recipients, run.run_id, members)
     return 1
 
 
@@ -173,9 +173,9 @@ async def send_reminders(engine: Engine) -> int:
     """Reminder DMs, each an outbox row like a prompt DM: written before (``pending``),
     ``sending`` before the call, looked for by its key when a process died after sending,
     marked after. A transient failure is tried again at the next tick."""
-    await engine.call(reflection.list_reminders)
+    await engine.call(reflection_steps.list_reminders)
     sends = []
-    for reminder in await engine.call(reflection.pending_reminders):
+    for reminder in await engine.call(reflection_steps.pending_reminders):
         try:
             messenger = engine.messengers.get(reminder.platform)
         except DeliveryFailed:
@@ -202,19 +202,19 @@ async def close_runs(engine: Engine) -> int:
     """Close runs whose window ended, then post the summaries still owed. A summary is
     marked ``posting`` before the call; one left so by a crash or a lost answer is looked
     for in the channel (thread) by its key before it is posted again."""
-    closed = await engine.call(reflection.close_due)
-    for closing in await engine.call(reflection.pending_summaries):
+    closed = await engine.call(reflection_steps.close_due)
+    for closing in await engine.call(reflection_steps.pending_summaries):
         await post_summary(engine, closing)
     return len(closed)
 
 
-async def post_summary(engine: Engine, closing: reflection.Closing) -> bool:
+async def post_summary(engine: Engine, closing: reflection_steps.Closing) -> bool:
     key = outbox_key("summary", closing.run_id)
     try:
         messenger = engine.messengers.get(closing.place.platform)
     except DeliveryFailed as exc:
         log.warning("run %s: summary not posted: %s", closing.run_id, exc.reason)
-        await engine.call(reflection.mark_summary_posted, closing.run_id, exc.reason)
+        await engine.call(reflection_steps.mark_summary_posted, closing.run_id, exc.reason)
         return False
     held = claims_of(engine.runtime)
     if not await held.take(outboxes.SUMMARY, closing.run_id, closing.status):
@@ -244,16 +244,16 @@ async def post_summary(engine: Engine, closing: reflection.Closing) -> bool:
     except BaseException:
         held.forget(outboxes.SUMMARY, closing.run_id)
         raise
-    await held.finish(outboxes.SUMMARY, closing.run_id, reflection.mark_summary_posted)
+    await held.finish(outboxes.SUMMARY, closing.run_id, reflection_steps.mark_summary_posted)
     return True
 
 
 def _reminded(ctx: Any, delivery_id: int, message_id: str | None, error: str | None) -> None:
-    reflection.mark_reminded(ctx, delivery_id, error)
+    reflection_steps.mark_reminded(ctx, delivery_id, error)
 
 
 def _summary_failed(ctx: Any, run_id: int, error: str) -> None:
-    reflection.mark_summary_posted(ctx, run_id, error)
+    reflection_steps.mark_summary_posted(ctx, run_id, error)
 
 
 PROMPT_DM = OutboxSteps(outboxes.PROMPT_DM)
@@ -298,7 +298,7 @@ def _prompt_card(ctx: Any, run_id: int) -> Any:
     run = run_repo(ctx).get(run_id)
     assert run is not None
     casus = ctx.session.get(Casus, run.casus_id) if run.casus_id else None
-    return reflection.prompt_card(ctx.texts, run, casus)
+    return reflection_steps.prompt_card(ctx.texts, run, casus)
 
 
 def _abandon(ctx: Any, run_id: int) -> None:

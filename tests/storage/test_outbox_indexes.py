@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event, insert
 
 from bot.services import Services, build_services
 from handlers.profiles import chat as profiles
-from handlers.reflection import chat as reflection
+from handlers.reflection import steps as reflection_steps
 from handlers.reflection.queries import run_repo
 from storage.models import (
     UNPOSTED,
@@ -163,14 +163,14 @@ QUERIES: dict[str, tuple[Callable[[Any], Any], Any, str, str]] = {
     "reminders": (
         lambda ctx: [
             (r.run_id, [(user, status) for _, user, status in r.deliveries])
-            for r in reflection.pending_reminders(ctx)
+            for r in reflection_steps.pending_reminders(ctx)
         ],
         [(OPEN_RUN, [("U6", "pending"), ("U7", "pending")])],
         "prompt_deliveries.reminder_status",
         "ix_prompt_deliveries_reminder_status",
     ),
     "summaries": (
-        lambda ctx: [(c.run_id, c.status) for c in reflection.pending_summaries(ctx)],
+        lambda ctx: [(c.run_id, c.status) for c in reflection_steps.pending_summaries(ctx)],
         [(UNSUMMARISED, "posting")],
         "prompt_runs.summary_status",
         "ix_prompt_runs_summary_status",

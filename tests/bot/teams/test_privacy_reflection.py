@@ -15,6 +15,7 @@ from bot.teams.render import MARKER
 from handlers.core.context import HandlerContext
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
+from handlers.reflection import steps as reflection_steps
 from handlers.speedsparren import chat as speedsparren
 from handlers.speedsparren.queries import speedspar_repo
 from storage.models import Answer, SpeedsparTakeaway
@@ -56,9 +57,9 @@ def _posted_prompt(ctx: HandlerContext) -> int:
     schedule = reflection.create_schedule(
         ctx, channel, reflection.NewSchedule("wat-ging-goed", "elke vrijdag om 15:00"), None
     )
-    fired = reflection.fire_run(ctx, schedule, ctx.now(), key="teams-run")
+    fired = reflection_steps.fire_run(ctx, schedule, ctx.now(), key="teams-run")
     assert fired.run_id is not None
-    reflection.mark_posted(ctx, fired.run_id, PROMPT_ID)
+    reflection_steps.mark_posted(ctx, fired.run_id, PROMPT_ID)
     return fired.run_id
 
 

@@ -12,6 +12,7 @@ from handlers.core.context import HandlerContext
 from handlers.features import build_router
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
+from handlers.reflection import steps as reflection_steps
 from prompts import load_texts
 from storage.db import Database
 from storage.models import Answer, Casus, CasusStatus
@@ -62,7 +63,7 @@ def _prompt_in_terminal(ctx: HandlerContext) -> int:
     schedule = reflection.create_schedule(
         ctx, channel, reflection.NewSchedule("wat-ging-goed", "elke vrijdag om 15:00"), None
     )
-    fired = reflection.fire_run(ctx, schedule, ctx.now(), key="terminal-run")
+    fired = reflection_steps.fire_run(ctx, schedule, ctx.now(), key="terminal-run")
     assert fired.run_id is not None
     return fired.run_id
 
