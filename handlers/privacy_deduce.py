@@ -131,7 +131,11 @@ class DeduceGuard:
         try:
             message = conn.recv()
         except (EOFError, OSError):
-            log.error("privacy guard: deduce worker stopped while loading")
+            if conn is self._conn:
+                log.error("privacy guard: deduce worker stopped while loading")
+            else:
+                # stop() took the pipe away: a normal shutdown, or a restart after a failure.
+                log.info("privacy guard: deduce worker stopped while loading (guard stopped)")
             return
         if message == _READY and conn is self._conn:
             log.info("privacy guard: deduce is ready")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
+
+import pytest
 
 from handlers.forms import FieldRule, validate
 from handlers.privacy import Category, Finding, GuardNotReady
@@ -59,3 +63,18 @@ def test_hard_and_soft_findings_together(strict_guard: DeduceGuard) -> None:
 def test_a_clean_text_has_no_findings(strict_guard: DeduceGuard) -> None:
     text = "Een moeder van 34 met drie kinderen heeft een schuld van 18.400 euro. Wat nu?"
     assert strict_guard.check({"s": text}) == []
+
+
+def test_stopping_while_loading_is_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    guard = DeduceGuard(wait_seconds=0)
+    with caplog.at_level(logging.DEBUG, logger="handlers.privacy_deduce"):
+        guard.start()
+        waiter = next(t for t in threading.enumerate() if t.name == "deduce-ready")
+        guard.stop()
+        waiter.join(timeout=10)
+    assert not waiter.is_alive()
+    stopped = [r for r in caplog.records if "stopped while loading" in r.getMessage()]
+    assert len(stopped) == 1
+    assert stopped[0].levelno == logging.INFO
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not guard.ready
