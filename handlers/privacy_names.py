@@ -37,7 +37,7 @@ __all__ = ["NameFinder", "name_finder"]
 
 DATA_DIR: Final = Path(__file__).with_name("privacy_data")
 
-_WORD_RE: Final = re.compile(r"[^\W\d_](?:[\w'’.\-]*[^\W_])?")
+_WORD_RE: Final = re.compile(r"['’]t\b|[^\W\d_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_GAP_RE: Final = re.compile(r"[.!?:;\"“”‘'(\n•*@]\s*$|(?:^|\s)-\s*$")
 _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
@@ -65,8 +65,11 @@ _PLACE_CUES: Final = frozenset(
     {"in", "gemeente", "regio", "wijk", "stadsdeel", "wijkteam", "vanuit", "provincie", "dorp",
      "stad", "buurt", "naar", "rond", "richting", "te", "stichting", "team", "teams"}
 )  # fmt: skip
+_METHOD_WORDS: Final = frozenset(
+    {"methode", "model", "training", "theorie", "aanpak", "schaal", "test", "principe", "cirkel"}
+)
 _PARTICLES: Final = frozenset(
-    {"van", "de", "der", "den", "het", "'t", "ter", "ten", "te", "la", "le", "du", "da", "dos",
+    {"van", "de", "der", "den", "het", "'t", "’t", "ter", "ten", "te", "la", "le", "du", "da", "dos",
      "do", "el", "al", "ben", "bin", "ait", "abu", "bou", "tjon", "a", "von", "di", "del",
      "op", "in", "d'", "l'"}
 )  # fmt: skip
@@ -210,9 +213,14 @@ class NameFinder:
         """Whether a name that another annotator (deduce) found in ``text[start:end]`` holds up:
         some word in it can be a name here, not a place, organisation or ordinary word."""
         tokens = _tokens(text)
+        inside = [t for t in tokens if t.start < end and start < t.end]
+        if any(t.lower in self.organisation_words for t in inside):
+            return False  # "de Albert Heijn"
         for i, token in enumerate(tokens):
             if token.end <= start or token.start >= end or token.lower in _PARTICLES:
                 continue
+            if self._method_before(tokens, i):
+                return False
             previous = tokens[i - 1].lower if i > 0 else ""
             if previous in _PLACE_CUES or "-" in token.word:
                 continue
@@ -223,6 +231,36 @@ class NameFinder:
             ):
                 return True
         return False
+
+    @staticmethod
+    def _method_before(tokens: list[_Token], i: int) -> bool:
+        """ "de methode van Gordon": a method named after its author, not a client."""
+        while i > 0 and tokens[i - 1].lower in _PARTICLES - {"van"}:
+            i -= 1
+        return (
+            i >= 2 and tokens[i - 1].lower == "van" and tokens[i - 2].lower in _METHOD_WORDS
+        )
+
+    def _first_and_surname(self, tokens: list[_Token], i: int) -> int:
+        """ "Roos van Dijk", "Kim Peters": a capitalised first name, then particles and a
+        capitalised surname, is a name even when both are also ordinary words. Returns the
+        index of the surname, or -1."""
+        first = tokens[i]
+        if first.lower not in self.first_names or first.lower in _PARTICLES or len(first.word) < 3:
+            return -1
+        k = i + 1
+        while k < len(tokens) and tokens[k].lower in _PARTICLES and _joined(tokens[k]):
+            k += 1
+        if k >= len(tokens) or not _joined(tokens[k]) or not tokens[k].word[:1].isupper():
+            return -1
+        surname = tokens[k]
+        if surname.word.isupper() or surname.lower in self.organisation_words:
+            return -1
+        if surname.lower in self.surnames or (
+            k > i + 1 and not self.is_place_or_organisation(surname.lower)
+        ):
+            return k
+        return -1
 
     # --- finding ---
 
@@ -235,8 +273,7 @@ class NameFinder:
             previous = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
             sentence_start = i == 0 or bool(_SENTENCE_GAP_RE.search(token.gap))
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
-            if cued:
-                self._take_cued(tokens, i, person)
+            if cued and self._take_cued(tokens, i, person):
                 continue
             if _AGE_AFTER_RE.match(text, token.end) and self._could_be_name(token):
                 person[i] = True
@@ -258,6 +295,13 @@ class NameFinder:
                             person[index] = True
                     continue
                 if previous in _PLACE_CUES and not sentence_start:
+                    continue
+                if self._method_before(tokens, i):
+                    continue
+                surname = self._first_and_surname(tokens, i)
+                if surname > 0:
+                    for index in range(i, surname + 1):
+                        person[index] = True
                     continue
                 if self._name_like_capitalised(token):
                     person[i] = True
@@ -297,7 +341,7 @@ class NameFinder:
             return not _SENTENCE_GAP_RE.search(tokens[i - 1].gap) or True
         return False
 
-    def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> None:
+    def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> bool:
         """After a cue: optional initials and particles, then the name."""
         j = i
         while j < len(tokens) and _INITIALS_RE.match(tokens[j].word):
@@ -305,8 +349,8 @@ class NameFinder:
         k = j
         while k < len(tokens) and tokens[k].lower in _PARTICLES and k - j < 3:
             k += 1
-        if k >= len(tokens):
-            return
+        if k >= len(tokens) or not all(_joined(t) for t in tokens[i : k + 1]):
+            return False
         head = tokens[k]
         with_particles = k > j
         # A multi-word surname from the lists: "van der laan".
@@ -326,10 +370,11 @@ class NameFinder:
             if with_particles and not (self.is_name(lower) or joined in self.surnames):
                 ok = ok and not self.is_ordinary(lower)
         if not ok:
-            return
+            return False
         start = i if j > i or with_particles else k
         for index in range(start, k + 1):
             person[index] = True
+        return True
 
     def _grow(self, tokens: list[_Token], person: list[bool]) -> None:
         """Extend names over the words next to them: "Kees Hendriks", "Tjon A Fong",
@@ -360,13 +405,14 @@ class NameFinder:
             if self.is_name(lower) or _INITIALS_RE.match(token.word):
                 return True
             if lower in _PARTICLES:
-                return right
+                return right and not _INITIALS_RE.match(tokens[i + 1].word)
             # Next to a name, a capitalised word that is no ordinary word or place is part of
             # it ("Paweł Nowak"), even when an institution carries the same word.
             return not self.is_ordinary(lower) and lower not in self.places
         if lower in _PARTICLES:
-            # a lower-case particle inside a name: "Fatima el Amrani", "jan van dijk"
-            return right and (left or i + 2 >= len(tokens) or True)
+            # a lower-case particle inside a name: "Fatima el Amrani", "jan van dijk"; not one
+            # before initials ("de brief van A. Bakker")
+            return right and not _INITIALS_RE.match(tokens[i + 1].word)
         return (self.is_name(lower) and not self.is_ordinary(lower)) or (
             left and not self.is_ordinary(lower) and lower not in self.proper_nouns and len(lower) > 3
         )
@@ -396,7 +442,8 @@ class NameFinder:
             ):
                 end = tokens[j + 2].end
                 j += 2
-            spans.append((start, text[start:end].rstrip(".").__len__() + start))
+            if not any(t.lower in self.organisation_words for t in tokens[i : j + 1]):
+                spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
 
