@@ -40,6 +40,7 @@ DATA_DIR: Final = Path(__file__).with_name("privacy_data")
 _WORD_RE: Final = re.compile(r"['’]t\b|[^\W\d_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_GAP_RE: Final = re.compile(r"[.!?:;\"“”‘'(\n•*@]\s*$|(?:^|\s)-\s*$")
 _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)")
+_VOWEL_RE: Final = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
 
 # Words after which the next name-like word is a person: forms of address, kin and family.
@@ -57,6 +58,14 @@ _KIN: Final = frozenset(
      "buurvrouw", "schoonmoeder", "schoonvader", "grootmoeder", "grootvader", "overgrootmoeder"}
 )  # fmt: skip
 _FAMILY: Final = frozenset({"gezin", "familie", "fam", "fam.", "families", "gezinnen"})
+_CUE_WORDS: Final = frozenset(w.rstrip(".") for w in _ADDRESS | _KIN | _FAMILY)
+# Words directly followed by a name even when that name is also an ordinary word ("Oma Riet",
+# "meneer Visser", "gezin Bakker"); "Moeders Informeren" is no name.
+_NAMING_WORDS: Final = frozenset(
+    {"oma", "opa", "tante", "oom", "broer", "zus", "neef", "nicht", "mama", "papa", "meneer",
+     "mevrouw", "mevr", "mw", "dhr", "mr", "mijnheer", "heer", "juf", "meester", "gezin",
+     "familie", "fam"}
+)  # fmt: skip
 # Proper nouns that are not names of people: countries, languages and the like (from the Dutch
 # word list) are only trusted for words that no name list has; see NameFinder.__init__.
 _USE_PROPER_NOUNS: Final = True
@@ -72,6 +81,13 @@ _PARTICLES: Final = frozenset(
     {"van", "de", "der", "den", "het", "'t", "’t", "ter", "ten", "te", "la", "le", "du", "da", "dos",
      "do", "el", "al", "ben", "bin", "ait", "abu", "bou", "tjon", "a", "von", "di", "del",
      "op", "in", "d'", "l'"}
+)  # fmt: skip
+# Endings of Dutch place and district names; a word that no name list knows and that ends so
+# ("Tarwewijk", "Woensel") is more likely a place than a name.
+_PLACE_SUFFIXES: Final = (
+    "wijk", "dorp", "veld", "kamp", "polder", "haven", "waard", "land", "recht", "dam", "burg",
+    "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
+    "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
 )  # fmt: skip
 _DIRECTIONS: Final = frozenset(
     {"noord", "zuid", "oost", "west", "centrum", "noordoost", "noordwest", "zuidoost", "zuidwest"}
@@ -131,7 +147,9 @@ class NameFinder:
         # "Cordaan", "Youz"); a word in one name only is as often a practitioner's surname.
         counts: Counter[str] = Counter()
         for item in _deduce_items("institutions"):
-            counts.update({w for w in re.split(r"[\s\-/&,()]+", item) if len(w) > 2})
+            counts.update(
+                {w for w in re.split(r"[\s\-/&,()]+", item) if len(w) > 2 and w.isalpha()}
+            )
         recurring = {word for word, count in counts.items() if count >= 2}
         self.organisation_words = frozenset(
             (recurring - names - self.dutch) | _read_text("organisations.txt")
@@ -164,6 +182,11 @@ class NameFinder:
             # "Multisysteem": a prefix the list lacks, before a long Dutch word.
             if len(right) >= 6 and right in words:
                 return True
+        # "Bospolder", "Bloemhof": two short Dutch words make a place name as often.
+        if len(lower) >= 8:
+            for cut in range(3, len(lower) - 2):
+                if lower[:cut] in words and lower[cut:] in words:
+                    return True
         return False
 
     def is_typo(self, lower: str) -> bool:
@@ -184,6 +207,8 @@ class NameFinder:
 
     def _unknown_capitalised(self, token: _Token) -> bool:
         word, lower = token.word, token.lower
+        if not _VOWEL_RE.search(lower):
+            return False  # "Pff", "Hmm"
         if len(word) < 3 or word.isupper() or any(ch.isupper() for ch in word[1:].replace("-", "")
                                                   if ch.isupper() and not _after_hyphen(word, ch)):
             return False
@@ -195,6 +220,7 @@ class NameFinder:
             or (_USE_PROPER_NOUNS and lower in self.proper_nouns)
             or self.is_place_or_organisation(lower)
             or self.is_compound(lower)
+            or lower.endswith(_PLACE_SUFFIXES)
         )
 
     def _unknown_lower(self, lower: str) -> bool:
@@ -294,8 +320,8 @@ class NameFinder:
                         for index in range(i, k + 1):
                             person[index] = True
                     continue
-                if previous in _PLACE_CUES and not sentence_start:
-                    continue
+                if previous in _PLACE_CUES and token.gap.strip() in ("", "("):
+                    continue  # "in Hatert", "de wijk (Hatert)"
                 if self._method_before(tokens, i):
                     continue
                 surname = self._first_and_surname(tokens, i)
@@ -359,7 +385,7 @@ class NameFinder:
         if head.word[:1].isupper():
             ok = not head.word.isupper() or len(head.word) > 3
             if self.is_ordinary(lower) and not self.is_name(lower) and not with_particles:
-                ok = tokens[k - 1].lower.rstrip(".") in _KIN | _ADDRESS | _FAMILY
+                ok = tokens[k - 1].lower.rstrip(".") in _NAMING_WORDS
         else:
             ok = (
                 self.is_name(lower)
@@ -399,6 +425,8 @@ class NameFinder:
         person: list[bool],
     ) -> bool:
         lower = token.lower
+        if lower.rstrip(".") in _CUE_WORDS or (lower.endswith(".") and not _INITIALS_RE.match(token.word)):
+            return False
         if token.word[:1].isupper():
             if token.word.isupper() and len(token.word) > 1:
                 return False
@@ -431,6 +459,7 @@ class NameFinder:
             while j > i and tokens[j].lower in _PARTICLES:
                 j -= 1
             start, end = tokens[i].start, tokens[j].end
+            name_end = j
             if tokens[i].lower in _PARTICLES and i == j:
                 i = j + 1
                 continue
@@ -442,7 +471,7 @@ class NameFinder:
             ):
                 end = tokens[j + 2].end
                 j += 2
-            if not any(t.lower in self.organisation_words for t in tokens[i : j + 1]):
+            if not any(t.lower in self.organisation_words for t in tokens[i : name_end + 1]):
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans

@@ -1,5 +1,8 @@
 """Sentence shapes of the evaluation set, per part. The test part was written first and the
-development part afterwards, with other shapes; the guard is tuned on ``dev`` only.
+development part afterwards, with other shapes; the guard is tuned on ``dev`` only. After the
+first measurement on ``test`` more shapes were added to ``dev`` (names after address forms,
+names mid-sentence, work areas in other phrasings, nationalities, languages, laws and holidays),
+written from the categories that fell short, without reading the ``test`` texts.
 
 Placeholders: ``{P}`` first name and surname, ``{F}`` first name, ``{S}`` surname, ``{f}``,
 ``{s}``, ``{pf}`` the same typed in lower case, ``{I}`` initials, ``{A}`` an age, ``{C}`` a work
@@ -108,6 +111,12 @@ DEV_NAMES: Templates = {
         "sorry voor de late reactie, {P} stond onverwacht voor de deur",
     ),
     "first_name": (
+        "Het valt me op dat {F} steeds stiller wordt.",
+        "Wat {F} nodig heeft is rust.",
+        "Als {F} belt, wil ik weten wat ik moet zeggen.",
+        "Kan {F} terecht bij de voedselbank?",
+        "Ik ben bang dat {F} afhaakt.",
+        "Samen met de school kijken we wat {F} aankan.",
         "Ik maak me zorgen over {F}, die sinds de zomer niet meer buiten komt.",
         "Na het gesprek met {F} bleef ik met een onrustig gevoel achter.",
         "Zou het helpen als {F} een maatje krijgt?",
@@ -116,6 +125,10 @@ DEV_NAMES: Templates = {
         "Voor {F} is Nederlands nog lastig, we werken met een tolk.",
     ),
     "lower_case": (
+        "{f} en ik hebben een plan gemaakt",
+        "heb je {f} nog gesproken?",
+        "is {f} al bij de huisarts geweest?",
+        "zat vanochtend bij {f} aan de keukentafel",
         "net gebeld met {f}, ze is helemaal op",
         "wie kan {f} morgen naar de rechtbank brengen?",
         "{f} wil niet dat haar ouders het weten",
@@ -125,6 +138,11 @@ DEV_NAMES: Templates = {
         "nog even over {s}: de huur is weer niet betaald",
     ),
     "address_form": (
+        "Vanmorgen belde mevrouw {S} of we de afspraak kunnen verzetten.",
+        "Mw. {S} heeft de brief nog niet ontvangen.",
+        "Met dhr. {I} {S} is de regeling besproken.",
+        "Meneer {S} en zijn vrouw willen samen komen.",
+        "ik heb mevrouw {S} gebeld maar ze nam niet op",
         "Mevrouw {S} wil graag een andere hulpverlener.",
         "Met meneer {S} is afgesproken dat hij zelf belt.",
         "dhr. {s} kwam niet opdagen bij de intake",
@@ -158,6 +176,7 @@ DEV_NAMES: Templates = {
         "broertje {f} ({A}) is vaak alleen thuis",
     ),
     "sentence_start": (
+        "{F}, de oudste, zorgt voor de rest.",
         "{F} belde vanochtend in paniek.",
         "Lastige week. {F} is weer in de oude patronen gevallen.",
         "{F} snapt de brief van de gemeente niet.",
@@ -165,6 +184,7 @@ DEV_NAMES: Templates = {
         "{F} heeft geen vertrouwen meer in de hulpverlening.",
     ),
     "quote": (
+        "Zijn woorden: '{F} hoeft niet meer te komen.'",
         "Hij zei: \"{F} is de enige die me begrijpt.\"",
         "'Ik wil niet dat {F} het hoort', zei ze.",
         "Op het briefje stond: '{P} moet zich melden.'",
@@ -249,6 +269,12 @@ TEST_CLEANS: Templates = {
 
 DEV_CLEANS: Templates = {
     "work_area": (
+        "Bij ons in de wijk {C} zien we dit vaak.",
+        "Wie werkt er nog meer in {C} of omgeving?",
+        "In {C} en omstreken is het lastig om een woning te vinden.",
+        "{C}: daar hebben ze een mooi project voor jongeren.",
+        "Onze gemeente ({C}) heeft een armoederegeling.",
+        "De GGD {C} organiseert een training.",
         "Ons team in {C} heeft dezelfde vraag.",
         "Hier in {C} gaat de aanmelding via het CJG.",
         "Sinds de reorganisatie in {C} zijn de lijnen korter.",
@@ -282,6 +308,24 @@ DEV_CLEANS: Templates = {
         "We zetten {M} in sinds vorig jaar.",
     ),
     "plain": (
+        "Moeder heeft een LVB en kan de post niet lezen.",
+        "Volgende week heb ik vakantie, dus reageer later.",
+        "Hoe gaan jullie om met agressie aan de telefoon?",
+        "Goedemorgen! Wie heeft er ervaring met de Wet verplichte ggz?",
+        "Ze zit in de WSNP en mag geen nieuwe schulden maken.",
+        "Het UWV heeft de WW-uitkering stopgezet.",
+        "Pff, wat een week. Drie crisismeldingen.",
+        "Fijn weekend allemaal!",
+        "Dank @iedereen voor de tips",
+        "De Participatiewet maakt het lastig om bij te verdienen.",
+        "Ze spreekt Tigrinya en een beetje Engels.",
+        "Het gezin komt uit Eritrea en woont sinds 2021 hier.",
+        "Hij is Syrisch en werkt als kok.",
+        "Tijdens de Ramadan zijn de afspraken lastig te plannen.",
+        "Kerst is voor veel gezinnen een dure periode.",
+        "De Voedselbank Drechtsteden heeft een wachtlijst.",
+        "We gebruiken de ZRM en het Nibud-budget.",
+        "Zijn er tips voor Sinterklaas voor gezinnen met weinig geld?",
         "Het gezin heeft vier kinderen tussen 2 en 14 jaar.",
         "Wat zouden jullie doen als de verhuurder dreigt met ontruiming?",
         "Er is een schuld van 7.000 euro bij de zorgverzekeraar.",
