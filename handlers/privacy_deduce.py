@@ -27,7 +27,9 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -84,37 +86,47 @@ def _names_config() -> dict[str, Any]:
     return config
 
 
-def _deduce(build: bool) -> Any:
+def _deduce(build: bool, cache_path: Path | None = None) -> Any:
     from deduce import Deduce
 
     return Deduce(
         load_base_config=False,
         config=_names_config(),
-        cache_path=cache_dir(),
+        cache_path=cache_path or cache_dir(),
         build_lookup_structs=build,
     )
 
 
-def build_cache() -> Path:
-    """Build the names-only lookup cache (at install or image build: ``leerkring privacy
-    prepare-guard``). Returns the cache file."""
+def cache_file(base: Path | None = None) -> Path:
+    return (base or cache_dir()) / "cache" / "lookup_structs.pickle"
+
+
+def build_cache(target: Path | None = None) -> Path:
+    """Build the names-only lookup cache, at install or image build (``leerkring privacy
+    prepare-guard``), and return its file. It is written beside the target and then moved
+    into place, so a worker that loads at the same time reads the old file or the new one,
+    never half of one."""
     import deduce.lookup_structs as structs
 
+    final = cache_file(target)
+    final.parent.mkdir(parents=True, exist_ok=True)
     saved_lists, saved_tries = structs.all_lists, dict(structs._LOOKUP_TRIE_LOADERS)
     structs.all_lists = list(_NAME_LISTS)
     for name in _UNUSED_TRIES:
         structs._LOOKUP_TRIE_LOADERS.pop(name, None)
     try:
-        _deduce(build=True)
+        with tempfile.TemporaryDirectory(dir=final.parent) as scratch:
+            _deduce(build=True, cache_path=Path(scratch))
+            os.replace(cache_file(Path(scratch)), final)
     finally:
         structs.all_lists = saved_lists
         structs._LOOKUP_TRIE_LOADERS.clear()
         structs._LOOKUP_TRIE_LOADERS.update(saved_tries)
-    return cache_dir() / "cache" / "lookup_structs.pickle"
+    return final
 
 
 def cache_ready() -> bool:
-    return (cache_dir() / "cache" / "lookup_structs.pickle").is_file()
+    return cache_file().is_file()
 
 
 def _load_model() -> Any:

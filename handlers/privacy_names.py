@@ -369,6 +369,15 @@ class NameFinder:
 
     def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> bool:
         """After a cue: optional initials and particles, then the name."""
+        if (
+            tokens[i].lower == "van"
+            and tokens[i - 1].lower.rstrip(".") in _KIN
+            and i + 1 < len(tokens)
+            and tokens[i + 1].lower not in _PARTICLES
+        ):
+            i += 1  # "de moeder van Yonas"
+            if i >= len(tokens):
+                return False
         j = i
         while j < len(tokens) and _INITIALS_RE.match(tokens[j].word):
             j += 1
@@ -425,8 +434,12 @@ class NameFinder:
         person: list[bool],
     ) -> bool:
         lower = token.lower
-        if lower.rstrip(".") in _CUE_WORDS or (lower.endswith(".") and not _INITIALS_RE.match(token.word)):
+        if lower.rstrip(".") in _CUE_WORDS or (
+            lower.endswith(".") and not _INITIALS_RE.match(token.word)
+        ):
             return False
+        if lower == "van" and i > 0 and tokens[i - 1].lower.rstrip(".") in _CUE_WORDS:
+            return False  # "de moeder van Yonas": Yonas is the name
         if token.word[:1].isupper():
             if token.word.isupper() and len(token.word) > 1:
                 return False
