@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from handlers.privacy import Category, Finding, PrivacyGuard, StructuredGuard, is_soft  # noqa: E402
+from handlers.privacy import Category, Finding, PrivacyGuard, StructuredGuard, is_soft
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "handlers" / "guard_eval"
 
@@ -48,7 +48,7 @@ def _overlaps(finding: Finding, start: int, end: int) -> bool:
     return finding.start < end and start < finding.end
 
 
-def evaluate(guard: PrivacyGuard, rows: list[dict[str, Any]]) -> list[str]:
+def evaluate(guard: PrivacyGuard, rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     expected: Counter[str] = Counter()
     found: Counter[str] = Counter()
     clean = interrupted = 0
@@ -69,7 +69,9 @@ def evaluate(guard: PrivacyGuard, rows: list[dict[str, Any]]) -> list[str]:
             if findings:
                 interrupted += 1
                 interrupted_by[row["category"]] += 1
-                missed.append(f"  clean interrupted: {row['id']} {[f.category.value for f in findings]}")
+                missed.append(
+                    f"  clean interrupted: {row['id']} {[f.category.value for f in findings]}"
+                )
             continue
         for label, start, end in row["spans"]:
             key = f"{kind}/{row['category']}" if kind == "name" else f"hard/{label}"
@@ -83,7 +85,9 @@ def evaluate(guard: PrivacyGuard, rows: list[dict[str, Any]]) -> list[str]:
     for prefix in ("name/", "hard/"):
         keys = sorted(k for k in expected if k.startswith(prefix))
         for key in keys:
-            lines.append(f"{key:<26} {found[key]:>6} {expected[key]:>5} {found[key] / expected[key]:>8.1%}")
+            lines.append(
+                f"{key:<26} {found[key]:>6} {expected[key]:>5} {found[key] / expected[key]:>8.1%}"
+            )
         total_found = sum(found[k] for k in keys)
         total = sum(expected[k] for k in keys)
         label = "ALL client names" if prefix == "name/" else "ALL hard identifiers"
@@ -126,7 +130,9 @@ def main() -> None:
     splits = ("test", "dev") if args.split == "both" else (args.split,)
     try:
         for split in splits:
-            rows = [json.loads(line) for line in (EVAL_DIR / f"{split}.jsonl").open(encoding="utf-8")]
+            rows = [
+                json.loads(line) for line in (EVAL_DIR / f"{split}.jsonl").open(encoding="utf-8")
+            ]
             lines, missed = evaluate(guard, rows)
             print(f"\n== {split} ({len(rows)} texts, guard {args.guard}) ==")
             print("\n".join(lines))

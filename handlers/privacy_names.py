@@ -40,6 +40,7 @@ DATA_DIR: Final = Path(__file__).with_name("privacy_data")
 _WORD_RE: Final = re.compile(r"['’]t\b|[^\W\d_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_GAP_RE: Final = re.compile(r"[.!?:;\"“”‘'(\n•*@]\s*$|(?:^|\s)-\s*$")
 _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)")
+_INNER_CAPITAL_RE: Final = re.compile(r"(?<![-'’])(?<!^)[A-Z]")
 _VOWEL_RE: Final = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
 
@@ -66,9 +67,6 @@ _NAMING_WORDS: Final = frozenset(
      "mevrouw", "mevr", "mw", "dhr", "mr", "mijnheer", "heer", "juf", "meester", "gezin",
      "familie", "fam"}
 )  # fmt: skip
-# Proper nouns that are not names of people: countries, languages and the like (from the Dutch
-# word list) are only trusted for words that no name list has; see NameFinder.__init__.
-_USE_PROPER_NOUNS: Final = True
 # Before a word, these make it a place or an organisation (a work area), not a person.
 _PLACE_CUES: Final = frozenset(
     {"in", "gemeente", "regio", "wijk", "stadsdeel", "wijkteam", "vanuit", "provincie", "dorp",
@@ -78,8 +76,8 @@ _METHOD_WORDS: Final = frozenset(
     {"methode", "model", "training", "theorie", "aanpak", "schaal", "test", "principe", "cirkel"}
 )
 _PARTICLES: Final = frozenset(
-    {"van", "de", "der", "den", "het", "'t", "’t", "ter", "ten", "te", "la", "le", "du", "da", "dos",
-     "do", "el", "al", "ben", "bin", "ait", "abu", "bou", "tjon", "a", "von", "di", "del",
+    {"van", "de", "der", "den", "het", "'t", "’t", "ter", "ten", "te", "la", "le", "du", "da",
+     "dos", "do", "el", "al", "ben", "bin", "ait", "abu", "bou", "tjon", "a", "von", "di", "del",
      "op", "in", "d'", "l'"}
 )  # fmt: skip
 # Endings of Dutch place and district names; a word that no name list knows and that ends so
@@ -209,15 +207,14 @@ class NameFinder:
         word, lower = token.word, token.lower
         if not _VOWEL_RE.search(lower):
             return False  # "Pff", "Hmm"
-        if len(word) < 3 or word.isupper() or any(ch.isupper() for ch in word[1:].replace("-", "")
-                                                  if ch.isupper() and not _after_hyphen(word, ch)):
-            return False
+        if len(word) < 3 or word.isupper() or _INNER_CAPITAL_RE.search(word):
+            return False  # "MDO", "SchuldHulpMaatje" (but "Al-Hassan" may be a name)
         parts = [p for p in lower.split("-") if p]
-        if any(self.is_ordinary(p) or p in self.places for p in parts if len(parts) > 1):
-            return False
+        if len(parts) > 1 and any(self.is_ordinary(p) or p in self.places for p in parts):
+            return False  # "FACT-team", "Velve-Lindenhof"
         return not (
             self.is_ordinary(lower)
-            or (_USE_PROPER_NOUNS and lower in self.proper_nouns)
+            or lower in self.proper_nouns
             or self.is_place_or_organisation(lower)
             or self.is_compound(lower)
             or lower.endswith(_PLACE_SUFFIXES)
@@ -263,9 +260,7 @@ class NameFinder:
         """ "de methode van Gordon": a method named after its author, not a client."""
         while i > 0 and tokens[i - 1].lower in _PARTICLES - {"van"}:
             i -= 1
-        return (
-            i >= 2 and tokens[i - 1].lower == "van" and tokens[i - 2].lower in _METHOD_WORDS
-        )
+        return i >= 2 and tokens[i - 1].lower == "van" and tokens[i - 2].lower in _METHOD_WORDS
 
     def _first_and_surname(self, tokens: list[_Token], i: int) -> int:
         """ "Roos van Dijk", "Kim Peters": a capitalised first name, then particles and a
@@ -297,7 +292,6 @@ class NameFinder:
             if person[i]:
                 continue
             previous = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
-            sentence_start = i == 0 or bool(_SENTENCE_GAP_RE.search(token.gap))
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
             if cued and self._take_cued(tokens, i, person):
                 continue
@@ -331,14 +325,16 @@ class NameFinder:
                     continue
                 if self._name_like_capitalised(token):
                     person[i] = True
-            elif len(token.word) >= 3 and self.is_name(token.lower) and not self.is_ordinary(
-                token.lower
-            ):
-                person[i] = True
-            elif self._unknown_lower(token.lower):
+            elif self._lower_case_name(token.lower):
                 person[i] = True
         self._grow(tokens, person)
         return self._spans(text, tokens, person)
+
+    def _lower_case_name(self, lower: str) -> bool:
+        """ "fatima": in a name list and no ordinary word, or in no list at all."""
+        if len(lower) >= 3 and self.is_name(lower) and not self.is_ordinary(lower):
+            return True
+        return self._unknown_lower(lower)
 
     def _could_be_name(self, token: _Token) -> bool:
         if token.word[:1].isupper():
@@ -363,9 +359,7 @@ class NameFinder:
         if prev_bare in _KIN:
             return True
         # "de moeder van Fatima", "de broer van yonas"
-        if prev == "van" and i >= 2 and tokens[i - 2].lower in _KIN:
-            return not _SENTENCE_GAP_RE.search(tokens[i - 1].gap) or True
-        return False
+        return prev == "van" and i >= 2 and tokens[i - 2].lower in _KIN
 
     def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> bool:
         """After a cue: optional initials and particles, then the name."""
@@ -417,22 +411,19 @@ class NameFinder:
         changed = True
         while changed:
             changed = False
-            for i, token in enumerate(tokens):
+            for i in range(len(tokens)):
                 if person[i]:
                     continue
                 left = i > 0 and person[i - 1] and _joined(tokens[i])
                 right = i + 1 < len(tokens) and person[i + 1] and _joined(tokens[i + 1])
                 if not (left or right):
                     continue
-                if self._joins_name(token, left=bool(left), right=bool(right), tokens=tokens, i=i,
-                                    person=person):
+                if self._joins_name(tokens, i, left=bool(left), right=bool(right)):
                     person[i] = True
                     changed = True
 
-    def _joins_name(
-        self, token: _Token, *, left: bool, right: bool, tokens: list[_Token], i: int,
-        person: list[bool],
-    ) -> bool:
+    def _joins_name(self, tokens: list[_Token], i: int, *, left: bool, right: bool) -> bool:
+        token = tokens[i]
         lower = token.lower
         if lower.rstrip(".") in _CUE_WORDS or (
             lower.endswith(".") and not _INITIALS_RE.match(token.word)
@@ -455,7 +446,10 @@ class NameFinder:
             # before initials ("de brief van A. Bakker")
             return right and not _INITIALS_RE.match(tokens[i + 1].word)
         return (self.is_name(lower) and not self.is_ordinary(lower)) or (
-            left and not self.is_ordinary(lower) and lower not in self.proper_nouns and len(lower) > 3
+            left
+            and not self.is_ordinary(lower)
+            and lower not in self.proper_nouns
+            and len(lower) > 3
         )
 
     def _spans(self, text: str, tokens: list[_Token], person: list[bool]) -> list[tuple[int, int]]:
@@ -477,10 +471,13 @@ class NameFinder:
                 i = j + 1
                 continue
             # "Fatima uit Zwijndrecht": the place belongs to the person's finding.
-            if j + 2 < len(tokens) and tokens[j + 1].lower in ("uit", "van") and _joined(
-                tokens[j + 1]
-            ) and _joined(tokens[j + 2]) and tokens[j + 2].word[:1].isupper() and (
-                self.is_place_or_organisation(tokens[j + 2].lower)
+            if (
+                j + 2 < len(tokens)
+                and tokens[j + 1].lower in ("uit", "van")
+                and _joined(tokens[j + 1])
+                and _joined(tokens[j + 2])
+                and tokens[j + 2].word[:1].isupper()
+                and (self.is_place_or_organisation(tokens[j + 2].lower))
             ):
                 end = tokens[j + 2].end
                 j += 2
@@ -488,11 +485,6 @@ class NameFinder:
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
-
-
-def _after_hyphen(word: str, ch: str) -> bool:
-    index = word.find(ch, 1)
-    return index > 0 and word[index - 1] in "-'’"
 
 
 def _joined(token: _Token) -> bool:
@@ -507,8 +499,10 @@ def _tokens(text: str) -> list[_Token]:
         word = match.group()
         start, end = match.start(), match.end()
         # A trailing dot belongs to the sentence, except for initials and abbreviations.
-        if word.endswith(".") and not _INITIALS_RE.match(word) and word.rstrip(".").lower() not in (
-            _ADDRESS | _FAMILY
+        if (
+            word.endswith(".")
+            and not _INITIALS_RE.match(word)
+            and word.rstrip(".").lower() not in (_ADDRESS | _FAMILY)
         ):
             word = word.rstrip(".")
             end = start + len(word)

@@ -97,7 +97,9 @@ class _Values:
 
     def address(self) -> str:
         rng = self.rng
-        return f"{rng.choice(_STREETS)} {rng.choice((rng.randint(1, 240), f'{rng.randint(1, 80)}a'))}"
+        return (
+            f"{rng.choice(_STREETS)} {rng.choice((rng.randint(1, 240), f'{rng.randint(1, 80)}a'))}"
+        )
 
     def postcode_number(self) -> str:
         rng = self.rng

@@ -90,8 +90,8 @@ TEST_NAMES: Templates = {
     ),
     "quote": (
         "Ze zei letterlijk: '{F} slaat me als hij dronken is.'",
-        "\"{F} mag niet meer bij ons slapen\", zei de moeder.",
-        "In het verslag staat \"{P} weigert medicatie\".",
+        '"{F} mag niet meer bij ons slapen", zei de moeder.',
+        'In het verslag staat "{P} weigert medicatie".',
         "De leerkracht schreef: '{F} is vaak moe in de klas'.",
     ),
     "with_place": (
@@ -185,10 +185,10 @@ DEV_NAMES: Templates = {
     ),
     "quote": (
         "Zijn woorden: '{F} hoeft niet meer te komen.'",
-        "Hij zei: \"{F} is de enige die me begrijpt.\"",
+        'Hij zei: "{F} is de enige die me begrijpt."',
         "'Ik wil niet dat {F} het hoort', zei ze.",
         "Op het briefje stond: '{P} moet zich melden.'",
-        "De buurvrouw zegt \"{F} is al dagen niet buiten geweest\".",
+        'De buurvrouw zegt "{F} is al dagen niet buiten geweest".',
     ),
     "with_place": (
         "{P} uit {C} zoekt een nieuwe woning.",
