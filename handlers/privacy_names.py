@@ -470,10 +470,11 @@ class NameFinder:
             if tokens[i].lower in _PARTICLES and i == j:
                 i = j + 1
                 continue
-            # "Fatima uit Zwijndrecht": the place belongs to the person's finding.
+            # "Fatima uit Zwijndrecht", "Fatima in Zwolle": the place belongs to the person's
+            # finding.
             if (
                 j + 2 < len(tokens)
-                and tokens[j + 1].lower in ("uit", "van")
+                and tokens[j + 1].lower in ("uit", "van", "in")
                 and _joined(tokens[j + 1])
                 and _joined(tokens[j + 2])
                 and tokens[j + 2].word[:1].isupper()
