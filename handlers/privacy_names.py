@@ -87,6 +87,12 @@ _PLACE_SUFFIXES: Final = (
     "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
     "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
 )  # fmt: skip
+_CALENDAR_WORDS: Final = frozenset(
+    {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+     "oktober", "november", "december", "maandag", "dinsdag", "woensdag", "donderdag",
+     "vrijdag", "zaterdag", "zondag", "kerst", "pasen", "pinksteren", "ramadan", "suikerfeest",
+     "offerfeest", "sinterklaas", "hoi", "beste", "allen", "top", "super", "fijn"}
+)  # fmt: skip
 _DIRECTIONS: Final = frozenset(
     {"noord", "zuid", "oost", "west", "centrum", "noordoost", "noordwest", "zuidoost", "zuidwest"}
 )  # fmt: skip
@@ -323,7 +329,8 @@ class NameFinder:
                     for index in range(i, surname + 1):
                         person[index] = True
                     continue
-                if self._name_like_capitalised(token):
+                mid_sentence = i > 0 and not _SENTENCE_GAP_RE.search(token.gap)
+                if self._name_like_capitalised(token, mid_sentence=mid_sentence):
                     person[i] = True
             elif self._lower_case_name(token.lower):
                 person[i] = True
@@ -341,10 +348,21 @@ class NameFinder:
             return not self.is_place_or_organisation(token.lower)
         return self.is_name(token.lower) or not self.is_ordinary(token.lower)
 
-    def _name_like_capitalised(self, token: _Token) -> bool:
+    def _name_like_capitalised(self, token: _Token, *, mid_sentence: bool = False) -> bool:
         lower = token.lower
-        if self.is_ordinary(lower) or token.word.isupper():
+        if token.word.isupper():
             return False
+        if self.is_ordinary(lower):
+            # Dutch writes ordinary words in lower case mid-sentence; a capitalised one that
+            # the Dutch list also knows as a first name ("Kim", "Roos", "Mila") is that name.
+            return (
+                mid_sentence
+                and len(lower) >= 3
+                and lower in self.first_names
+                and lower in self.proper_nouns
+                and lower not in _CALENDAR_WORDS
+                and not self.is_place_or_organisation(lower)
+            )
         if self.is_place_or_organisation(lower):
             return False
         if self.is_name(lower):

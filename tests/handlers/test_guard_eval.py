@@ -2,8 +2,8 @@
 
 ``bench/guard.py`` prints the full figures. This test keeps the set honest (size, no name or
 sentence shape shared between the parts) and holds the guard to what it reaches on the test
-part, so a change that loses ground fails here. The issue's goals for names (≥ 97%) and clean
-texts (≤ 1% interrupted) are not reached yet on the test part; see docs/privacy.md.
+part, so a change that loses ground fails here. The issue's goal for clean texts (≤ 1%
+interrupted) is not reached yet on the test part; see docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def test_the_strict_guard_on_the_test_part(strict_guard: DeduceGuard) -> None:
                 hard_found += hit
     assert hard_found / hard_total >= 0.995
     assert alarms / not_hard <= 0.005
-    assert names_found / names_total >= 0.96, (names_found, names_total)
-    assert interrupted / clean <= 0.04, (interrupted, clean)
+    assert names_found / names_total >= 0.97, (names_found, names_total)
+    assert interrupted / clean <= 0.045, (interrupted, clean)
 
 
 def test_no_text_in_the_set_is_empty_or_unmarked() -> None:
