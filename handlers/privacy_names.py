@@ -251,7 +251,7 @@ class NameFinder:
             if self._method_before(tokens, i):
                 return False
             previous = tokens[i - 1].lower if i > 0 else ""
-            if previous in _PLACE_CUES or "-" in token.word:
+            if previous in _PLACE_CUES or "-" in token.word or self._organisation_shape(tokens, i):
                 continue
             if self.is_place_or_organisation(token.lower) or self.is_ordinary(token.lower):
                 continue
@@ -267,6 +267,24 @@ class NameFinder:
         while i > 0 and tokens[i - 1].lower in _PARTICLES - {"van"}:
             i -= 1
         return i >= 2 and tokens[i - 1].lower == "van" and tokens[i - 2].lower in _METHOD_WORDS
+
+    def _organisation_shape(self, tokens: list[_Token], i: int) -> bool:
+        """ "het Xonar", "de Bijlmer": Dutch puts no article before a person's name (a surname
+        with its own "de" is in the lists). "Kenter Jeugdhulp", "Sterk Huis": a word followed by
+        a capitalised ordinary word is an organisation's name."""
+        article = i > 0 and _joined(tokens[i]) and tokens[i - 1].word in ("de", "het", "een")
+        if article and not self.is_name(tokens[i].lower):
+            return True
+        if i + 1 < len(tokens) and _joined(tokens[i + 1]):
+            nxt = tokens[i + 1]
+            return (
+                nxt.word[:1].isupper()
+                and not nxt.word.isupper()
+                and self.is_ordinary(nxt.lower)
+                and not self.is_name(nxt.lower)
+                and nxt.lower not in _PARTICLES
+            )
+        return False
 
     def _first_and_surname(self, tokens: list[_Token], i: int) -> int:
         """ "Roos van Dijk", "Kim Peters": a capitalised first name, then particles and a
@@ -330,6 +348,8 @@ class NameFinder:
                         person[index] = True
                     continue
                 mid_sentence = i > 0 and not _SENTENCE_GAP_RE.search(token.gap)
+                if self._organisation_shape(tokens, i):
+                    continue
                 if self._name_like_capitalised(token, mid_sentence=mid_sentence):
                     person[i] = True
             elif self._lower_case_name(token.lower):

@@ -68,6 +68,9 @@ def test_a_place_attached_to_a_person_is_part_of_that_finding() -> None:
         "Pff, wat een week. Drie crisismeldingen.",
         "Onze wijk (Tarwewijk) heeft veel jonge gezinnen.",
         "ik heb er een slecht gevoel over, misschein moet ik bellen",
+        # an organisation's shape: an article before it, a capitalised ordinary word after it
+        "De aanmelding bij het Xonar is rond.",
+        "Morgen belt Kenter Jeugdhulp terug.",
     ],
 )
 def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) -> None:
