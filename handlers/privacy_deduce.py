@@ -1,11 +1,14 @@
-"""Name-aware privacy guard: the structured guard plus person names, places and institutions
-found by deduce (Dutch de-identification from the medical field).
+"""Name-aware privacy guard: the structured guard plus client names, found by the name finder
+(``handlers/privacy_names.py``: name lists, word lists, context) and deduce's person-name
+annotators (Dutch de-identification from the medical field).
 
-deduce needs seconds to load and about 1 GB of memory; the first load after an install builds
-its lookup cache, which takes a minute or two. So it lives in one worker process of its own:
+Both run in one worker process of its own, so the server's event loop and threads never hold
+the GIL for loading lists. Only deduce's name annotators and their lists are loaded (about
+140 MB, ready in a second or two, issue #15); its places, streets and institutions are not:
+places and institutions are no findings on their own, and streets with a house number are the
+structured guard's. The lookup cache is built at install (``leerkring privacy prepare-guard``,
+:func:`build_cache`); a worker that finds none builds it itself, in about two seconds.
 
-* the server's event loop and its worker threads never hold the GIL for deduce's loading (its
-  cache is one large pickle that would otherwise stall every request while it is read);
 * :meth:`DeduceGuard.start` begins loading in the background, and until it is done the
   structured guard keeps working wherever a caller asks for it (:meth:`DeduceGuard.structured`);
 * :meth:`DeduceGuard.check` waits for the worker for at most ``wait_seconds`` and then raises
@@ -13,13 +16,9 @@ its lookup cache, which takes a minute or two. So it lives in one worker process
   unchecked.
 
 Hard identifiers come from :class:`~handlers.privacy.StructuredGuard` (validated: 11-proef,
-mod-97, phone number metadata). deduce adds soft findings, which warn: ``PERSON`` (persoon,
-patient), ``PLACE`` (locatie) and ``INSTITUTION`` (ziekenhuis, zorginstelling). A location that
-deduce reads as a street with a house number is an address, which blocks (``POSTCODE``). Its
-dates, ages, numbers and URLs are left to the structured guard, which knows when a date is a
-date of birth; a meeting date is not an identifier.
-
-Only spans and tags cross the process boundary back; nothing is logged about the text.
+mod-97, phone number metadata, dates of birth in context). The worker adds soft ``PERSON``
+findings, which warn. Only spans and tags cross the process boundary back; nothing is logged
+about the text.
 """
 
 from __future__ import annotations
