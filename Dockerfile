@@ -10,9 +10,9 @@ COPY handlers ./handlers
 COPY prompts ./prompts
 COPY storage ./storage
 RUN python3 -m venv /opt/leerkring && /opt/leerkring/bin/pip install --no-cache-dir .
-# deduce (the strict privacy guard) builds its lookup cache inside the package on first load;
-# build it here, where the folder is writable, instead of at every container start.
-RUN /opt/leerkring/bin/python -c "from deduce import Deduce; Deduce()"
+# The strict privacy guard loads deduce's name lists from a cache inside the package; build it
+# here, where the folder is writable, instead of at the first container start.
+RUN /opt/leerkring/bin/leerkring privacy prepare-guard
 
 FROM python:3.11-slim
 RUN groupadd --system leerkring && useradd --system --gid leerkring --home /data leerkring \

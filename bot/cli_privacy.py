@@ -4,6 +4,7 @@ as /mijn-gegevens in chat.
     leerkring privacy export --user slack:U0123ABC --out gegevens.json
     leerkring privacy erase --user slack:U0123ABC          (asks to confirm; --yes skips that)
     leerkring privacy purges                               (the latest retention purges)
+    leerkring privacy prepare-guard                        (at install or image build)
 """
 
 from __future__ import annotations
@@ -134,3 +135,13 @@ def purges(limit: int) -> None:
             f"{r.purged_at:%Y-%m-%d %H:%M}  {r.cutoff:%Y-%m-%d}        "
             f"{r.casussen:>8}  {r.bijdragen:>9}  {r.answers:>7}  {r.takeaways:>9}"
         )
+
+
+@privacy.command("prepare-guard")
+def prepare_guard() -> None:
+    """Build the strict privacy guard's name cache, once, at install or image build, so no
+    server builds it at its first start."""
+    from handlers.privacy.deduce import build_cache
+
+    path = build_cache()
+    click.echo(f"privacy guard: name cache ready ({path.stat().st_size // 1024} KB)")

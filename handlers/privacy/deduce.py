@@ -1,11 +1,14 @@
-"""Name-aware privacy guard: the structured guard plus person names, places and institutions
-found by deduce (Dutch de-identification from the medical field).
+"""Name-aware privacy guard: the structured guard plus client names, found by the name finder
+(``handlers/privacy/names.py``: name lists, word lists, context) and deduce's person-name
+annotators (Dutch de-identification from the medical field).
 
-deduce needs seconds to load and about 1 GB of memory; the first load after an install builds
-its lookup cache, which takes a minute or two. So it lives in one worker process of its own:
+Both run in one worker process of its own, so the server's event loop and threads never hold
+the GIL for loading lists. Only deduce's name annotators and their lists are loaded (about
+140 MB, ready in a second or two, issue #15); its places, streets and institutions are not:
+places and institutions are no findings on their own, and streets with a house number are the
+structured guard's. The lookup cache is built at install (``leerkring privacy prepare-guard``,
+:func:`build_cache`); a worker that finds none builds it itself, in about two seconds.
 
-* the server's event loop and its worker threads never hold the GIL for deduce's loading (its
-  cache is one large pickle that would otherwise stall every request while it is read);
 * :meth:`DeduceGuard.start` begins loading in the background, and until it is done the
   structured guard keeps working wherever a caller asks for it (:meth:`DeduceGuard.structured`);
 * :meth:`DeduceGuard.check` waits for the worker for at most ``wait_seconds`` and then raises
@@ -13,31 +16,32 @@ its lookup cache, which takes a minute or two. So it lives in one worker process
   unchecked.
 
 Hard identifiers come from :class:`~handlers.privacy.guard.StructuredGuard` (validated: 11-proef,
-mod-97, phone number metadata). deduce adds soft findings, which warn: ``PERSON`` (persoon,
-patient), ``PLACE`` (locatie) and ``INSTITUTION`` (ziekenhuis, zorginstelling). A location that
-deduce reads as a street with a house number is an address, which blocks (``POSTCODE``). Its
-dates, ages, numbers and URLs are left to the structured guard, which knows when a date is a
-date of birth; a meeting date is not an identifier.
-
-Only spans and tags cross the process boundary back; nothing is logged about the text.
+mod-97, phone number metadata, dates of birth in context). The worker adds soft ``PERSON``
+findings, which warn. Only spans and tags cross the process boundary back; nothing is logged
+about the text.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any, Final
 
 from handlers.privacy.guard import Category, Finding, GuardNotReady, StructuredGuard, mask
+from handlers.privacy.names import NameFinder, name_finder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeduceGuard", "soft_category"]
+__all__ = ["DeduceGuard", "build_cache", "cache_ready", "soft_category"]
 
 # Seconds a single check may take once the model is loaded (a casus takes milliseconds).
 _CHECK_SECONDS: Final = 10.0
@@ -46,31 +50,129 @@ _HOUSE_NUMBER_RE: Final = re.compile(r"\d")
 
 # --- the worker process -----------------------------------------------------------------------
 
+# What the guard uses of deduce: its person-name annotators and the lists they need. Its place
+# names, 200,000 street names and 30,000 care institutions (more than half a gigabyte in memory
+# once built into tries) are not loaded: places and institutions are no client identifiers on
+# their own, and streets with a house number are found by the structured guard. Dates, ages,
+# phone numbers and BSNs are the structured guard's as well.
+_NAME_LISTS: Final = (
+    "names/lst_first_name", "names/lst_initial", "names/lst_interfix",
+    "names/lst_interfix_surname", "names/lst_prefix", "names/lst_surname",
+    "whitelist/lst_common_word", "whitelist/lst_eponymous_disease",
+    "whitelist/lst_medical_term", "whitelist/lst_stop_word",
+)  # fmt: skip
+_UNUSED_TRIES: Final = ("street", "placename", "hospital", "healthcare_institution")
 
-def _load_model() -> Any:
+
+def cache_dir() -> Path:
+    """Where the names-only lookup cache lives: beside deduce's own data, in the package."""
+    import deduce
+
+    return Path(deduce.__file__).parent / "data" / "lookup" / "leerkring_names"
+
+
+def _names_config() -> dict[str, Any]:
+    import deduce
+
+    config: dict[str, Any] = json.loads(
+        (Path(deduce.__file__).parent / "base_config.json").read_text(encoding="utf-8")
+    )
+    config["annotators"] = {
+        name: annotator
+        for name, annotator in config["annotators"].items()
+        if annotator.get("group") == "names"
+    }
+    return config
+
+
+def _deduce(build: bool, cache_path: Path | None = None) -> Any:
     from deduce import Deduce
 
+    return Deduce(
+        load_base_config=False,
+        config=_names_config(),
+        cache_path=cache_path or cache_dir(),
+        build_lookup_structs=build,
+    )
+
+
+def cache_file(base: Path | None = None) -> Path:
+    return (base or cache_dir()) / "cache" / "lookup_structs.pickle"
+
+
+def build_cache(target: Path | None = None) -> Path:
+    """Build the names-only lookup cache, at install or image build (``leerkring privacy
+    prepare-guard``), and return its file. It is written beside the target and then moved
+    into place, so a worker that loads at the same time reads the old file or the new one,
+    never half of one."""
+    import deduce.lookup_structs as structs
+
+    final = cache_file(target)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    saved_lists, saved_tries = structs.all_lists, dict(structs._LOOKUP_TRIE_LOADERS)
+    structs.all_lists = list(_NAME_LISTS)
+    for name in _UNUSED_TRIES:
+        structs._LOOKUP_TRIE_LOADERS.pop(name, None)
     try:
-        return Deduce()
+        with tempfile.TemporaryDirectory(dir=final.parent) as scratch:
+            _deduce(build=True, cache_path=Path(scratch))
+            os.replace(cache_file(Path(scratch)), final)
+    finally:
+        structs.all_lists = saved_lists
+        structs._LOOKUP_TRIE_LOADERS.clear()
+        structs._LOOKUP_TRIE_LOADERS.update(saved_tries)
+    return final
+
+
+def cache_ready() -> bool:
+    return cache_file().is_file()
+
+
+def _load_model() -> Any:
+    if not cache_ready():
+        log.warning(
+            "privacy guard: no name cache yet; building it now (run `leerkring privacy "
+            "prepare-guard` at install to skip this)"
+        )
+        build_cache()
+    try:
+        return _deduce(build=False)
     except Exception:
         # A cache left half-written by a killed process: build it again.
-        return Deduce(build_lookup_structs=True)
+        build_cache()
+        return _deduce(build=False)
+
+
+def _person_spans(model: Any, finder: NameFinder, text: str) -> list[tuple[int, int, str]]:
+    """deduce's person names (those the name finder confirms: without its place lists deduce
+    reads "in Hoorn" as a surname) and the name finder's, merged where they overlap."""
+    spans = [
+        (a.start_char, a.end_char)
+        for a in model.deidentify(text).annotations
+        if soft_category(a.tag, a.text) is Category.PERSON
+        and finder.confirms(text, a.start_char, a.end_char)
+    ]
+    spans.extend(finder.find(text))
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end, "persoon") for start, end in merged]
 
 
 def _worker(conn: Connection) -> None:
     """Load deduce, say so, then answer lists of texts with (start, end, tag) spans."""
     model = _load_model()
+    finder = name_finder()
     conn.send(_READY)
     while True:
         try:
             texts = conn.recv()
         except EOFError:
             return
-        result: list[list[tuple[int, int, str]]] = []
-        for text in texts:
-            document = model.deidentify(text)
-            result.append([(a.start_char, a.end_char, a.tag) for a in document.annotations])
-        conn.send(result)
+        conn.send([_person_spans(model, finder, text) for text in texts])
 
 
 _READY: Final = "ready"
@@ -131,7 +233,11 @@ class DeduceGuard:
         try:
             message = conn.recv()
         except (EOFError, OSError):
-            log.error("privacy guard: deduce worker stopped while loading")
+            if conn is self._conn:
+                log.error("privacy guard: deduce worker stopped while loading")
+            else:
+                # stop() took the pipe away: a normal shutdown, or a restart after a failure.
+                log.info("privacy guard: deduce worker stopped while loading (guard stopped)")
             return
         if message == _READY and conn is self._conn:
             log.info("privacy guard: deduce is ready")
@@ -158,6 +264,12 @@ class DeduceGuard:
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until deduce is loaded (or ``timeout``); True when it is usable."""
         return self._ready.wait(timeout)
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker's process id (for measuring its memory), or None when not started."""
+        process = self._process
+        return None if process is None else process.pid
 
     @property
     def structured(self) -> StructuredGuard:

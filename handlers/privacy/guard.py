@@ -392,7 +392,7 @@ def _find_dates(text: str) -> list[_Date]:
 
 
 _BIRTH_CUE_RE: Final = re.compile(
-    r"\b(?:geboren|geb|geboorte\w*|dob|d\.o\.b|date\s+of\s+birth|birth\s*date|born)\b",
+    r"\b(?:geboren|geb|geboorte\w*|leeftijd|lft|dob|d\.o\.b|date\s+of\s+birth|birth\s*date|born)\b",
     re.IGNORECASE,
 )
 _BIRTH_CUE_AFTER_RE: Final = re.compile(r"^\W{0,3}(?:\w+\s+)?(?:geboren|born)\b", re.IGNORECASE)
@@ -428,7 +428,48 @@ def _has_birth_cue(text: str, start: int, end: int) -> bool:
         if _SENTENCE_END_RE.search(token) or token.lower() in _CLAUSE_WORDS:
             break
     after = text[end : end + 40].split("\n", 1)[0]
-    return bool(_BIRTH_CUE_AFTER_RE.search(after) or _AGE_AFTER_RE.search(after))
+    if _BIRTH_CUE_AFTER_RE.search(after) or _AGE_AFTER_RE.search(after):
+        return True
+    return _in_brackets_after_person(text, start, end)
+
+
+# "De oudste (12-05-2009) wil op zichzelf wonen.", "Yonas (3 maart 2011)": a full date in
+# brackets right after a person is that person's date of birth. After anything else ("het
+# gesprek (12-03-2026)") it is not.
+_BRACKET_BEFORE_RE: Final = re.compile(r"(?P<word>[^\W\d_][\w'\-]*)\s*\(\s*$")
+_BRACKET_AFTER_RE: Final = re.compile(r"^\s*\)")
+_FULL_YEAR_RE: Final = re.compile(r"(?:1[89]|20)\d{2}\s*$")
+_PERSON_WORDS: Final = frozenset(
+    {
+        "oudste", "jongste", "middelste", "kind", "kindje", "baby", "zoon", "zoontje", "dochter",
+        "dochtertje", "moeder", "vader", "ouder", "oma", "opa", "tante", "oom", "broer", "zus",
+        "broertje", "zusje", "tweeling", "partner", "vriend", "vriendin", "ex", "cliënt",
+        "client", "cliënte", "jongere", "jongen", "meisje", "man", "vrouw", "neef", "nicht",
+        "stiefvader", "stiefmoeder", "pleegkind", "pleegzoon", "pleegdochter", "mevrouw",
+        "meneer", "hij", "zij", "ze", "mama", "papa", "kleinkind", "puber", "tiener",
+        "child", "son", "daughter", "mother", "father",
+    }
+)  # fmt: skip
+_NOT_PERSON_WORDS: Final = frozenset(
+    {
+        "Evaluatie", "Gesprek", "Afspraak", "Overleg", "Zitting", "Bijeenkomst", "Huisbezoek",
+        "Intake", "Brief", "Besluit", "Beschikking", "Vonnis", "Datum", "Verslag", "Rapportage",
+        "Melding", "Aanmelding", "Indicatie", "Uitspraak", "Deadline", "Start", "Einde",
+    }
+)  # fmt: skip
+
+
+def _in_brackets_after_person(text: str, start: int, end: int) -> bool:
+    before = _BRACKET_BEFORE_RE.search(text, max(0, start - 60), start)
+    if before is None or not _BRACKET_AFTER_RE.match(text[end : end + 5]):
+        return False
+    if not _FULL_YEAR_RE.search(text[start:end]) and not re.search(r"\d{2}$", text[start:end]):
+        return False
+    word = before.group("word")
+    if word.lower() in _PERSON_WORDS:
+        return True
+    # A capitalised word that is not a meeting or a document: most likely a name.
+    return word[:1].isupper() and not word.isupper() and word.capitalize() not in _NOT_PERSON_WORDS
 
 
 def _find_birthdates(text: str, dates: Iterable[_Date]) -> Iterator[_Span]:
@@ -488,6 +529,7 @@ _ADDRESS_CUE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS_CUE_TOKENS: Final = 8
+_YEAR_RE: Final = re.compile(r"(?:19|20)\d{2}")
 
 # Two-letter words and units that follow a four-digit number in ordinary text.
 _NOT_POSTCODE_LETTERS: Final = frozenset(
@@ -549,9 +591,14 @@ def _find_addresses(text: str) -> Iterator[_Span]:
             # ("Vredenburg 40, 3511 BD").
             yield _Span(start, postcode.end(), Category.POSTCODE)
             continue
-        if not match.group("street").split()[-1].lower().endswith(_STREET_SUFFIXES):
+        last_word = match.group("street").split()[-1].lower()
+        if not last_word.endswith(_STREET_SUFFIXES):
             continue
         if _AFTER_STREET_PLACE_RE.match(text, end) or _has_address_cue(text, start):
+            yield _Span(start, end, Category.POSTCODE)
+        elif last_word not in _STREET_SUFFIXES and not _YEAR_RE.fullmatch(match.group("nr")):
+            # "Parklaan 196": a street name with a house number is an address on its own.
+            # A bare suffix word ("Park 2") or a year ("Arbeidsmarkt 2025") is not.
             yield _Span(start, end, Category.POSTCODE)
 
 

@@ -94,3 +94,13 @@ def test_purges_lists_the_latest_purges_with_counts(
         "0",
     ]
     assert ANNA_TEXT not in listed.output
+
+
+def test_prepare_guard_builds_the_name_cache_before_any_server_starts() -> None:
+    from handlers.privacy.deduce import cache_file, cache_ready
+
+    before = cache_file().stat().st_mtime if cache_ready() else 0.0
+    result = CliRunner().invoke(main, ["privacy", "prepare-guard"])
+    assert result.exit_code == 0, result.output
+    assert "name cache ready" in result.output
+    assert cache_ready() and cache_file().stat().st_mtime >= before

@@ -19,11 +19,22 @@ from tests.support.signing import (
 # Distinctive words in every field, so any echo of submitted text shows up in the scan.
 MARK = "Zwaluwstaart"
 BSN = "111222333"
+NAME = "Ghebremedhin"  # a client's surname, found by the strict guard's name finder
+
+
+@pytest.fixture(params=["basic", "strict"])
+def guarded(request: pytest.FixtureRequest, server: RunningServer) -> RunningServer:
+    """The flows under both guards: the strict one also runs the name finder and the deduce
+    worker (issue #15), whose findings block and warn as well."""
+    if request.param == "strict":
+        server.services.runtime.guard = request.getfixturevalue("strict_guard")
+    return server
 
 
 async def test_no_submitted_text_reaches_the_logs(
-    server: RunningServer, caplog: pytest.LogCaptureFixture
+    guarded: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    server = guarded
     caplog.set_level(logging.DEBUG)
     typed = {
         "titel": f"{MARK}titel",
@@ -35,7 +46,8 @@ async def test_no_submitted_text_reaches_the_logs(
     }
     # Blocked first (an identifier), then accepted.
     view = await open_intake(server, title=f"{MARK}opdracht")
-    await post(server, interactive_body(view_submission(view, {**typed, "vraag": f"BSN {BSN}"})))
+    blocked = {**typed, "vraag": f"BSN {BSN}", "knelpunt": f"Het gezin {NAME} (geb. 03-04-2012)"}
+    await post(server, interactive_body(view_submission(view, blocked)))
     await post(server, interactive_body(view_submission(view, typed)))
     await server.slack.wait_for("chat.postMessage")
     for _ in range(100):
@@ -44,7 +56,8 @@ async def test_no_submitted_text_reaches_the_logs(
             break
         await asyncio.sleep(0.02)
     # A thread reply with an identifier, and one without.
-    for n, text in enumerate((f"{MARK}draad BSN {BSN}", f"{MARK}draad schoon")):
+    replies = (f"{MARK}draad BSN {BSN}", f"{MARK}draad schoon", f"ik sprak met meneer {NAME}")
+    for n, text in enumerate(replies):
         await post_json(
             server,
             thread_reply_event(
@@ -73,3 +86,4 @@ async def test_no_submitted_text_reaches_the_logs(
     )
     assert MARK.lower() not in logged.lower()
     assert BSN not in logged
+    assert NAME.lower() not in logged.lower()

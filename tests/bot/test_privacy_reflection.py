@@ -256,7 +256,8 @@ async def test_a_takeaway_with_a_name_gets_the_choice_and_is_stored_pseudonymise
     ((user, text),) = takeaways(strict)
     assert user == "U1"
     assert "[PERSOON-1]" in text and "Fatima" not in text and "Amrani" not in text
-    assert "Zwolle" not in text and "[PLAATS-1]" in text
+    # The place goes with the person (issue #15): one finding, one placeholder.
+    assert text == "Ik bel [PERSOON-1] terug."
     saved = (await strict.slack.wait_for("chat.postEphemeral"))[-1]
     assert "Amrani" not in json.dumps(saved, ensure_ascii=False)
 

@@ -1,7 +1,9 @@
 """The strict guard (structured + deduce) on the project's own corpus of Dutch casus texts.
 
 Goals (issue #7): hard identifiers ≥ 99% recall with ≤ 1% false alarms on clean texts; person
-names ≥ 90% recall. The figures are printed:
+names ≥ 90% recall. Since issue #15 a place is no finding on its own (a place right after a name
+is part of that name's finding), so the corpus's marked places are counted but expected to be
+left alone. The figures are printed:
 
     .venv/bin/pytest -q -s tests/handlers/test_privacy_corpus.py
 """
@@ -23,7 +25,7 @@ from tests.handlers.privacy.corpus import (
 )
 
 HARD = ("bsn", "iban", "phone", "email", "postcode", "birthdate")
-SOFT = ("person", "place")
+SOFT = ("person", "place")  # "place": how many were reported anyway (expected: none)
 # What counts as having found an expected span: an overlapping finding of these categories.
 ACCEPT: dict[str, set[Category]] = {
     "bsn": {Category.BSN},
@@ -126,6 +128,16 @@ def test_hard_identifiers_are_found(report: Report, category: str) -> None:
 def test_clean_texts_are_rarely_blocked(report: Report) -> None:
     assert report.clean_texts >= 300
     assert report.false_alarm_rate <= 0.01, report.lines()
+
+
+def test_places_alone_are_no_findings(report: Report) -> None:
+    assert report.expected["place"] >= 100
+    assert report.found["place"] == 0, report.lines()
+
+
+def test_clean_texts_are_seldom_interrupted(report: Report) -> None:
+    # Before issue #15, 56 of 300 had a soft warning (organisations, "de methode van Gordon").
+    assert report.clean_soft_warnings / report.clean_texts <= 0.01, report.lines()
 
 
 def test_person_names_are_found(report: Report) -> None:

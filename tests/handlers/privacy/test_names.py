@@ -1,0 +1,115 @@
+"""Names in chat language (issue #15): context, lower case, every background; places and
+organisations are no findings on their own; dates of birth in context; streets with numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.privacy.guard import Category, check_text
+from handlers.privacy.names import name_finder
+
+
+def _names(text: str) -> list[str]:
+    return [text[start:end] for start, end in name_finder().find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # lower case, against the name lists
+        ("ik sprak met fatima over de aanmaningen", "fatima"),
+        ("meneer sahin belde boos op", "sahin"),
+        ("oma van der laan is de enige die nog contact heeft", "van der laan"),
+        # names no list has, from their shape
+        ("Morgen komt Semhar Ghebremedhin langs.", "Semhar Ghebremedhin"),
+        ("Wie helpt Paweł Nowak met de toeslagen?", "Paweł Nowak"),
+        ("Ik maak me zorgen om Xiaoling.", "Xiaoling"),
+        ("Gisteren zag ik Shurendy op het plein.", "Shurendy"),
+        # family and kin words
+        ("Het gezin Darwish heeft al twee jaar schulden.", "Darwish"),
+        ("de familie Tesfay wil niet dat we langskomen", "Tesfay"),
+        ("Gezin Haddad: vader werkt, moeder is overbelast.", "Haddad"),
+        ("Oma Riet zorgt nu voor de kinderen.", "Riet"),
+        ("De moeder van Yonas wil niet meewerken.", "Yonas"),
+        # forms of address and initials
+        ("Dhr. Öztürk is sinds maart werkloos.", "Öztürk"),
+        ("mevr. Kowalska vraagt om een second opinion", "Kowalska"),
+        ("De brief van J.K. Ramdin kwam te laat.", "J.K. Ramdin"),
+        # an age, the start of a sentence, a quote
+        ("Ik maak me zorgen om Luwam (16), ze is vaak weg.", "Luwam"),
+        ("Geen idee meer. Merhawi komt niet opdagen.", "Merhawi"),
+        ("Ze zei: 'Abdirahman slaat me als hij dronken is.'", "Abdirahman"),
+        # first name and surname that are also ordinary words
+        ("Volgens Roos van Dijk is de situatie thuis onhoudbaar.", "Roos van Dijk"),
+    ],
+)
+def test_client_names_in_chat_language_are_found(text: str, name: str) -> None:
+    assert name in _names(text)
+
+
+def test_a_place_attached_to_a_person_is_part_of_that_finding() -> None:
+    assert _names("Fatima uit Zwijndrecht heeft het moeilijk.") == ["Fatima uit Zwijndrecht"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In Zwijndrecht werken we met een vast wijkteam.",
+        "De gemeente Dordrecht heeft de subsidie verlengd.",
+        "Wij zitten in Rotterdam-Zuid en zien veel jonge moeders met schulden.",
+        "We verwijzen door naar Fier.",
+        "Het FACT-team kan pas over zes weken starten.",
+        "Buurman doet de klusjes.",
+        "Ze werkt 3 ochtenden per week bij de Albert Heijn om de hoek.",
+        "We werken met Triple P en met de methode van Gordon.",
+        "Het gezin komt uit Eritrea en spreekt Tigrinya.",
+        "oma is ziek en de moeder van de jongen werkt veel",
+        "Deze casus gaat over een jongere van 16 die steeds vaker spijbelt.",
+        "Pff, wat een week. Drie crisismeldingen.",
+        "Onze wijk (Tarwewijk) heeft veel jonge gezinnen.",
+        "ik heb er een slecht gevoel over, misschein moet ik bellen",
+        # an organisation's shape: an article before it, a capitalised ordinary word after it
+        "De aanmelding bij het Xonar is rond.",
+        "Morgen belt Kenter Jeugdhulp terug.",
+    ],
+)
+def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) -> None:
+    assert _names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("De oudste (12-05-2009) wil op zichzelf wonen.", "12-05-2009"),
+        ("Het gaat om Selam (3 maart 2011).", "3 maart 2011"),
+        ("Leeftijd 17, geboren op 04-06-2008.", "04-06-2008"),
+        ("Moeder, geb. 1 mei 1990, heeft geen inkomen.", "1 mei 1990"),
+    ],
+)
+def test_a_date_of_birth_in_context_blocks(text: str, value: str) -> None:
+    found = [(f.category, text[f.start : f.end]) for f in check_text(text)]
+    assert (Category.BIRTHDATE, value) in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "evaluatie op 18-11-2025, zet het in je agenda",
+        "Op dinsdag 12 maart om 14:00 hebben we intervisie.",
+        "Het MDO (12-03-2026) is verplaatst.",
+        "Het gesprek (04-02-2026) ging over de schulden.",
+    ],
+)
+def test_a_meeting_date_is_no_date_of_birth(text: str) -> None:
+    assert check_text(text) == []
+
+
+def test_a_street_with_a_house_number_blocks_on_its_own() -> None:
+    text = "Het huis op de Parklaan 196 wordt ontruimd."
+    found = [(f.category, text[f.start : f.end]) for f in check_text(text)]
+    assert found == [(Category.POSTCODE, "Parklaan 196")]
+
+
+@pytest.mark.parametrize("text", ["De Arbeidsmarkt 2025 is krap.", "In het Park 2 keer per week."])
+def test_a_year_or_a_bare_suffix_word_is_no_address(text: str) -> None:
+    assert check_text(text) == []
