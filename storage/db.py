@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +51,11 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Units of work still open, in any thread: a step whose awaiting task was cancelled at
+        # shutdown goes on in its worker thread, and disposing the pool under it would leave
+        # its connection open for the garbage collector.
+        self._open = 0
+        self._idle = threading.Condition()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -59,6 +65,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
         session = self._sessions()
+        with self._idle:
+            self._open += 1
         try:
             with session.begin():
                 yield session
@@ -69,6 +77,9 @@ class Database:
             raise
         finally:
             session.close()
+            with self._idle:
+                self._open -= 1
+                self._idle.notify_all()
 
     def ping(self) -> tuple[bool, str]:
         try:
@@ -78,7 +89,10 @@ class Database:
         except SQLAlchemyError as exc:
             return False, type(exc).__name__
 
-    def dispose(self) -> None:
+    def dispose(self, wait_seconds: float = 10.0) -> None:
+        """Close the pool, after the units of work still running in other threads (bounded)."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._open == 0, timeout=wait_seconds)
         self.engine.dispose()
 
 

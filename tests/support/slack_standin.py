@@ -112,7 +112,7 @@ class SlackStandIn:
         return [c.args for c in self.calls if c.method == method]
 
     async def wait_for(
-        self, method: str, count: int = 1, within: float = 5.0
+        self, method: str, count: int = 1, within: float = 15.0
     ) -> list[dict[str, Any]]:
         """Wait until ``count`` calls of ``method`` arrived (delivery after the ack is async)."""
         deadline = asyncio.get_running_loop().time() + within
