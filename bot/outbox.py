@@ -33,29 +33,36 @@ class Claims:
     claim times are refreshed while any is held, so no other process takes them over."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+        # Weakly: the registry below is keyed by the runtime, which must be free to go.
+        self._runtime = weakref.ref(runtime)
         self._held: dict[Outbox, set[int]] = {}
         self._renewer: asyncio.Task[None] | None = None
+
+    def runtime(self) -> Runtime:
+        runtime = self._runtime()
+        if runtime is None:
+            raise RuntimeError("the runtime of these claims is gone")
+        return runtime
 
     async def take(self, outbox: Outbox, row_id: int, seen: str) -> bool:
         def step(ctx: Any) -> bool:
             session = ctx.repos.members.session
             return claims.claim(session, outbox, row_id, seen, ctx.now(), LEASE)
 
-        return await self._took(outbox, row_id, await self.runtime.call(step))
+        return await self._took(outbox, row_id, await self.runtime().call(step))
 
     async def take_run(self, run_id: int) -> bool:
         def step(ctx: Any) -> bool:
             return claims.claim_run(ctx.repos.members.session, run_id, ctx.now(), LEASE)
 
-        return await self._took(claims.RUN_POST, run_id, await self.runtime.call(step))
+        return await self._took(claims.RUN_POST, run_id, await self.runtime().call(step))
 
     async def take_session_post(self, session_id: int, kind: str) -> bool:
         def step(ctx: Any) -> bool:
             session = ctx.repos.members.session
             return claims.claim_session_post(session, session_id, kind, ctx.now(), LEASE)
 
-        taken = await self.runtime.call(step)
+        taken = await self.runtime().call(step)
         return await self._took(claims.SESSION_POST, session_id, taken)
 
     async def _took(self, outbox: Outbox, row_id: int, taken: bool) -> bool:
@@ -77,7 +84,7 @@ class Claims:
             claims.release(ctx.repos.members.session, outbox, row_id)
 
         try:
-            await self.runtime.call(work)
+            await self.runtime().call(work)
         finally:
             self.forget(outbox, row_id)
 
@@ -102,7 +109,7 @@ class Claims:
                     claims.renew(ctx.repos.members.session, outbox, ids, ctx.now())
 
                 try:
-                    await self.runtime.call(step)
+                    await self.runtime().call(step)
                 except Exception as exc:
                     log.warning(
                         "could not refresh %d %s claims: %s",
