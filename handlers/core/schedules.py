@@ -51,7 +51,7 @@ def parse_rule(text: str) -> str:
     if not raw:
         raise RuleError("empty rule")
     fields = raw.split()
-    if len(fields) == 5 and all(re.fullmatch(r"[\d*/,\-a-z]+", f) for f in fields):
+    if len(fields) == 5 and all(re.fullmatch(r"[0-9*/,\-a-z]+", f) for f in fields):
         return _normalise_cron(fields)
     days: list[str] = []
     time: tuple[int, int] | None = None

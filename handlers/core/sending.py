@@ -43,16 +43,23 @@ class Claims:
     claim times are refreshed while any is held, so no other process takes them over."""
 
     def __init__(self, runtime: Caller) -> None:
-        self.runtime = runtime
+        # Weakly: the registry below is keyed by the runtime, which must be free to go.
+        self._runtime = weakref.ref(runtime)
         self._held: dict[Outbox, set[int]] = {}
         self._renewer: asyncio.Task[None] | None = None
+
+    def runtime(self) -> Caller:
+        runtime = self._runtime()
+        if runtime is None:
+            raise RuntimeError("the runtime of these claims is gone")
+        return runtime
 
     async def take(self, outbox: Outbox, row_id: int, seen: str) -> bool:
         def step(ctx: Any) -> bool:
             session = ctx.session
             return claims.claim(session, outbox, row_id, seen, ctx.now(), LEASE)
 
-        return await self._took(outbox, row_id, await self.runtime.call(step))
+        return await self._took(outbox, row_id, await self.runtime().call(step))
 
     async def take_with(
         self,
@@ -66,7 +73,7 @@ class Claims:
         def step(ctx: Any) -> bool:
             return claim(ctx.session, row_id, ctx.now(), LEASE)
 
-        return await self._took(outbox, row_id, await self.runtime.call(step))
+        return await self._took(outbox, row_id, await self.runtime().call(step))
 
     async def _took(self, outbox: Outbox, row_id: int, taken: bool) -> bool:
         if taken:
@@ -87,7 +94,7 @@ class Claims:
             claims.release(ctx.session, outbox, row_id)
 
         try:
-            await self.runtime.call(work)
+            await self.runtime().call(work)
         finally:
             self.forget(outbox, row_id)
 
@@ -112,7 +119,7 @@ class Claims:
                     claims.renew(ctx.session, outbox, ids, ctx.now())
 
                 try:
-                    await self.runtime.call(step)
+                    await self.runtime().call(step)
                 except Exception as exc:
                     log.warning(
                         "could not refresh %d %s claims: %s",

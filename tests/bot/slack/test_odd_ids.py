@@ -11,12 +11,14 @@ import logging
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.form_seal import FormSeal, form_key
 from handlers.casus import chat as casus
 from handlers.reflection import chat as reflection
 from handlers.speedsparren import chat as speedsparren
 from prompts import load_texts
+from storage.models import Schedule
 from tests.bot.slack.test_casus_flow import post
 from tests.conftest import RunningServer
 from tests.support.signing import block_action, command_body, interactive_body, view_submission
@@ -126,3 +128,19 @@ async def test_an_odd_number_of_hours_in_the_schedule_form_is_a_field_error(
         assert answer["response_action"] == "errors", (value, answer)
         assert answer["errors"] == {"venster": TEXTS.get("reflectie.form.window_bad")}
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_cron_rule_with_other_digits_is_a_field_error_and_nothing_is_stored(
+    server: RunningServer,
+) -> None:
+    await post(server, interactive_body(block_action(reflection.ACTION_ADD, "new", user="UFAC01")))
+    form = (await server.slack.wait_for("views.open"))[-1]["view"]
+    values = {"wanneer": "٣ 9 * * *", "venster": "48"}
+    status, text = await post(
+        server, interactive_body(view_submission(form, values, user="UFAC01"))
+    )
+    assert status == 200, text
+    answer = json.loads(text)
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["wanneer"]
+    with server.database.session() as session:
+        assert session.scalars(select(Schedule)).all() == []
