@@ -27,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, text
 
+from bot import revocation
 from bot.messaging import (
     NOT_SENT,
     PERMANENT,
@@ -191,6 +192,9 @@ class ReflectionScheduler:
             if not await asyncio.to_thread(self.leadership.check):
                 return {"leader": 0}
             stats = {"leader": 1, "fired": 0, "sent": 0, "reminded": 0, "closed": 0}
+            self.messengers.stopped = await asyncio.to_thread(
+                revocation.revoked_platforms, self.runtime.database
+            )
             for result in await self.runtime.call(reflection.fire_due, self.grace):
                 stats["fired"] += result.fired
                 if result.notice is not None:
@@ -279,6 +283,8 @@ class ReflectionScheduler:
         return sent
 
     async def deliver_run(self, run: RunInfo) -> int:
+        if run.platform in self.messengers.stopped:
+            return 0  # logged once, when the workspace revoked the app
         try:
             messenger = self.messengers.get(run.platform)
         except DeliveryFailed:

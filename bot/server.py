@@ -66,6 +66,8 @@ async def _lifecycle(app: web.Application) -> Any:
         log.info("Slack connected in Socket Mode")
     elif slack is not None:
         log.info("Slack listening over HTTP at POST /slack/events")
+    if slack is not None:
+        await slack.resume_if_reinstalled()
     scheduler = None
     if services.settings.scheduler:
         scheduler = make_scheduler(services)
