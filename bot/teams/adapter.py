@@ -32,6 +32,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
 
+from bot import bounded_json
 from bot.messaging import DeliveryFailed
 from bot.runtime import Outcome, Runtime
 from bot.services import Services
@@ -49,6 +50,7 @@ from bot.teams.store import (
     thread_root,
     user_id_of,
 )
+from bot.teams.token import TokenRefused
 from handlers.events import (
     Actor,
     ButtonPressed,
@@ -146,11 +148,19 @@ class TeamsAdapter:
     # --- HTTP -----------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        try:
+            await self.connection.check_token(request.headers.get("Authorization"))
+        except Exception as exc:
+            log.warning("Teams request refused: not authenticated (%s)", _reason(exc))
+            return _error(401, "unauthorized")
         if request.content_type != "application/json":
             return _error(415, "expected an application/json activity")
         try:
-            body = await request.json()
-        except ValueError:
+            body = bounded_json.loads((await request.read()).decode("utf-8"))
+        except bounded_json.TooDeep:
+            log.warning("Teams activity refused: JSON nested too deep")
+            return _error(400, "JSON nested too deep")
+        except ValueError:  # UnicodeDecodeError is one too
             return _error(400, "body is not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return _error(400, "JSON body must be an activity with a 'type'")
@@ -746,6 +756,10 @@ def _field_errors(outcome: Outcome) -> dict[str, str]:
 
 def _has_private_file(replies: Sequence[Reply]) -> bool:
     return any(isinstance(r, UploadFile) and r.user_id for r in replies)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, TokenRefused) else type(exc).__name__
 
 
 def _error(status: int, message: str) -> web.Response:
