@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.server import build_app
 from bot.services import build_services
 from tests.conftest import DatabaseTarget, make_settings
+from tests.support.operator import STATUS_HEADERS
 from tests.support.signing import command_body
 from tests.support.slack_standin import APP_TOKEN, SlackStandIn
 
@@ -57,7 +58,8 @@ async def test_socket_mode_receives_a_command_and_acks_the_envelope(
         async with aiohttp.ClientSession() as http:
             async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as resp:
                 assert resp.status == 404  # no HTTP endpoint in Socket Mode
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            status_url = f"http://127.0.0.1:{port}/status"
+            async with http.get(status_url, headers=STATUS_HEADERS) as resp:
                 assert json.loads(await resp.text())["slack"] == "socket"
     finally:
         await runner.cleanup()

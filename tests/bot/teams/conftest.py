@@ -18,6 +18,7 @@ from bot.server import build_app
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from tests.conftest import DatabaseTarget
+from tests.support.operator import STATUS_TOKEN
 from tests.support.teams_standin import (
     APP_ID,
     FLOOR,
@@ -90,6 +91,7 @@ def emulator_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LEERKRING_TEAMS_EMULATOR": "true",
         "LEERKRING_FACILITATORS": FLOOR.aad,
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
     }
 
 
@@ -115,6 +117,7 @@ async def secured(
         "MICROSOFT_APP_ID": APP_ID,
         "MICROSOFT_APP_PASSWORD": "test-password",
         "MICROSOFT_OPENID_METADATA_URL": identity.metadata_url,
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
     }
     async with aiohttp.ClientSession() as http:
         server = await start_server(env, connector, http)
