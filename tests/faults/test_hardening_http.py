@@ -47,9 +47,7 @@ class Served:
 
 
 @pytest.fixture
-async def served(
-    database_target: DatabaseTarget, slack_api: SlackStandIn
-) -> AsyncIterator[Served]:
+async def served(database_target: DatabaseTarget, slack_api: SlackStandIn) -> AsyncIterator[Served]:
     settings = make_settings(
         database_target.url,
         SLACK_API_URL=slack_api.url,
