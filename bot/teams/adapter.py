@@ -175,7 +175,7 @@ class TeamsAdapter:
         except Exception as exc:
             log.warning("Teams request refused: not authenticated (%s)", type(exc).__name__)
             return _error(401, "unauthorized")
-        problem = activity_problem(activity)
+        problem = activity_problem(activity) or invoke_problem(activity)
         if problem is not None:
             log.warning("Teams activity refused: %s", problem)
             return _error(400, problem)
@@ -188,7 +188,10 @@ class TeamsAdapter:
             log.exception("Teams turn failed for a %s activity", activity.type)
             return _error(500, "internal error")
         if invoke is not None:
-            return web.json_response(invoke.body, status=int(invoke.status), dumps=_dumps)
+            status = int(invoke.status)
+            if status == 501:  # the SDK's answer to an invoke no handler is written for
+                return _error(400, "this invoke is not supported")
+            return web.json_response(invoke.body, status=status, dumps=_dumps)
         return web.Response(status=200)
 
     # --- turns ----------------------------------------------------------------------------
@@ -670,6 +673,31 @@ def activity_problem(activity: Activity) -> str | None:
         return "activity has no conversation"
     if not activity.service_url:
         return "activity has no serviceUrl"
+    return None
+
+
+# Invokes Leerkring answers; the SDK would answer any other with a 501.
+SUPPORTED_INVOKES = frozenset({"fileConsent/invoke"})
+
+
+def invoke_problem(activity: Activity) -> str | None:
+    """Why an invoke cannot be handled, or None (also for activities that are no invoke).
+    The SDK deserialises an invoke's value into its own classes and fails with a traceback on
+    a value of another shape, so the shape is checked first."""
+    if activity.type != "invoke":
+        return None
+    if activity.name not in SUPPORTED_INVOKES:
+        return "this invoke is not supported"
+    value = activity.value
+    if not isinstance(value, dict) or value.get("action") not in ("accept", "decline"):
+        return "file consent answer without an action"
+    for key in ("context", "uploadInfo"):
+        if value.get(key) is not None and not isinstance(value.get(key), dict):
+            return f"file consent answer whose {key} is not an object"
+    upload = value.get("uploadInfo") or {}
+    for key in ("name", "uploadUrl", "contentUrl", "uniqueId", "fileType"):
+        if not isinstance(upload.get(key), str | None):
+            return f"file consent answer whose uploadInfo.{key} is not text"
     return None
 
 
