@@ -810,18 +810,22 @@ def test_teams_invokes(
 ) -> None:
     caplog.set_level(logging.INFO)
     run = Run("teams invokes")
-    invoke_names = st.just("fileConsent/invoke") | st.sampled_from(
-        [
-            "fileConsent/invoke",
-            "adaptiveCard/action",
-            "task/fetch",
-            "task/submit",
-            "composeExtension/query",
-            "signin/verifyState",
-            "config/fetch",
-            "actionableMessage/executeAction",
-        ]
-    ) | st.text(max_size=20)
+    invoke_names = (
+        st.just("fileConsent/invoke")
+        | st.sampled_from(
+            [
+                "fileConsent/invoke",
+                "adaptiveCard/action",
+                "task/fetch",
+                "task/submit",
+                "composeExtension/query",
+                "signin/verifyState",
+                "config/fetch",
+                "actionableMessage/executeAction",
+            ]
+        )
+        | st.text(max_size=20)
+    )
     json_values = st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=20),
         lambda inner: (
