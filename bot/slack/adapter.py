@@ -121,6 +121,10 @@ class SlackAdapter:
         app.view(re.compile(r".*"))(self._on_view_submission)
         app.action(re.compile(r".*"))(self._on_action)
         app.event("member_joined_channel")(self._on_member_joined)
+        # Over HTTP handle_http settles these before bolt (bot/slack/shapes.py); in Socket Mode
+        # they arrive here, and an envelope bolt does not answer with a 200 is never acked.
+        app.event(re.compile(r"^(app_uninstalled|tokens_revoked)$"))(self._on_revoked)
+        app.event(re.compile(r".*"))(self._on_other_event)
         app.error(self._on_error)
 
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -366,6 +370,21 @@ class SlackAdapter:
         await ack()
         if outcome.replies:
             self._spawn(self.deliver(outcome.replies, Delivery(actor, place)))
+
+    async def _on_revoked(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        verdict = shapes.judge(json.dumps(body), "application/json")
+        if verdict.action == "revoked" and verdict.team_id is not None:
+            await asyncio.to_thread(
+                revocation.mark_revoked,
+                self.runtime.database,
+                PLATFORM,
+                verdict.team_id,
+                verdict.reason,
+            )
+        await ack()
+
+    async def _on_other_event(self, ack: Callable[..., Awaitable[None]]) -> None:
+        await ack()
 
     async def _handle_and_deliver(self, event: Event, delivery: Delivery) -> None:
         outcome = await self.runtime.handle(event)
