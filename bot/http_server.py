@@ -84,6 +84,8 @@ class LeerkringRunner(web.AppRunner):
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
+        # aiohttp builds its Server itself and takes no protocol class; the subclass only
+        # changes which RequestHandler a new connection gets.
         server.__class__ = _QuietServer
         return server
 

@@ -74,7 +74,8 @@ async def _lifecycle(app: web.Application) -> Any:
         log.info("Slack connected in Socket Mode")
     elif slack is not None:
         log.info("Slack listening over HTTP at POST /slack/events")
-    if slack is not None:
+    if slack is not None and services.settings.scheduler:
+        # Only scheduled sends stop for a revoked workspace; the process that runs them checks.
         await slack.resume_if_reinstalled()
     scheduler = None
     if services.settings.scheduler:
