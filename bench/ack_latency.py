@@ -43,6 +43,8 @@ from tests.support.signing import (  # noqa: E402
 )
 from tests.support.slack_standin import SlackStandIn  # noqa: E402
 
+# /status needs the operator token; the guard state is not on the public /healthz.
+STATUS_TOKEN = uuid.uuid4().hex
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -88,7 +90,7 @@ async def wait_guard(http: aiohttp.ClientSession, url: str) -> None:
     """The strict guard loads deduce after start-up (the first time after an install it also
     builds a lookup cache): measure once names are checked, not while replies wait for it."""
     for _ in range(3000):
-        async with http.get(url) as resp:
+        async with http.get(url, headers={"Authorization": f"Bearer {STATUS_TOKEN}"}) as resp:
             if (await resp.json()).get("privacy_guard") == "ready":
                 return
         await asyncio.sleep(0.1)
@@ -188,6 +190,7 @@ async def main(args: argparse.Namespace) -> None:
         "SLACK_API_URL": standin.url,
         "LEERKRING_SCHEDULER": "false",
         "LEERKRING_PRIVACY_GUARD": args.guard,
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
         "LEERKRING_LOG_LEVEL": "WARNING",
     }
     leerkring = spawn([sys.executable, "-m", "bot.cli", "serve"], env, tmp)
@@ -204,7 +207,7 @@ async def main(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession(connector=connector) as http:
             await wait_ready(http, f"http://127.0.0.1:{lk_port}/healthz", leerkring)
             if args.guard == "strict":
-                await wait_guard(http, f"http://127.0.0.1:{lk_port}/healthz")
+                await wait_guard(http, f"http://127.0.0.1:{lk_port}/status")
             await wait_ready(http, targets["bare bolt"], bare)
             thread_ts = await seed_casus(http, targets["leerkring"], standin)
             results: dict[tuple[str, str], list[float]] = {}

@@ -59,8 +59,7 @@ def main() -> None:
 @_friendly_errors
 def serve() -> None:
     """Run the server: Slack at POST /slack/events (or Socket Mode) and GET /healthz."""
-    from aiohttp import web
-
+    from bot import http_server
     from bot.server import build_app
     from bot.services import build_services, ensure_schema
 
@@ -77,7 +76,7 @@ def serve() -> None:
         services.database.engine.dialect.name,
     )
     _tune_for_acks()
-    web.run_app(app, host=settings.bind_host, port=settings.port, print=None, access_log=None)
+    http_server.run(app, settings.bind_host, settings.port)
 
 
 def _tune_for_acks() -> None:

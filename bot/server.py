@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot import http_server
 from bot.scheduler import Scheduler
 from bot.services import Services, start_guard, stop_guard
 from bot.slack.adapter import SlackAdapter
@@ -30,9 +32,14 @@ MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything larger is ref
 
 
 def build_app(services: Services) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
-    app[SERVICES] = services
     settings = services.settings
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[http_server.body_timeout(settings.body_timeout_seconds)],
+        handler_args={"keepalive_timeout": settings.header_timeout_seconds},
+    )
+    app.on_response_prepare.append(http_server.name_server)
+    app[SERVICES] = services
     slack: SlackAdapter | None = None
     if settings.slack_enabled:
         assert services.slack_client is not None
@@ -46,6 +53,7 @@ def build_app(services: Services) -> web.Application:
     if app[TEAMS] is not None:
         app.router.add_post("/api/messages", _teams_messages)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/status", _status)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
@@ -66,6 +74,9 @@ async def _lifecycle(app: web.Application) -> Any:
         log.info("Slack connected in Socket Mode")
     elif slack is not None:
         log.info("Slack listening over HTTP at POST /slack/events")
+    if slack is not None and services.settings.scheduler:
+        # Only scheduled sends stop for a revoked workspace; the process that runs them checks.
+        await slack.resume_if_reinstalled()
     scheduler = None
     if services.settings.scheduler:
         scheduler = make_scheduler(services)
@@ -114,15 +125,30 @@ async def _slack_events(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """For load balancers and container health checks, unauthenticated: up or not, no more."""
+    ok, _ = await _database_state(request.app[SERVICES])
+    body = {"status": "ok" if ok else "unavailable"}
+    return web.json_response(body, status=200 if ok else 503)
+
+
+async def _status(request: web.Request) -> web.Response:
+    """For operators, with ``Authorization: Bearer $LEERKRING_STATUS_TOKEN``: what /healthz
+    keeps to itself. Without a token configured there is no such page."""
     services = request.app[SERVICES]
-    ok, detail = await asyncio.to_thread(services.database.ping)
+    settings = services.settings
+    expected = settings.status_token
+    if expected is None:
+        raise web.HTTPNotFound()
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected.get_secret_value()}".encode()):
+        return web.json_response({"error": "unauthorized"}, status=401)
+    ok, detail = await _database_state(services)
     revision = None
     if ok:
         try:
             revision = await asyncio.to_thread(migrate.current_revision, services.database.engine)
         except Exception as exc:
             ok, detail = False, type(exc).__name__
-    settings = services.settings
     slack_mode = "off"
     if settings.slack_enabled:
         slack_mode = "socket" if settings.slack_socket_mode else "http"
@@ -142,6 +168,10 @@ async def _healthz(request: web.Request) -> web.Response:
         "privacy_guard": _guard_state(settings.privacy_guard, services.guard),
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+async def _database_state(services: Services) -> tuple[bool, str]:
+    return await asyncio.to_thread(services.database.ping)
 
 
 def _guard_state(level: str, guard: object) -> str:

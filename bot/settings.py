@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         default=None, alias="MICROSOFT_OPENID_METADATA_URL"
     )
 
+    # Slow clients hold sockets: a request's headers must arrive within this many seconds of
+    # the connection opening (or of the previous response), and its body within the other.
+    header_timeout_seconds: float = Field(
+        default=10, ge=0.1, le=300, alias="LEERKRING_HEADER_TIMEOUT_SECONDS"
+    )
+    body_timeout_seconds: float = Field(
+        default=15, ge=0.1, le=300, alias="LEERKRING_BODY_TIMEOUT_SECONDS"
+    )
+
     facilitators: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), alias="LEERKRING_FACILITATORS"
     )
@@ -71,6 +80,8 @@ class Settings(BaseSettings):
     retention_months: int = Field(default=12, ge=0, le=120, alias="LEERKRING_RETENTION_MONTHS")
     # Key for the HMAC that links an anonymous casus to its inbrenger (docs/privacy.md).
     hmac_secret: SecretStr | None = Field(default=None, alias="LEERKRING_HMAC_SECRET")
+    # Bearer token for GET /status (schema revision, modes, guard state); unset: no /status.
+    status_token: SecretStr | None = Field(default=None, alias="LEERKRING_STATUS_TOKEN")
     # How long a submission waits for a guard that is still loading before it is refused.
     privacy_wait_seconds: float = Field(
         default=2.0, ge=0, le=60, alias="LEERKRING_PRIVACY_WAIT_SECONDS"
@@ -83,7 +94,7 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("hmac_secret")
+    @field_validator("hmac_secret", "status_token")
     @classmethod
     def _long_enough_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:

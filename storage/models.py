@@ -550,3 +550,15 @@ class SpeedsparTakeaway(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class RevokedWorkspace(Base):
+    """A workspace that uninstalled the app or revoked its token: nothing is sent there until
+    a working token proves it is back (``bot/revocation.py``)."""
+
+    __tablename__ = "revoked_workspaces"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)

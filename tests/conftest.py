@@ -30,6 +30,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from storage import migrate
 from storage.db import Database
+from tests.support.operator import STATUS_TOKEN
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_standin import TOKEN, SlackStandIn
 
@@ -164,6 +165,7 @@ def make_settings(database_url: str, **extra: str) -> Settings:
         "LEERKRING_SCHEDULER": "false",  # scheduler tests drive ticks themselves
         # deduce (strict) is loaded once per session, by the privacy corpus tests only.
         "LEERKRING_PRIVACY_GUARD": "basic",
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
         **extra,
     }
     return load_settings(env)

@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import revocation
 from bot.runtime import Runtime
 from bot.scheduler.leadership import LOCK_SQL, Leadership
 from handlers.core.events import MessageRef
@@ -103,6 +104,11 @@ class Scheduler:
             if not await asyncio.to_thread(self.leadership.check):
                 return {"leader": 0}
             stats = {"leader": 1}
+            # Platforms whose workspace uninstalled the app: nothing is sent there until it
+            # is installed again (bot/revocation.py).
+            self.messengers.stopped = await asyncio.to_thread(
+                revocation.revoked_platforms, self.runtime.database
+            )
             for step in self.registry.ordered_steps():
                 for name, count in (await step.run(self)).items():
                     stats[name] = stats.get(name, 0) + count

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
-from urllib.parse import parse_qsl
 
 from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -35,12 +34,13 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import revocation
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.form_seal import FormSeal, form_key
 from bot.group_commit import WriterStopped
 from bot.runtime import Outcome, Runtime
 from bot.settings import Settings
-from bot.slack import render
+from bot.slack import render, shapes
 from bot.slack.messenger import DirectChannelStore, SlackMessenger
 from handlers.core.events import (
     Actor,
@@ -124,6 +124,10 @@ class SlackAdapter(AsyncReplies[Delivery]):
         app.view(re.compile(r".*"))(self._on_view_submission)
         app.action(re.compile(r".*"))(self._on_action)
         app.event("member_joined_channel")(self._on_member_joined)
+        # Over HTTP handle_http settles these before bolt (bot/slack/shapes.py); in Socket Mode
+        # they arrive here, and an envelope bolt does not answer with a 200 is never acked.
+        app.event(re.compile(r"^(app_uninstalled|tokens_revoked)$"))(self._on_revoked)
+        app.event(re.compile(r".*"))(self._on_other_event)
         app.error(self._on_error)
 
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -133,9 +137,23 @@ class SlackAdapter(AsyncReplies[Delivery]):
             return web.json_response({"error": "body is not UTF-8 text"}, status=400)
         if self.verifier is not None and not _signed(self.verifier, body, request):
             return web.json_response({"error": "invalid signature or stale timestamp"}, status=401)
-        problem = payload_problem(body, request.content_type)
-        if problem is not None:
-            return web.json_response({"error": problem}, status=400)
+        verdict = shapes.judge(body, request.content_type)
+        if verdict.action == "refuse":
+            log.warning("slack payload refused: %s", verdict.reason)
+            return web.json_response({"error": verdict.reason}, status=400)
+        if verdict.action == "ignore":
+            log.debug("slack request acknowledged and ignored: %s", verdict.reason)
+            return web.Response(status=200)
+        if verdict.action == "revoked":
+            assert verdict.team_id is not None
+            await asyncio.to_thread(
+                revocation.mark_revoked,
+                self.runtime.database,
+                PLATFORM,
+                verdict.team_id,
+                verdict.reason,
+            )
+            return web.Response(status=200)
         try:
             bolt_request = AsyncBoltRequest(
                 body=body, query=request.query_string, headers=dict(request.headers)
@@ -149,6 +167,22 @@ class SlackAdapter(AsyncReplies[Delivery]):
             log.error("slack request failed: %s", type(exc).__name__)
             return web.json_response({"error": "internal error"}, status=500)
         return await to_aiohttp_response(bolt_response)
+
+    async def resume_if_reinstalled(self) -> None:
+        """A workspace marked revoked is back when the (new) bot token works."""
+        database = self.runtime.database
+        try:
+            if not await asyncio.to_thread(revocation.is_revoked, database, PLATFORM):
+                return
+        except Exception as exc:  # the database may still be starting; the mark stays
+            log.warning("cannot check for a revoked Slack workspace: %s", type(exc).__name__)
+            return
+        try:
+            await self.client.auth_test()
+        except Exception as exc:
+            log.warning("Slack still refuses the bot token (%s): sends stay stopped", _why(exc))
+            return
+        await asyncio.to_thread(revocation.clear, database, PLATFORM)
 
     async def close(self) -> None:
         """Let background deliveries finish (bounded), then stop."""
@@ -344,6 +378,21 @@ class SlackAdapter(AsyncReplies[Delivery]):
         if outcome.replies:
             self._spawn(self.deliver(outcome.replies, Delivery(actor, place)))
 
+    async def _on_revoked(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        verdict = shapes.judge(json.dumps(body), "application/json")
+        if verdict.action == "revoked" and verdict.team_id is not None:
+            await asyncio.to_thread(
+                revocation.mark_revoked,
+                self.runtime.database,
+                PLATFORM,
+                verdict.team_id,
+                verdict.reason,
+            )
+        await ack()
+
+    async def _on_other_event(self, ack: Callable[..., Awaitable[None]]) -> None:
+        await ack()
+
     async def _handle_and_deliver(self, event: Event, delivery: Delivery) -> None:
         outcome = await self.runtime.handle(event)
         await self.deliver(outcome.replies, delivery)
@@ -476,6 +525,12 @@ class SlackAdapter(AsyncReplies[Delivery]):
         return None
 
 
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
+
+
 def _minute_ago() -> datetime:
     return datetime.now(UTC) - timedelta(minutes=1)
 
@@ -532,34 +587,6 @@ def _signed(verifier: SignatureVerifier, body: str, request: web.Request) -> boo
     if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
         return False
     return verifier.is_valid(body, timestamp, signature)
-
-
-def payload_problem(body: str, content_type: str) -> str | None:
-    """Why a (signed) body is not a Slack payload we can read, or None when it is."""
-    if not body:
-        return "empty body"
-    if content_type == "application/json":
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return "body is not valid JSON"
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            return "JSON body must be an object with a 'type'"
-        return None
-    if content_type != "application/x-www-form-urlencoded":
-        return f"unsupported content type {content_type!r}"
-    form = dict(parse_qsl(body, keep_blank_values=True))
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"])
-        except ValueError:
-            return "payload is not valid JSON"
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            return "payload must be an object with a 'type'"
-        return None
-    if "command" in form or "ssl_check" in form:
-        return None
-    return "form body has neither 'command' nor 'payload'"
 
 
 # Methods that create something each time they are called: Slack does not deduplicate them.

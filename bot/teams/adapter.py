@@ -32,6 +32,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
 
+from bot import bounded_json
 from bot.delivery import AsyncReplies, form_errors_outside_a_form
 from bot.form_seal import FormSeal, form_key
 from bot.runtime import Outcome, Runtime
@@ -50,6 +51,7 @@ from bot.teams.store import (
     thread_root,
     user_id_of,
 )
+from bot.teams.token import TokenRefused
 from handlers.core.events import (
     Actor,
     ButtonPressed,
@@ -150,11 +152,19 @@ class TeamsAdapter(AsyncReplies[Delivery]):
     # --- HTTP -----------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        try:
+            await self.connection.check_token(request.headers.get("Authorization"))
+        except Exception as exc:
+            log.warning("Teams request refused: not authenticated (%s)", _reason(exc))
+            return _error(401, "unauthorized")
         if request.content_type != "application/json":
             return _error(415, "expected an application/json activity")
         try:
-            body = await request.json()
-        except ValueError:
+            body = bounded_json.loads((await request.read()).decode("utf-8"))
+        except bounded_json.TooDeep:
+            log.warning("Teams activity refused: JSON nested too deep")
+            return _error(400, "JSON nested too deep")
+        except ValueError:  # UnicodeDecodeError is one too
             return _error(400, "body is not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return _error(400, "JSON body must be an activity with a 'type'")
@@ -169,7 +179,7 @@ class TeamsAdapter(AsyncReplies[Delivery]):
         except Exception as exc:
             log.warning("Teams request refused: not authenticated (%s)", type(exc).__name__)
             return _error(401, "unauthorized")
-        problem = activity_problem(activity)
+        problem = activity_problem(activity) or invoke_problem(activity)
         if problem is not None:
             log.warning("Teams activity refused: %s", problem)
             return _error(400, problem)
@@ -182,7 +192,10 @@ class TeamsAdapter(AsyncReplies[Delivery]):
             log.exception("Teams turn failed for a %s activity", activity.type)
             return _error(500, "internal error")
         if invoke is not None:
-            return web.json_response(invoke.body, status=int(invoke.status), dumps=_dumps)
+            status = int(invoke.status)
+            if status == 501:  # the SDK's answer to an invoke no handler is written for
+                return _error(400, "this invoke is not supported")
+            return web.json_response(invoke.body, status=status, dumps=_dumps)
         return web.Response(status=200)
 
     # --- turns ----------------------------------------------------------------------------
@@ -647,6 +660,31 @@ def activity_problem(activity: Activity) -> str | None:
     return None
 
 
+# Invokes Leerkring answers; the SDK would answer any other with a 501.
+SUPPORTED_INVOKES = frozenset({"fileConsent/invoke"})
+
+
+def invoke_problem(activity: Activity) -> str | None:
+    """Why an invoke cannot be handled, or None (also for activities that are no invoke).
+    The SDK deserialises an invoke's value into its own classes and fails with a traceback on
+    a value of another shape, so the shape is checked first."""
+    if activity.type != "invoke":
+        return None
+    if activity.name not in SUPPORTED_INVOKES:
+        return "this invoke is not supported"
+    value = activity.value
+    if not isinstance(value, dict) or value.get("action") not in ("accept", "decline"):
+        return "file consent answer without an action"
+    for key in ("context", "uploadInfo"):
+        if value.get(key) is not None and not isinstance(value.get(key), dict):
+            return f"file consent answer whose {key} is not an object"
+    upload = value.get("uploadInfo") or {}
+    for key in ("name", "uploadUrl", "contentUrl", "uniqueId", "fileType"):
+        if not isinstance(upload.get(key), str | None):
+            return f"file consent answer whose uploadInfo.{key} is not text"
+    return None
+
+
 def command_words(text: str) -> tuple[str, str]:
     """``casus Gezin zoekt hulp`` -> ("casus", "Gezin zoekt hulp"); a leading slash is fine."""
     parts = text.strip().split(maxsplit=1)
@@ -730,6 +768,10 @@ def _field_errors(outcome: Outcome) -> dict[str, str]:
 
 def _has_private_file(replies: Sequence[Reply]) -> bool:
     return any(isinstance(r, UploadFile) and r.user_id for r in replies)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, TokenRefused) else type(exc).__name__
 
 
 def _error(status: int, message: str) -> web.Response:

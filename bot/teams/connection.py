@@ -28,6 +28,7 @@ from msrest.authentication import Authentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.settings import Settings
+from bot.teams.token import ChannelTokenCheck
 from handlers.core.messaging import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,13 @@ class TeamsConnection:
             configuration, credentials_factory=credentials
         )
         self.cloud = CloudAdapter(self.auth)
+        self.token_check = ChannelTokenCheck(self.app_id, settings.microsoft_openid_metadata_url)
+
+    async def check_token(self, auth_header: str | None) -> None:
+        """Raises ``TokenRefused`` unless the request carries a valid channel token; with no
+        app id (the emulator) there is nothing to check. Runs before the body is read."""
+        if self.authenticated:
+            await asyncio.to_thread(self.token_check.check, auth_header)
 
     async def authenticate(
         self, activity: Activity, auth_header: str | None

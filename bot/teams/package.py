@@ -23,7 +23,13 @@ SCOPES = ["team", "groupChat", "personal"]
 # Replies under a casus reach the bot without an @mention only with this consent.
 RSC_PERMISSIONS = ["ChannelMessage.Read.Group"]
 ACCENT = (0x1F, 0x6F, 0x78)
-COMMANDS = ("casus", "help")
+# Teams' limits (manifest schema v1.19), checked before anything is written: Teams refuses a
+# package that exceeds one, at upload, with a message that does not say which.
+MAX_DEVELOPER_NAME = 32
+MAX_URL = 2048
+MAX_NAME_SHORT, MAX_NAME_FULL = 30, 100
+MAX_DESCRIPTION_SHORT, MAX_DESCRIPTION_FULL = 80, 4000
+MAX_COMMANDS, MAX_COMMAND_TITLE, MAX_COMMAND_DESCRIPTION = 10, 32, 128
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -44,11 +50,38 @@ def manifest(
 ) -> dict[str, Any]:
     if not _GUID.fullmatch(app_id):
         raise ValueError("the app id is the bot's Microsoft app registration id (a GUID)")
-    for url in (developer.website_url, developer.privacy_url, developer.terms_url):
+    if not developer.name.strip():
+        raise ValueError("--developer: the publisher name cannot be empty")
+    _fits("--developer", developer.name, MAX_DEVELOPER_NAME)
+    for option, url in (
+        ("--website-url", developer.website_url),
+        ("--privacy-url", developer.privacy_url),
+        ("--terms-url", developer.terms_url),
+    ):
         if not url.startswith("https://"):
             raise ValueError(f"Teams requires https URLs for the developer fields: {url}")
+        _fits(option, url, MAX_URL)
     texts = load_texts(language)
     name = texts.get("general.bot_name")
+    commands = [
+        {"title": command, "description": texts.get(f"teams.manifest.command_{command}")}
+        for command in teams_commands()
+    ]
+    if len(commands) > MAX_COMMANDS:
+        raise ValueError(f"Teams lists at most {MAX_COMMANDS} commands, not {len(commands)}")
+    full_name = f"{name}: {texts.get('teams.manifest.short_description')}"
+    for what, value, limit in (
+        ("the app name", name, MAX_NAME_SHORT),
+        ("the full app name", full_name, MAX_NAME_FULL),
+        ("the short description", texts.get("teams.manifest.short_description"),
+         MAX_DESCRIPTION_SHORT),
+        ("the full description", texts.get("teams.manifest.full_description"),
+         MAX_DESCRIPTION_FULL),
+        *((f"command {c['title']!r}", c["title"], MAX_COMMAND_TITLE) for c in commands),
+        *((f"the description of {c['title']!r}", c["description"], MAX_COMMAND_DESCRIPTION)
+          for c in commands),
+    ):  # fmt: skip
+        _fits(what, value, limit)
     return {
         "$schema": SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -60,7 +93,7 @@ def manifest(
             "privacyUrl": developer.privacy_url,
             "termsOfUseUrl": developer.terms_url,
         },
-        "name": {"short": name, "full": f"{name}: {texts.get('teams.manifest.short_description')}"},
+        "name": {"short": name, "full": full_name},
         "description": {
             "short": texts.get("teams.manifest.short_description"),
             "full": texts.get("teams.manifest.full_description"),
@@ -72,19 +105,14 @@ def manifest(
                 "botId": app_id,
                 "scopes": SCOPES,
                 "isNotificationOnly": False,
-                "supportsFiles": False,
+                # File consent cards (/oogsten, mijn-gegevens) only work with this on.
+                "supportsFiles": True,
                 "supportsCalling": False,
                 "supportsVideo": False,
                 "commandLists": [
                     {
                         "scopes": SCOPES,
-                        "commands": [
-                            {
-                                "title": command,
-                                "description": texts.get(f"teams.manifest.command_{command}"),
-                            }
-                            for command in COMMANDS
-                        ],
+                        "commands": commands,
                     }
                 ],
             }
@@ -100,6 +128,21 @@ def manifest(
             }
         },
     }
+
+
+def teams_commands() -> list[str]:
+    """Every command word a Teams user can type after @Leerkring: the router's commands, with
+    the words Teams treats as help (``leerkring``, Slack's /leerkring) folded into ``help``."""
+    from bot.teams.adapter import HELP_WORDS
+    from handlers.features import build_router
+
+    words = [c for c in build_router().commands if c == "help" or c not in HELP_WORDS]
+    return sorted(words, key=lambda word: word != "casus")  # the first is what Teams suggests
+
+
+def _fits(what: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValueError(f"{what}: Teams allows at most {limit} characters, this has {len(value)}")
 
 
 def build_package(

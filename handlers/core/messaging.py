@@ -103,11 +103,15 @@ async def find_earlier_post(
 class Messengers:
     def __init__(self) -> None:
         self._by_platform: dict[str, Messenger] = {}
+        # Platforms whose workspace revoked the app (bot/revocation.py): nothing is sent there.
+        self.stopped: frozenset[str] = frozenset()
 
     def add(self, messenger: Messenger) -> None:
         self._by_platform[messenger.platform] = messenger
 
     def get(self, platform: str) -> Messenger:
+        if platform in self.stopped:
+            raise DeliveryFailed(f"platform_off:{platform}")
         try:
             return self._by_platform[platform]
         except KeyError:

@@ -97,6 +97,8 @@ async def deliver_pending(engine: Engine) -> int:
 
 
 async def deliver_run(engine: Engine, run: RunInfo) -> int:
+    if run.platform in engine.messengers.stopped:
+        return 0  # logged once, when the workspace revoked the app
     try:
         messenger = engine.messengers.get(run.platform)
     except DeliveryFailed:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from storage import migrate
 from tests.conftest import POSTGRES_URL, postgres_problem
+from tests.support.operator import STATUS_HEADERS, STATUS_TOKEN
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -90,6 +91,11 @@ def _wait_healthy(
             raise AssertionError(f"server exited: {process.communicate()[1]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                assert json.loads(resp.read()) == {"status": "ok"}
+            status = urllib.request.Request(
+                f"http://127.0.0.1:{port}/status", headers=STATUS_HEADERS
+            )
+            with urllib.request.urlopen(status, timeout=2) as resp:
                 return json.loads(resp.read())  # type: ignore[no-any-return]
         except OSError:
             time.sleep(0.2)
@@ -98,7 +104,7 @@ def _wait_healthy(
 
 def test_serve_without_slack_starts_on_sqlite_and_serves_healthz(tmp_path: Path) -> None:
     port = _free_port()
-    env = _env(PORT=str(port), LEERKRING_HOST="127.0.0.1")
+    env = _env(PORT=str(port), LEERKRING_HOST="127.0.0.1", LEERKRING_STATUS_TOKEN=STATUS_TOKEN)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve"],
         env=env,

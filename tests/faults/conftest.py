@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -67,3 +68,21 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         yield servers
     finally:
         servers.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many generated examples each fuzz test ran (tests/faults/test_fuzz.py)."""
+    lines = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        if report.when != "call":
+            continue
+        for key, value in report.user_properties:
+            if key == "fuzz":
+                _, examples, statuses = value
+                lines.append(f"{report.nodeid}: {examples} examples, answers {statuses}")
+    if lines:
+        terminalreporter.write_sep("-", f"fuzz: {len(lines)} runs")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -289,17 +289,30 @@ class IdentityStandIn:
         issuer: str = ISSUER,
         expires_in: int = 3600,
         key: rsa.RSAPrivateKey | None = None,
+        not_before_in: int = -10,
+        drop: tuple[str, ...] = (),
+        algorithm: str = "RS256",
+        kid: str | None = None,
+        secret: str | None = None,
     ) -> str:
+        """A channel token; the keyword arguments spoil it one way at a time."""
         now = int(time.time())
         claims = {
             "iss": issuer,
             "aud": audience,
             "serviceurl": service_url,
-            "nbf": now - 10,
+            "nbf": now + not_before_in,
             "iat": now - 10,
             "exp": now + expires_in,
         }
-        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
+        for name in drop:
+            del claims[name]
+        headers = {"kid": kid or self.kid}
+        if algorithm == "none":
+            return jwt.encode(claims, None, algorithm="none", headers=headers)
+        if algorithm.startswith("HS"):
+            return jwt.encode(claims, secret, algorithm=algorithm, headers=headers)
+        return jwt.encode(claims, key or self.key, algorithm=algorithm, headers=headers)
 
     def forged_token(self, service_url: str) -> str:
         """Looks right (same kid, issuer, audience) but is signed with another key."""

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from storage import migrate
 from storage.models import Bijdrage, Casus, CasusStatus, PostedMessage, ProcessedEvent
 from tests.conftest import RunningServer
+from tests.support.operator import STATUS_HEADERS
 from tests.support.signing import (
     block_action,
     command_body,
@@ -453,8 +454,13 @@ async def test_thread_reply_during_outage_gets_500_then_redelivery_succeeds(
     assert count(server, Bijdrage) == 1
 
 
-async def test_healthz_reports_database_status(server: RunningServer) -> None:
+async def test_status_reports_database_status_to_the_operator(server: RunningServer) -> None:
     async with server.http.get(f"{server.url}/healthz") as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"status": "ok"}  # no more without the operator's token
+    async with server.http.get(f"{server.url}/status") as resp:
+        assert resp.status == 401
+    async with server.http.get(f"{server.url}/status", headers=STATUS_HEADERS) as resp:
         assert resp.status == 200
         body = await resp.json()
     assert body["status"] == "ok"
@@ -463,7 +469,7 @@ async def test_healthz_reports_database_status(server: RunningServer) -> None:
     assert body["slack"] == "http"
 
 
-async def test_healthz_reports_whether_the_strict_guard_has_loaded(
+async def test_status_reports_whether_the_strict_guard_has_loaded(
     server: RunningServer, strict_guard: Any
 ) -> None:
     """Operators (and the benchmark) can see when names are checked: the strict guard loads in
@@ -471,7 +477,7 @@ async def test_healthz_reports_whether_the_strict_guard_has_loaded(
     from handlers.privacy.deduce import DeduceGuard
 
     async def guard_state() -> str:
-        async with server.http.get(f"{server.url}/healthz") as resp:
+        async with server.http.get(f"{server.url}/status", headers=STATUS_HEADERS) as resp:
             assert resp.status == 200
             return str((await resp.json())["privacy_guard"])
 

@@ -18,6 +18,7 @@ from bot.server import build_app
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from tests.conftest import DatabaseTarget
+from tests.support.operator import STATUS_TOKEN
 from tests.support.teams_standin import (
     APP_ID,
     FLOOR,
@@ -93,6 +94,7 @@ def emulator_env(database_url: str) -> dict[str, str]:
         # Tests drive the scheduler's ticks themselves; one in the server would race them for
         # the leader lock and could be cut off mid-tick when the server closes.
         "LEERKRING_SCHEDULER": "false",
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
     }
 
 
@@ -119,6 +121,7 @@ async def secured(
         "MICROSOFT_APP_PASSWORD": "test-password",
         "MICROSOFT_OPENID_METADATA_URL": identity.metadata_url,
         "LEERKRING_SCHEDULER": "false",
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
     }
     async with aiohttp.ClientSession() as http:
         server = await start_server(env, connector, http)

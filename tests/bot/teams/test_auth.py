@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from handlers.casus.queries import CasusRepository
@@ -146,3 +147,114 @@ async def test_emulator_mode_needs_no_token(teams: TeamsServer) -> None:
     status, _ = await teams.post(conversation_update(url, [bot_account()]))
     assert status == 200
     assert teams.count(ConversationReference) == 1
+
+
+# --- issue #12, items 1 and 3: every way a token can be wrong, checked before the body -----
+
+HS_SECRET = "a-shared-secret-someone-guessed-0123456789abcdef"
+
+
+def _foreign_key_token(identity: IdentityStandIn, url: str) -> str:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return identity.token(url, key=other, kid="someone-elses-key")
+
+
+REFUSED_TOKENS: list[Any] = [
+    pytest.param(None, id="no-token"),
+    pytest.param(lambda identity, url: identity.token(url, algorithm="none"), id="alg-none"),
+    pytest.param(
+        lambda identity, url: identity.token(url, algorithm="HS256", secret=HS_SECRET),
+        id="hs256",
+    ),
+    pytest.param(lambda identity, url: identity.forged_token(url), id="foreign-key-same-kid"),
+    pytest.param(_foreign_key_token, id="foreign-key-unknown-kid"),
+    pytest.param(lambda identity, url: identity.token(url, kid="no-such-kid"), id="unknown-kid"),
+    pytest.param(
+        lambda identity, url: identity.token(url, audience="0000-another-bot"), id="wrong-aud"
+    ),
+    pytest.param(lambda identity, url: identity.token(url, audience=""), id="empty-aud"),
+    pytest.param(lambda identity, url: identity.token(url, drop=("aud",)), id="no-aud"),
+    pytest.param(
+        lambda identity, url: identity.token(url, issuer="https://evil.example"),
+        id="wrong-issuer",
+    ),
+    pytest.param(lambda identity, url: identity.token(url, expires_in=-3600), id="expired"),
+    pytest.param(lambda identity, url: identity.token(url, not_before_in=3600), id="future-nbf"),
+    pytest.param(lambda identity, url: identity.token(url, drop=("exp",)), id="no-exp"),
+    pytest.param(
+        lambda identity, url: identity.token("https://smba.trafficmanager.net/emea/"),
+        id="service-url-mismatch",
+    ),
+]
+
+
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS)
+async def test_every_kind_of_bad_token_is_a_401_with_no_call_and_nothing_stored(
+    secured: TeamsServer,
+    identity: IdentityStandIn,
+    make_token: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    url = secured.connector.url
+    token = None if make_token is None else make_token(identity, url)
+    # Sent three times: a token without exp used to be accepted every time.
+    for activity in (
+        message(url, "casus", mention_bot=True),
+        message(url, "Misschien eerst de school bellen?", user=KARIM, thread=CASUS_POST),
+        conversation_update(url, [bot_account()]),
+    ):
+        status, text = await secured.post(activity, token=token)
+        assert (status, text) == (401, '{"error": "unauthorized"}')
+    nothing_stored(secured)
+    refused = [r for r in caplog.records if "Teams request refused" in r.getMessage()]
+    assert len(refused) == 3
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+
+
+async def test_a_deeply_nested_body_without_a_token_is_a_401_and_never_parsed(
+    secured: TeamsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with secured.http.post(
+        f"{secured.url}/api/messages",
+        data=b"[" * 50_000,
+        headers={"Content-Type": "application/json"},
+    ) as resp:
+        assert resp.status == 401
+        assert await resp.text() == '{"error": "unauthorized"}'
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    nothing_stored(secured)
+
+
+@pytest.mark.parametrize("body", [b"[" * 50_000, b'{"type":"message","value":' * 5000])
+async def test_a_deeply_nested_body_with_a_valid_token_is_a_short_400(
+    secured: TeamsServer, identity: IdentityStandIn, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = identity.token(secured.connector.url)
+    async with secured.http.post(
+        f"{secured.url}/api/messages",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    ) as resp:
+        assert resp.status == 400
+        assert await resp.text() == '{"error": "JSON nested too deep"}'
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
+    assert lines == ["Teams activity refused: JSON nested too deep"]
+    assert "Traceback" not in caplog.text
+    nothing_stored(secured)
+
+
+async def test_a_deeply_nested_body_in_emulator_mode_is_a_short_400(
+    teams: TeamsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with teams.http.post(
+        f"{teams.url}/api/messages",
+        data=b"[" * 50_000,
+        headers={"Content-Type": "application/json"},
+    ) as resp:
+        assert resp.status == 400
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert teams.count(ConversationReference) == 0

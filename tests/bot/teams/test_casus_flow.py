@@ -27,6 +27,7 @@ from storage.models import (
 )
 from tests.bot.teams.conftest import TeamsServer, emulator_env, start_server
 from tests.conftest import DatabaseTarget
+from tests.support.operator import STATUS_HEADERS
 from tests.support.teams_standin import (
     ANNA,
     CHANNEL,
@@ -595,7 +596,7 @@ async def test_an_unreachable_service_url_is_logged_and_the_server_stays_up(
     status, _ = await teams.post(message(dead, "casus", mention_bot=True))
     assert status == 200
     assert "Teams reply in 19:kanaal" in caplog.text and "unreachable" in caplog.text
-    async with teams.http.get(f"{teams.url}/healthz") as resp:
+    async with teams.http.get(f"{teams.url}/status", headers=STATUS_HEADERS) as resp:
         assert resp.status == 200
         assert (await resp.json())["teams"] == "emulator"
     await open_intake(teams)  # the next request works

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from jsonschema import Draft4Validator
 
 from bot.cli import main
 from handlers.features import build_router
-from tests.support.teams_standin import APP_ID
+from tests.bot.teams.conftest import TeamsServer
+from tests.support.teams_standin import APP_ID, message
 
 
 def build(tmp_path: Path, *args: str) -> zipfile.ZipFile:
@@ -74,8 +76,10 @@ def test_the_bot_is_declared_for_teams_chats_and_personal_use(tmp_path: Path) ->
     (commands,) = bot["commandLists"]
     assert set(commands["scopes"]) == {"team", "groupChat", "personal"}
     titles = [c["title"] for c in commands["commands"]]
-    assert titles == ["casus", "help"]
-    assert set(titles) <= set(build_router().commands)
+    assert titles[0] == "casus"
+    # Every command the router knows, except "leerkring": in Teams that is a word for help.
+    assert set(titles) == set(build_router().commands) - {"leerkring"}
+    assert len(titles) == len(set(titles))
     for command in commands["commands"]:
         assert 0 < len(command["title"]) <= 32
         assert 0 < len(command["description"]) <= 128
@@ -140,3 +144,102 @@ def test_bad_options_fail_with_one_line(tmp_path: Path, args: list[str], message
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+# --- issue #12, item 11 ----------------------------------------------------------------------
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+
+
+def microsoft_schema(version: str) -> dict[str, Any]:
+    """Microsoft's published manifest schema for ``version``, vendored (schema/SOURCE.md)."""
+    path = SCHEMA_DIR / f"MicrosoftTeams.v{version}.schema.json"
+    assert path.exists(), f"vendor the v{version} schema into {SCHEMA_DIR} (see SOURCE.md)"
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(
+    "developer",
+    [
+        [],
+        ["--developer", "x" * 32],
+        ["--developer", "Gemeente Súdwest-Fryslân", "--privacy-url", "https://sudwest.nl/p"],
+    ],
+    ids=["default", "longest-name", "accents"],
+)
+def test_the_manifest_is_valid_against_microsofts_schema_for_its_version(
+    tmp_path: Path, language: str, developer: list[str]
+) -> None:
+    manifest = json.loads(build(tmp_path, "--language", language, *developer).read("manifest.json"))
+    schema = microsoft_schema(manifest["manifestVersion"])
+    assert manifest["$schema"].endswith(
+        f"/v{manifest['manifestVersion']}/MicrosoftTeams.schema.json"
+    )
+    validator = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+    assert errors == []
+
+
+def test_the_vendored_schema_catches_what_teams_refuses() -> None:
+    """The check has teeth: a manifest over Teams' limits fails the same schema."""
+    from bot.teams.package import manifest as make_manifest
+
+    good = make_manifest(APP_ID)
+    validator = Draft4Validator(microsoft_schema(good["manifestVersion"]))
+    for path, value in (
+        (("developer", "name"), "x" * 33),
+        (("name", "short"), "x" * 31),
+        (("bots", 0, "commandLists", 0, "commands", 0, "title"), "x" * 33),
+        (("bots", 0, "supportsFiles"), "yes"),
+    ):
+        bad = json.loads(json.dumps(good))
+        target: Any = bad
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        assert list(validator.iter_errors(bad)), path
+
+
+def test_the_bot_supports_files_for_consent_cards(tmp_path: Path) -> None:
+    manifest = json.loads(build(tmp_path).read("manifest.json"))
+    assert manifest["bots"][0]["supportsFiles"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--developer", "Gemeente Súdwest-Fryslân en Omstreken"], "--developer"),
+        (["--developer", "   "], "--developer"),
+        (["--privacy-url", "https://p.example/" + "x" * 2048], "--privacy-url"),
+    ],
+    ids=["developer-33-plus", "developer-blank", "long-url"],
+)
+def test_over_long_options_fail_with_one_friendly_line_and_no_file(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "x.zip"
+    result = CliRunner().invoke(
+        main, ["teams-package", "--app-id", APP_ID, *args, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("leerkring: ") and message in line
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+async def test_every_listed_command_is_one_the_bot_answers_in_teams(
+    teams: TeamsServer, tmp_path: Path
+) -> None:
+    manifest = json.loads(build(tmp_path).read("manifest.json"))
+    titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
+    unknown = "ken ik niet"  # teams.unknown_command
+    for title in titles:
+        before = len(teams.connector.sent)
+        status, _ = await teams.post(message(teams.connector.url, title, kind="personal"))
+        assert status == 200
+        answers = teams.connector.sent[before:]
+        assert answers, title
+        assert unknown not in json.dumps([a.body for a in answers], ensure_ascii=False), title

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.operator import STATUS_HEADERS, STATUS_TOKEN
 from tests.support.teams_standin import APP_ID
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,12 @@ def _env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "DATABASE_", "LEERKRING_", "MICROSOFT_", "PORT"))
     }
-    return {**base, "LEERKRING_PRIVACY_GUARD": "basic", **extra}
+    return {
+        **base,
+        "LEERKRING_PRIVACY_GUARD": "basic",
+        "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
+        **extra,
+    }
 
 
 def _free_port() -> int:
@@ -38,7 +44,8 @@ def _free_port() -> int:
 
 def _health(host: str, port: int) -> dict[str, object] | None:
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2) as resp:
+        status = urllib.request.Request(f"http://{host}:{port}/status", headers=STATUS_HEADERS)
+        with urllib.request.urlopen(status, timeout=2) as resp:
             return json.loads(resp.read())  # type: ignore[no-any-return]
     except OSError:
         return None
