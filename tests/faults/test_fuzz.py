@@ -38,8 +38,9 @@ from sqlalchemy.engine import Engine
 from bot.server import SLACK, TEAMS, build_app
 from bot.services import build_services
 from bot.settings import load_settings
+from handlers.casus.queries import CasusRepository
 from handlers.core.context import Repositories
-from handlers.core.router import build_router
+from handlers.features import build_router
 from prompts import load_texts
 from storage.db import Database
 from storage.models import (
@@ -217,7 +218,7 @@ def seed(database_url: str) -> tuple[list[int], int]:
             ):
                 channel = repos.channels.ensure(platform, channel_id, team, "casuistiek")
                 inbrenger = repos.members.ensure(platform, user, "Anna")
-                casus = repos.casussen.add(
+                casus = CasusRepository(session).add(
                     channel=channel,
                     inbrenger=inbrenger,
                     title="Gezin met schulden",
@@ -227,7 +228,7 @@ def seed(database_url: str) -> tuple[list[int], int]:
                     question="Hoe nu verder?",
                     perspectives=[],
                 )
-                repos.casussen.mark_posted(casus, post)
+                CasusRepository(session).mark_posted(casus, post)
                 repos.posted.record(platform, channel_id, post, "casus", casus.id)
                 casus_ids.append(casus.id)
             for platform, user in (("slack", FACILITATOR), ("teams", FLOOR.aad)):
@@ -259,7 +260,7 @@ class _Context:
 
         from handlers.core.context import HandlerContext
         from handlers.privacy.guard import StructuredGuard
-        from handlers.reflection.chat import fire_due
+        from handlers.reflection.steps import fire_due
 
         texts = load_texts("nl")
         with self.database.session() as session:
@@ -388,7 +389,13 @@ PERSPECTIVES = [p.id for p in TEXTS.perspectives]
 
 # Ids as they come in a button value or form metadata: real-looking ones (the seeded rows
 # among them), and ones no row has.
-small_ids = st.integers(min_value=0, max_value=2**31 - 1).map(str)
+# Also ids that only look like numbers (superscripts, other scripts' digits) and ids beyond
+# every key's range: each must be "not found", never a traceback.
+small_ids = (
+    st.integers(min_value=0, max_value=2**31 - 1).map(str)
+    | st.integers(min_value=2**31, max_value=2**70).map(str)
+    | st.sampled_from(["²", "¹²", "٣", "１２", "-1", "0x10", "1e3", " 7", "7 "])
+)
 texts = st.text(max_size=120) | st.sampled_from(
     [
         "",
