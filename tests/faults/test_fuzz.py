@@ -54,6 +54,7 @@ from storage.models import (
     PromptRun,
     Schedule,
 )
+from tests.bot.teams.conftest import outbound_token  # noqa: F401 (fixture)
 from tests.conftest import DatabaseTarget
 from tests.faults.test_hostile_payloads import LEAKS, Background, request
 from tests.support.signing import SIGNING_SECRET, signed_headers
@@ -88,6 +89,9 @@ NEWCOMER = TeamsUser("d4d4d4d4-0000-4000-8000-00000000000d", "29:1nieuw", "Nieuw
 TEAMS_ACTORS = [KARIM, NEWCOMER]
 FORM = "application/x-www-form-urlencoded"
 CRASHES = re.compile(r"listener failed|request failed|turn failed|handler failed|Traceback")
+
+# Outgoing connector calls carry a stand-in token instead of one fetched from Entra ID.
+pytestmark = pytest.mark.usefixtures("outbound_token")
 
 
 # --- the arena: one Slack + Teams (emulator) app and one authenticated Teams app --------------
@@ -429,7 +433,8 @@ slack_channels = st.sampled_from(["C100", "C200", "D0DM0001"])
 def metadata(ids: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.dictionaries(
         st.sampled_from(["casus_id", "run_id", "session_id", "anoniem", "kind"]),
-        ids.map(lambda v: int(v) if v.isdigit() and len(v) < 12 else v) | st.booleans(),
+        ids.map(lambda v: int(v) if v.isascii() and v.isdigit() and len(v) < 12 else v)
+        | st.booleans(),
         max_size=3,
     )
 
