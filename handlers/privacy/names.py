@@ -43,6 +43,7 @@ _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)"
 _INNER_CAPITAL_RE: Final = re.compile(r"(?<![-'’])(?<!^)[A-Z]")
 _VOWEL_RE: Final = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
+_ONE_WORD_RE: Final = re.compile(r"[^\W\d_][\w'’\-]*")
 
 # Words after which the next name-like word is a person: forms of address, kin and family.
 _ADDRESS: Final = frozenset(
@@ -86,6 +87,12 @@ _PLACE_SUFFIXES: Final = (
     "wijk", "dorp", "veld", "kamp", "polder", "haven", "waard", "land", "recht", "dam", "burg",
     "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
     "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
+)  # fmt: skip
+# A name right after one of these is part of a royal or saint's name, which names districts,
+# streets and schools ("Prins Alexander", "Koningin Julianaschool", "Sint Maarten"), not a client.
+_TITLES: Final = frozenset(
+    {"prins", "prinses", "koning", "koningin", "sint", "st", "graaf", "gravin", "hertog",
+     "keizer", "paus", "pater", "heilige"}
 )  # fmt: skip
 _CALENDAR_WORDS: Final = frozenset(
     {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -141,7 +148,7 @@ class NameFinder:
         self.surnames = _read("surnames.txt.gz")
         self.dutch = _read("ordinary_words_nl.txt.gz")
         self.english = _read("ordinary_words_en.txt.gz")
-        self.proper_nouns = _read("proper_nouns_nl.txt.gz")
+        self.proper_nouns = _read("proper_nouns_nl.txt.gz") | _read("languages_countries.txt.gz")
         places = _deduce_items("locations", "lst_placename")
         self.places = frozenset(
             places | {p.split("-")[0] for p in places if p.split("-")[0] not in self.dutch}
@@ -150,13 +157,17 @@ class NameFinder:
         # Words that recur in the names of care institutions are their brands ("Parnassia",
         # "Cordaan", "Youz"); a word in one name only is as often a practitioner's surname.
         counts: Counter[str] = Counter()
-        for item in _deduce_items("institutions"):
+        institutions = _deduce_items("institutions")
+        for item in institutions:
             counts.update(
                 {w for w in re.split(r"[\s\-/&,()]+", item) if len(w) > 2 and w.isalpha()}
             )
         recurring = {word for word, count in counts.items() if count >= 2}
+        # An institution whose whole name is one word ("Victas", "Intermetzo") is a brand; a
+        # practitioner's surname comes with more words ("Tandartspraktijk J. Nowak").
+        brands = {item for item in institutions if _ONE_WORD_RE.fullmatch(item)}
         self.organisation_words = frozenset(
-            (recurring - names - self.dutch) | _read_text("organisations.txt")
+            ((recurring | brands) - names - self.dutch) | _read_text("organisations.txt")
         )
 
     # --- word classes ---
@@ -215,6 +226,8 @@ class NameFinder:
             return False  # "Pff", "Hmm"
         if len(word) < 3 or word.isupper() or _INNER_CAPITAL_RE.search(word):
             return False  # "MDO", "SchuldHulpMaatje" (but "Al-Hassan" may be a name)
+        if any(ch.isdigit() for ch in word):
+            return False  # "Bindkracht10", "Fysio2all": brands, no name has a digit
         parts = [p for p in lower.split("-") if p]
         if len(parts) > 1 and any(self.is_ordinary(p) or p in self.places for p in parts):
             return False  # "FACT-team", "Velve-Lindenhof"
@@ -252,6 +265,8 @@ class NameFinder:
                 return False
             previous = tokens[i - 1].lower if i > 0 else ""
             if previous in _PLACE_CUES or "-" in token.word or self._organisation_shape(tokens, i):
+                continue
+            if _after_title(tokens, i):
                 continue
             if self.is_place_or_organisation(token.lower) or self.is_ordinary(token.lower):
                 continue
@@ -340,6 +355,8 @@ class NameFinder:
                     continue
                 if previous in _PLACE_CUES and token.gap.strip() in ("", "("):
                     continue  # "in Hatert", "de wijk (Hatert)"
+                if _after_title(tokens, i):
+                    continue
                 if self._method_before(tokens, i):
                     continue
                 surname = self._first_and_surname(tokens, i)
@@ -524,6 +541,14 @@ class NameFinder:
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
+
+
+def _after_title(tokens: list[_Token], i: int) -> bool:
+    """ "Prins Alexander", "Sint Maarten": the name of a district, street or school."""
+    if i == 0 or not _joined(tokens[i]):
+        return False
+    title = tokens[i - 1]
+    return title.word[:1].isupper() and title.lower.rstrip(".") in _TITLES
 
 
 def _joined(token: _Token) -> bool:
