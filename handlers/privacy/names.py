@@ -88,6 +88,8 @@ _PLACE_SUFFIXES: Final = (
     "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
     "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
 )  # fmt: skip
+# The article or kinship word that begins many Arabic and Berber surnames ("al-masri").
+_ARABIC_PREFIXES: Final = frozenset({"al", "el", "abu", "abou", "bin", "ben", "ait", "ould"})
 # A name right after one of these is part of a royal or saint's name, which names districts,
 # streets and schools ("Prins Alexander", "Koningin Julianaschool", "Sint Maarten"), not a client.
 _TITLES: Final = frozenset(
@@ -301,6 +303,29 @@ class NameFinder:
             )
         return False
 
+    def _coordinated_with_known(self, tokens: list[_Token], i: int) -> bool:
+        """ "Heechterp en Schieringen", "Dari en Pashtoe", "Lewenborg, Beijum": a word that no
+        list knows, next to a place, organisation or language of the same enumeration (known
+        from a list or by its shape), is one of those too."""
+        neighbours: list[int] = []
+        for side in (-1, 1):
+            k = i + side
+            if 0 <= k < len(tokens) and tokens[max(i, k)].gap.strip() == ",":
+                neighbours.append(k)  # "Lewenborg, Beijum"
+            j = i + 2 * side
+            if 0 <= j < len(tokens) and tokens[k].lower in ("en", "of", "&"):
+                neighbours.append(j)  # "Heechterp en Schieringen"
+        for j in neighbours:
+            other = tokens[j]
+            if not other.word[:1].isupper() or self.is_name(other.lower):
+                continue
+            if self.is_ordinary(other.lower) and not other.word.isupper():
+                continue  # "Gisteren en Yonas"
+            # A place, organisation or language, by a list or by its shape ("GGD", "Kattenbroek").
+            if not self._name_like_capitalised(other):
+                return True
+        return False
+
     def _first_and_surname(self, tokens: list[_Token], i: int) -> int:
         """ "Roos van Dijk", "Kim Peters": a capitalised first name, then particles and a
         capitalised surname, is a name even when both are also ordinary words. Returns the
@@ -368,6 +393,8 @@ class NameFinder:
                 if self._organisation_shape(tokens, i):
                     continue
                 if self._name_like_capitalised(token, mid_sentence=mid_sentence):
+                    if not self.is_name(token.lower) and self._coordinated_with_known(tokens, i):
+                        continue
                     person[i] = True
             elif self._lower_case_name(token.lower):
                 person[i] = True
@@ -376,6 +403,11 @@ class NameFinder:
 
     def _lower_case_name(self, lower: str) -> bool:
         """ "fatima": in a name list and no ordinary word, or in no list at all."""
+        if self.is_place_or_organisation(lower):
+            return False  # "in zwijndrecht", "bij victas": a name only after a cue
+        prefix, _, rest = lower.partition("-")
+        if prefix in _ARABIC_PREFIXES and rest.isalpha() and len(rest) >= 3:
+            return not self.is_ordinary(rest)  # "al-masri", "el-amrani"
         if len(lower) >= 3 and self.is_name(lower) and not self.is_ordinary(lower):
             return True
         return self._unknown_lower(lower)
