@@ -352,12 +352,13 @@ class NameFinder:
     def find(self, text: str) -> list[tuple[int, int]]:
         tokens = _tokens(text)
         person = [False] * len(tokens)
+        cue_taken = [False] * len(tokens)  # names after a form of address or kin word
         for i, token in enumerate(tokens):
             if person[i]:
                 continue
             previous = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
-            if cued and self._take_cued(tokens, i, person):
+            if cued and self._take_cued(tokens, i, person, cue_taken):
                 continue
             if _AGE_AFTER_RE.match(text, token.end) and self._could_be_name(token):
                 person[i] = True
@@ -399,7 +400,7 @@ class NameFinder:
             elif self._lower_case_name(token.lower):
                 person[i] = True
         self._grow(tokens, person)
-        return self._spans(text, tokens, person)
+        return self._spans(text, tokens, person, cue_taken)
 
     def _lower_case_name(self, lower: str) -> bool:
         """ "fatima": in a name list and no ordinary word, or in no list at all."""
@@ -448,7 +449,9 @@ class NameFinder:
         # "de moeder van Fatima", "de broer van yonas"
         return prev == "van" and i >= 2 and tokens[i - 2].lower in _KIN
 
-    def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> bool:
+    def _take_cued(
+        self, tokens: list[_Token], i: int, person: list[bool], cue_taken: list[bool]
+    ) -> bool:
         """After a cue: optional initials and particles, then the name."""
         if (
             tokens[i].lower == "van"
@@ -489,7 +492,7 @@ class NameFinder:
             return False
         start = i if j > i or with_particles else k
         for index in range(start, k + 1):
-            person[index] = True
+            person[index] = cue_taken[index] = True
         return True
 
     def _grow(self, tokens: list[_Token], person: list[bool]) -> None:
@@ -539,7 +542,9 @@ class NameFinder:
             and len(lower) > 3
         )
 
-    def _spans(self, text: str, tokens: list[_Token], person: list[bool]) -> list[tuple[int, int]]:
+    def _spans(
+        self, text: str, tokens: list[_Token], person: list[bool], cue_taken: list[bool]
+    ) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(tokens):
@@ -569,7 +574,10 @@ class NameFinder:
             ):
                 end = tokens[j + 2].end
                 j += 2
-            if not any(t.lower in self.organisation_words for t in tokens[i : name_end + 1]):
+            # "de Albert Heijn" is no person; "meneer Victas" is, whatever the lists say.
+            if any(cue_taken[i : name_end + 1]) or not any(
+                t.lower in self.organisation_words for t in tokens[i : name_end + 1]
+            ):
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
