@@ -71,8 +71,13 @@ _NAMING_WORDS: Final = frozenset(
 # Before a word, these make it a place or an organisation (a work area), not a person.
 _PLACE_CUES: Final = frozenset(
     {"in", "gemeente", "regio", "wijk", "stadsdeel", "wijkteam", "vanuit", "provincie", "dorp",
-     "stad", "buurt", "naar", "rond", "richting", "te", "stichting", "team", "teams"}
+     "stad", "buurt", "naar", "rond", "richting", "te", "stichting", "team", "teams", "uit"}
 )  # fmt: skip
+# Compounds ending so name a team or place before its name: "buurtteam", "jeugdteam",
+# "buurthuis", "wijkcentrum", "werkgebied".
+_PLACE_CUE_ENDINGS: Final = ("team", "teams", "wijk", "buurt", "huis", "centrum", "gebied")
+# After a word, these make it a place: "Crooswijk en omgeving", "Beijum e.o.".
+_PLACE_AFTER: Final = frozenset({"omgeving", "omstreken", "e.o", "e.o."})
 _METHOD_WORDS: Final = frozenset(
     {"methode", "model", "training", "theorie", "aanpak", "schaal", "test", "principe", "cirkel"}
 )
@@ -265,8 +270,11 @@ class NameFinder:
                 continue
             if self._method_before(tokens, i):
                 return False
-            previous = tokens[i - 1].lower if i > 0 else ""
-            if previous in _PLACE_CUES or "-" in token.word or self._organisation_shape(tokens, i):
+            if (
+                _place_context(tokens, i)
+                or "-" in token.word
+                or self._organisation_shape(tokens, i)
+            ):
                 continue
             if _after_title(tokens, i):
                 continue
@@ -356,7 +364,6 @@ class NameFinder:
         for i, token in enumerate(tokens):
             if person[i]:
                 continue
-            previous = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
             if cued and self._take_cued(tokens, i, person, cue_taken):
                 continue
@@ -379,8 +386,8 @@ class NameFinder:
                         for index in range(i, k + 1):
                             person[index] = True
                     continue
-                if previous in _PLACE_CUES and token.gap.strip() in ("", "("):
-                    continue  # "in Hatert", "de wijk (Hatert)"
+                if _place_context(tokens, i):
+                    continue  # "in Hatert", "de wijk (Hatert)", "Beijum en omgeving"
                 if _after_title(tokens, i):
                     continue
                 if self._method_before(tokens, i):
@@ -397,7 +404,7 @@ class NameFinder:
                     if not self.is_name(token.lower) and self._coordinated_with_known(tokens, i):
                         continue
                     person[i] = True
-            elif self._lower_case_name(token.lower):
+            elif self._lower_case_name(token.lower) and not _place_context(tokens, i):
                 person[i] = True
         self._grow(tokens, person)
         return self._spans(text, tokens, person, cue_taken)
@@ -581,6 +588,19 @@ class NameFinder:
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
+
+
+def _place_context(tokens: list[_Token], i: int) -> bool:
+    """A word right after a place cue ("in", "wijk", "buurtteam") or before "en omgeving"."""
+    token = tokens[i]
+    if i > 0 and token.gap.strip() in ("", "("):
+        previous = tokens[i - 1].lower
+        if previous in _PLACE_CUES or (len(previous) > 6 and previous.endswith(_PLACE_CUE_ENDINGS)):
+            return True
+    after = [t.lower for t in tokens[i + 1 : i + 3]]
+    return (len(after) == 2 and after[0] == "en" and after[1] in _PLACE_AFTER) or (
+        len(after) >= 1 and after[0] in _PLACE_AFTER
+    )
 
 
 def _after_title(tokens: list[_Token], i: int) -> bool:

@@ -93,6 +93,10 @@ def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) ->
         # one of an enumeration with a known place or organisation
         "Heechterp en Schieringen zijn volop in beweging.",
         "De GGD en Stimulansz werken samen.",
+        # a team or place word before it, "en omgeving" after it
+        "Het buurtteam Heechterp is gestart.",
+        "Deppenbroek en omgeving is ons werkgebied.",
+        "wij zitten in crooswijk",
         # chat abbreviations
         "Idd, dat dacht ik ook.",
         # a known place or institution typed in lower case
