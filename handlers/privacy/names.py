@@ -160,6 +160,10 @@ class NameFinder:
         self.places = frozenset(
             places | {p.split("-")[0] for p in places if p.split("-")[0] not in self.dutch}
         )
+        # Places of more than one word ("Capelle aan den IJssel", "Peel en Maas", "Land van
+        # Zwentibold") are matched as phrases: their words alone may read as names.
+        self.place_phrases = frozenset(" ".join(p.split()) for p in places if " " in p.strip())
+        self.longest_place = max((p.count(" ") + 1 for p in self.place_phrases), default=1)
         names = self.first_names | self.surnames
         # Words that recur in the names of care institutions are their brands ("Parnassia",
         # "Cordaan", "Youz"); a word in one name only is as often a practitioner's surname.
@@ -263,6 +267,7 @@ class NameFinder:
         some word in it can be a name here, not a place, organisation or ordinary word."""
         tokens = _tokens(text)
         inside = [t for t in tokens if t.start < end and start < t.end]
+        in_place = self._place_phrases(tokens)
         if any(t.lower in self.organisation_words for t in inside):
             return False  # "de Albert Heijn"
         for i, token in enumerate(tokens):
@@ -276,7 +281,7 @@ class NameFinder:
                 or self._organisation_shape(tokens, i)
             ):
                 continue
-            if _after_title(tokens, i):
+            if _after_title(tokens, i) or in_place[i]:
                 continue
             if self.is_place_or_organisation(token.lower) or self.is_ordinary(token.lower):
                 continue
@@ -310,6 +315,19 @@ class NameFinder:
                 and nxt.lower not in _PARTICLES
             )
         return False
+
+    def _place_phrases(self, tokens: list[_Token]) -> list[bool]:
+        """Which tokens belong to a place name of more than one word."""
+        marked = [False] * len(tokens)
+        for i in range(len(tokens)):
+            for n in range(min(self.longest_place, len(tokens) - i), 1, -1):
+                words = tokens[i : i + n]
+                if not all(_joined(t) for t in words[1:]):
+                    continue
+                if " ".join(t.lower for t in words) in self.place_phrases:
+                    marked[i : i + n] = [True] * n
+                    break
+        return marked
 
     def _coordinated_with_known(self, tokens: list[_Token], i: int) -> bool:
         """ "Heechterp en Schieringen", "Dari en Pashtoe", "Lewenborg, Beijum": a word that no
@@ -361,11 +379,14 @@ class NameFinder:
         tokens = _tokens(text)
         person = [False] * len(tokens)
         cue_taken = [False] * len(tokens)  # names after a form of address or kin word
+        in_place = self._place_phrases(tokens)
         for i, token in enumerate(tokens):
             if person[i]:
                 continue
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
             if cued and self._take_cued(tokens, i, person, cue_taken):
+                continue
+            if in_place[i]:
                 continue
             if _AGE_AFTER_RE.match(text, token.end) and self._could_be_name(token):
                 person[i] = True
@@ -406,7 +427,7 @@ class NameFinder:
                     person[i] = True
             elif self._lower_case_name(token.lower) and not _place_context(tokens, i):
                 person[i] = True
-        self._grow(tokens, person)
+        self._grow(tokens, person, in_place)
         return self._spans(text, tokens, person, cue_taken)
 
     def _lower_case_name(self, lower: str) -> bool:
@@ -502,14 +523,14 @@ class NameFinder:
             person[index] = cue_taken[index] = True
         return True
 
-    def _grow(self, tokens: list[_Token], person: list[bool]) -> None:
+    def _grow(self, tokens: list[_Token], person: list[bool], in_place: list[bool]) -> None:
         """Extend names over the words next to them: "Kees Hendriks", "Tjon A Fong",
         "semhar ghebremedhin", "van der Laan"."""
         changed = True
         while changed:
             changed = False
             for i in range(len(tokens)):
-                if person[i]:
+                if person[i] or in_place[i]:
                     continue
                 left = i > 0 and person[i - 1] and _joined(tokens[i])
                 right = i + 1 < len(tokens) and person[i + 1] and _joined(tokens[i + 1])

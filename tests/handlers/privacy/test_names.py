@@ -93,6 +93,10 @@ def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) ->
         # one of an enumeration with a known place or organisation
         "Heechterp en Schieringen zijn volop in beweging.",
         "De GGD en Stimulansz werken samen.",
+        # a place of more than one word, whose words alone could be names
+        "Wij werken voor Krimpen aan den IJssel en omliggende gemeenten.",
+        "Peel en Maas heeft een nieuw armoedebeleid.",
+        "Het team van Land van Maas en Waal denkt mee.",
         # a team or place word before it, "en omgeving" after it
         "Het buurtteam Heechterp is gestart.",
         "Deppenbroek en omgeving is ons werkgebied.",
