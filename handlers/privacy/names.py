@@ -93,6 +93,12 @@ _PLACE_SUFFIXES: Final = (
     "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
     "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
 )  # fmt: skip
+# Before "bij X", these make X an organisation: people sign up, are employed and wait there
+# ("werkt bij" is left out: one works at a client's home too).
+_ORGANISATION_BEFORE_BIJ: Final = frozenset(
+    {"aangemeld", "aanmelding", "werkzaam", "wachtlijst", "intake", "contactpersoon",
+     "ingeschreven", "dienst", "wachttijd"}
+)  # fmt: skip
 # The article or kinship word that begins many Arabic and Berber surnames ("al-masri").
 _ARABIC_PREFIXES: Final = frozenset({"al", "el", "abu", "abou", "bin", "ben", "ait", "ould"})
 # A name right after one of these is part of a royal or saint's name, which names districts,
@@ -281,7 +287,7 @@ class NameFinder:
                 or self._organisation_shape(tokens, i)
             ):
                 continue
-            if _after_title(tokens, i) or in_place[i]:
+            if _after_title(tokens, i) or in_place[i] or _organisation_context(tokens, i):
                 continue
             if self.is_place_or_organisation(token.lower) or self.is_ordinary(token.lower):
                 continue
@@ -407,8 +413,8 @@ class NameFinder:
                         for index in range(i, k + 1):
                             person[index] = True
                     continue
-                if _place_context(tokens, i):
-                    continue  # "in Hatert", "de wijk (Hatert)", "Beijum en omgeving"
+                if _place_context(tokens, i) or _organisation_context(tokens, i):
+                    continue  # "in Hatert", "de wijk (Hatert)", "aangemeld bij Lumens"
                 if _after_title(tokens, i):
                     continue
                 if self._method_before(tokens, i):
@@ -621,6 +627,18 @@ def _place_context(tokens: list[_Token], i: int) -> bool:
     after = [t.lower for t in tokens[i + 1 : i + 3]]
     return (len(after) == 2 and after[0] == "en" and after[1] in _PLACE_AFTER) or (
         len(after) >= 1 and after[0] in _PLACE_AFTER
+    )
+
+
+def _organisation_context(tokens: list[_Token], i: int) -> bool:
+    """ "aangemeld bij Ixta Noa", "de wachtlijst bij Stimulansz": where one signs up, works or
+    waits is an organisation."""
+    return (
+        i >= 2
+        and _joined(tokens[i])
+        and tokens[i - 1].lower == "bij"
+        and _joined(tokens[i - 1])
+        and tokens[i - 2].lower in _ORGANISATION_BEFORE_BIJ
     )
 
 

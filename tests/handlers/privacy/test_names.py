@@ -101,6 +101,8 @@ def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) ->
         "Het buurtteam Heechterp is gestart.",
         "Deppenbroek en omgeving is ons werkgebied.",
         "wij zitten in crooswijk",
+        # where one signs up or waits is an organisation
+        "Hij staat op de wachtlijst bij Stimulansz.",
         # chat abbreviations
         "Idd, dat dacht ik ook.",
         # a known place or institution typed in lower case
@@ -120,6 +122,7 @@ def test_gazetteers_and_shapes_keep_places_and_organisations_out(text: str) -> N
         ("Fatima en Zwijndrecht", "Fatima"),
         # a person cue before a place or institution name still makes it a name
         ("Meneer Victas belde terug.", "Victas"),
+        ("Ik werk vandaag bij Semhar thuis.", "Semhar"),
         # an Arabic article in a lower-case surname
         ("nog even over al-masri: de huur is niet betaald", "al-masri"),
     ],
