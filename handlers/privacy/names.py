@@ -8,8 +8,12 @@ kin words ("oma riet"), ages ("Yonas (14)"). This module finds those, with:
 * name lists (first names and surnames, ``handlers/privacy/data/``, sources in its README);
 * a list of ordinary Dutch words (OpenTaal) and English words, so that "Fier", "Buurman" or
   "oma is" are not read as names without a reason to;
-* deduce's place names and institution names, so that a municipality, region or organisation is
-  not read as a person;
+* gazetteers, so that a municipality, region, district or organisation is not read as a
+  person: deduce's place names (entries of more than one word matched as phrases) and its care
+  institutions (a word in two names or more, or a one-word name), CLDR's names of languages and
+  countries, and shapes: a title before a name ("Prins Alexander"), a team or place word before
+  it ("buurtteam", "in"), "en omgeving" after it, an enumeration with a known place ("Heechterp
+  en Schieringen"), "aangemeld bij";
 * context: forms of address (meneer, mevrouw, dhr., mevr., de heer, initials), kin and family
   words (oma, tante, gezin, familie, "de moeder van"), an age in brackets after the word, the
   start of a sentence or a quote.
