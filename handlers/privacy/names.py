@@ -8,8 +8,12 @@ kin words ("oma riet"), ages ("Yonas (14)"). This module finds those, with:
 * name lists (first names and surnames, ``handlers/privacy/data/``, sources in its README);
 * a list of ordinary Dutch words (OpenTaal) and English words, so that "Fier", "Buurman" or
   "oma is" are not read as names without a reason to;
-* deduce's place names and institution names, so that a municipality, region or organisation is
-  not read as a person;
+* gazetteers, so that a municipality, region, district or organisation is not read as a
+  person: deduce's place names (entries of more than one word matched as phrases) and its care
+  institutions (a word in two names or more, or a one-word name), CLDR's names of languages and
+  countries, and shapes: a title before a name ("Prins Alexander"), a team or place word before
+  it ("buurtteam", "in"), "en omgeving" after it, an enumeration with a known place ("Heechterp
+  en Schieringen"), "aangemeld bij";
 * context: forms of address (meneer, mevrouw, dhr., mevr., de heer, initials), kin and family
   words (oma, tante, gezin, familie, "de moeder van"), an age in brackets after the word, the
   start of a sentence or a quote.
@@ -43,6 +47,7 @@ _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)"
 _INNER_CAPITAL_RE: Final = re.compile(r"(?<![-'’])(?<!^)[A-Z]")
 _VOWEL_RE: Final = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
+_ONE_WORD_RE: Final = re.compile(r"[^\W\d_][\w'’\-]*")
 
 # Words after which the next name-like word is a person: forms of address, kin and family.
 _ADDRESS: Final = frozenset(
@@ -70,8 +75,13 @@ _NAMING_WORDS: Final = frozenset(
 # Before a word, these make it a place or an organisation (a work area), not a person.
 _PLACE_CUES: Final = frozenset(
     {"in", "gemeente", "regio", "wijk", "stadsdeel", "wijkteam", "vanuit", "provincie", "dorp",
-     "stad", "buurt", "naar", "rond", "richting", "te", "stichting", "team", "teams"}
+     "stad", "buurt", "naar", "rond", "richting", "te", "stichting", "team", "teams", "uit"}
 )  # fmt: skip
+# Compounds ending so name a team or place before its name: "buurtteam", "jeugdteam",
+# "buurthuis", "wijkcentrum", "werkgebied".
+_PLACE_CUE_ENDINGS: Final = ("team", "teams", "wijk", "buurt", "huis", "centrum", "gebied")
+# After a word, these make it a place: "Crooswijk en omgeving", "Beijum e.o.".
+_PLACE_AFTER: Final = frozenset({"omgeving", "omstreken", "e.o", "e.o."})
 _METHOD_WORDS: Final = frozenset(
     {"methode", "model", "training", "theorie", "aanpak", "schaal", "test", "principe", "cirkel"}
 )
@@ -86,6 +96,20 @@ _PLACE_SUFFIXES: Final = (
     "wijk", "dorp", "veld", "kamp", "polder", "haven", "waard", "land", "recht", "dam", "burg",
     "hoven", "horst", "broek", "woude", "meer", "zand", "hof", "sel", "veen", "oord", "vliet",
     "kerk", "stein", "rode", "hout", "huizen", "sloot", "gracht", "zijl", "dijk", "buurt",
+)  # fmt: skip
+# Before "bij X", these make X an organisation: people sign up, are employed and wait there
+# ("werkt bij" is left out: one works at a client's home too).
+_ORGANISATION_BEFORE_BIJ: Final = frozenset(
+    {"aangemeld", "aanmelding", "werkzaam", "wachtlijst", "intake", "contactpersoon",
+     "ingeschreven", "dienst", "wachttijd"}
+)  # fmt: skip
+# The article or kinship word that begins many Arabic and Berber surnames ("al-masri").
+_ARABIC_PREFIXES: Final = frozenset({"al", "el", "abu", "abou", "bin", "ben", "ait", "ould"})
+# A name right after one of these is part of a royal or saint's name, which names districts,
+# streets and schools ("Prins Alexander", "Koningin Julianaschool", "Sint Maarten"), not a client.
+_TITLES: Final = frozenset(
+    {"prins", "prinses", "koning", "koningin", "sint", "st", "graaf", "gravin", "hertog",
+     "keizer", "paus", "pater", "heilige"}
 )  # fmt: skip
 _CALENDAR_WORDS: Final = frozenset(
     {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -141,22 +165,30 @@ class NameFinder:
         self.surnames = _read("surnames.txt.gz")
         self.dutch = _read("ordinary_words_nl.txt.gz")
         self.english = _read("ordinary_words_en.txt.gz")
-        self.proper_nouns = _read("proper_nouns_nl.txt.gz")
+        self.proper_nouns = _read("proper_nouns_nl.txt.gz") | _read("languages_countries.txt.gz")
         places = _deduce_items("locations", "lst_placename")
         self.places = frozenset(
             places | {p.split("-")[0] for p in places if p.split("-")[0] not in self.dutch}
         )
+        # Places of more than one word ("Capelle aan den IJssel", "Peel en Maas", "Land van
+        # Zwentibold") are matched as phrases: their words alone may read as names.
+        self.place_phrases = frozenset(" ".join(p.split()) for p in places if " " in p.strip())
+        self.longest_place = max((p.count(" ") + 1 for p in self.place_phrases), default=1)
         names = self.first_names | self.surnames
         # Words that recur in the names of care institutions are their brands ("Parnassia",
         # "Cordaan", "Youz"); a word in one name only is as often a practitioner's surname.
         counts: Counter[str] = Counter()
-        for item in _deduce_items("institutions"):
+        institutions = _deduce_items("institutions")
+        for item in institutions:
             counts.update(
                 {w for w in re.split(r"[\s\-/&,()]+", item) if len(w) > 2 and w.isalpha()}
             )
         recurring = {word for word, count in counts.items() if count >= 2}
+        # An institution whose whole name is one word ("Victas", "Intermetzo") is a brand; a
+        # practitioner's surname comes with more words ("Tandartspraktijk J. Nowak").
+        brands = {item for item in institutions if _ONE_WORD_RE.fullmatch(item)}
         self.organisation_words = frozenset(
-            (recurring - names - self.dutch) | _read_text("organisations.txt")
+            ((recurring | brands) - names - self.dutch) | _read_text("organisations.txt")
         )
 
     # --- word classes ---
@@ -215,6 +247,8 @@ class NameFinder:
             return False  # "Pff", "Hmm"
         if len(word) < 3 or word.isupper() or _INNER_CAPITAL_RE.search(word):
             return False  # "MDO", "SchuldHulpMaatje" (but "Al-Hassan" may be a name)
+        if any(ch.isdigit() for ch in word):
+            return False  # "Bindkracht10", "Fysio2all": brands, no name has a digit
         parts = [p for p in lower.split("-") if p]
         if len(parts) > 1 and any(self.is_ordinary(p) or p in self.places for p in parts):
             return False  # "FACT-team", "Velve-Lindenhof"
@@ -243,6 +277,7 @@ class NameFinder:
         some word in it can be a name here, not a place, organisation or ordinary word."""
         tokens = _tokens(text)
         inside = [t for t in tokens if t.start < end and start < t.end]
+        in_place = self._place_phrases(tokens)
         if any(t.lower in self.organisation_words for t in inside):
             return False  # "de Albert Heijn"
         for i, token in enumerate(tokens):
@@ -250,8 +285,13 @@ class NameFinder:
                 continue
             if self._method_before(tokens, i):
                 return False
-            previous = tokens[i - 1].lower if i > 0 else ""
-            if previous in _PLACE_CUES or "-" in token.word or self._organisation_shape(tokens, i):
+            if (
+                _place_context(tokens, i)
+                or "-" in token.word
+                or self._organisation_shape(tokens, i)
+            ):
+                continue
+            if _after_title(tokens, i) or in_place[i] or _organisation_context(tokens, i):
                 continue
             if self.is_place_or_organisation(token.lower) or self.is_ordinary(token.lower):
                 continue
@@ -286,6 +326,42 @@ class NameFinder:
             )
         return False
 
+    def _place_phrases(self, tokens: list[_Token]) -> list[bool]:
+        """Which tokens belong to a place name of more than one word."""
+        marked = [False] * len(tokens)
+        for i in range(len(tokens)):
+            for n in range(min(self.longest_place, len(tokens) - i), 1, -1):
+                words = tokens[i : i + n]
+                if not all(_joined(t) for t in words[1:]):
+                    continue
+                if " ".join(t.lower for t in words) in self.place_phrases:
+                    marked[i : i + n] = [True] * n
+                    break
+        return marked
+
+    def _coordinated_with_known(self, tokens: list[_Token], i: int) -> bool:
+        """ "Heechterp en Schieringen", "Dari en Pashtoe", "Lewenborg, Beijum": a word that no
+        list knows, next to a place, organisation or language of the same enumeration (known
+        from a list or by its shape), is one of those too."""
+        neighbours: list[int] = []
+        for side in (-1, 1):
+            k = i + side
+            if 0 <= k < len(tokens) and tokens[max(i, k)].gap.strip() == ",":
+                neighbours.append(k)  # "Lewenborg, Beijum"
+            j = i + 2 * side
+            if 0 <= j < len(tokens) and tokens[k].lower in ("en", "of", "&"):
+                neighbours.append(j)  # "Heechterp en Schieringen"
+        for j in neighbours:
+            other = tokens[j]
+            if not other.word[:1].isupper() or self.is_name(other.lower):
+                continue
+            if self.is_ordinary(other.lower) and not other.word.isupper():
+                continue  # "Gisteren en Yonas"
+            # A place, organisation or language, by a list or by its shape ("GGD", "Kattenbroek").
+            if not self._name_like_capitalised(other):
+                return True
+        return False
+
     def _first_and_surname(self, tokens: list[_Token], i: int) -> int:
         """ "Roos van Dijk", "Kim Peters": a capitalised first name, then particles and a
         capitalised surname, is a name even when both are also ordinary words. Returns the
@@ -312,12 +388,15 @@ class NameFinder:
     def find(self, text: str) -> list[tuple[int, int]]:
         tokens = _tokens(text)
         person = [False] * len(tokens)
+        cue_taken = [False] * len(tokens)  # names after a form of address or kin word
+        in_place = self._place_phrases(tokens)
         for i, token in enumerate(tokens):
             if person[i]:
                 continue
-            previous = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
-            if cued and self._take_cued(tokens, i, person):
+            if cued and self._take_cued(tokens, i, person, cue_taken):
+                continue
+            if in_place[i]:
                 continue
             if _AGE_AFTER_RE.match(text, token.end) and self._could_be_name(token):
                 person[i] = True
@@ -338,8 +417,10 @@ class NameFinder:
                         for index in range(i, k + 1):
                             person[index] = True
                     continue
-                if previous in _PLACE_CUES and token.gap.strip() in ("", "("):
-                    continue  # "in Hatert", "de wijk (Hatert)"
+                if _place_context(tokens, i) or _organisation_context(tokens, i):
+                    continue  # "in Hatert", "de wijk (Hatert)", "aangemeld bij Lumens"
+                if _after_title(tokens, i):
+                    continue
                 if self._method_before(tokens, i):
                     continue
                 surname = self._first_and_surname(tokens, i)
@@ -351,14 +432,21 @@ class NameFinder:
                 if self._organisation_shape(tokens, i):
                     continue
                 if self._name_like_capitalised(token, mid_sentence=mid_sentence):
+                    if not self.is_name(token.lower) and self._coordinated_with_known(tokens, i):
+                        continue
                     person[i] = True
-            elif self._lower_case_name(token.lower):
+            elif self._lower_case_name(token.lower) and not _place_context(tokens, i):
                 person[i] = True
-        self._grow(tokens, person)
-        return self._spans(text, tokens, person)
+        self._grow(tokens, person, in_place)
+        return self._spans(text, tokens, person, cue_taken)
 
     def _lower_case_name(self, lower: str) -> bool:
         """ "fatima": in a name list and no ordinary word, or in no list at all."""
+        if self.is_place_or_organisation(lower):
+            return False  # "in zwijndrecht", "bij victas": a name only after a cue
+        prefix, _, rest = lower.partition("-")
+        if prefix in _ARABIC_PREFIXES and rest.isalpha() and len(rest) >= 3:
+            return not self.is_ordinary(rest)  # "al-masri", "el-amrani"
         if len(lower) >= 3 and self.is_name(lower) and not self.is_ordinary(lower):
             return True
         return self._unknown_lower(lower)
@@ -399,7 +487,9 @@ class NameFinder:
         # "de moeder van Fatima", "de broer van yonas"
         return prev == "van" and i >= 2 and tokens[i - 2].lower in _KIN
 
-    def _take_cued(self, tokens: list[_Token], i: int, person: list[bool]) -> bool:
+    def _take_cued(
+        self, tokens: list[_Token], i: int, person: list[bool], cue_taken: list[bool]
+    ) -> bool:
         """After a cue: optional initials and particles, then the name."""
         if (
             tokens[i].lower == "van"
@@ -440,17 +530,17 @@ class NameFinder:
             return False
         start = i if j > i or with_particles else k
         for index in range(start, k + 1):
-            person[index] = True
+            person[index] = cue_taken[index] = True
         return True
 
-    def _grow(self, tokens: list[_Token], person: list[bool]) -> None:
+    def _grow(self, tokens: list[_Token], person: list[bool], in_place: list[bool]) -> None:
         """Extend names over the words next to them: "Kees Hendriks", "Tjon A Fong",
         "semhar ghebremedhin", "van der Laan"."""
         changed = True
         while changed:
             changed = False
             for i in range(len(tokens)):
-                if person[i]:
+                if person[i] or in_place[i]:
                     continue
                 left = i > 0 and person[i - 1] and _joined(tokens[i])
                 right = i + 1 < len(tokens) and person[i + 1] and _joined(tokens[i + 1])
@@ -490,7 +580,9 @@ class NameFinder:
             and len(lower) > 3
         )
 
-    def _spans(self, text: str, tokens: list[_Token], person: list[bool]) -> list[tuple[int, int]]:
+    def _spans(
+        self, text: str, tokens: list[_Token], person: list[bool], cue_taken: list[bool]
+    ) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(tokens):
@@ -520,10 +612,46 @@ class NameFinder:
             ):
                 end = tokens[j + 2].end
                 j += 2
-            if not any(t.lower in self.organisation_words for t in tokens[i : name_end + 1]):
+            # "de Albert Heijn" is no person; "meneer Victas" is, whatever the lists say.
+            if any(cue_taken[i : name_end + 1]) or not any(
+                t.lower in self.organisation_words for t in tokens[i : name_end + 1]
+            ):
                 spans.append((start, start + len(text[start:end].rstrip("."))))
             i = j + 1
         return spans
+
+
+def _place_context(tokens: list[_Token], i: int) -> bool:
+    """A word right after a place cue ("in", "wijk", "buurtteam") or before "en omgeving"."""
+    token = tokens[i]
+    if i > 0 and token.gap.strip() in ("", "("):
+        previous = tokens[i - 1].lower
+        if previous in _PLACE_CUES or (len(previous) > 6 and previous.endswith(_PLACE_CUE_ENDINGS)):
+            return True
+    after = [t.lower for t in tokens[i + 1 : i + 3]]
+    return (len(after) == 2 and after[0] == "en" and after[1] in _PLACE_AFTER) or (
+        len(after) >= 1 and after[0] in _PLACE_AFTER
+    )
+
+
+def _organisation_context(tokens: list[_Token], i: int) -> bool:
+    """ "aangemeld bij Ixta Noa", "de wachtlijst bij Stimulansz": where one signs up, works or
+    waits is an organisation."""
+    return (
+        i >= 2
+        and _joined(tokens[i])
+        and tokens[i - 1].lower == "bij"
+        and _joined(tokens[i - 1])
+        and tokens[i - 2].lower in _ORGANISATION_BEFORE_BIJ
+    )
+
+
+def _after_title(tokens: list[_Token], i: int) -> bool:
+    """ "Prins Alexander", "Sint Maarten": the name of a district, street or school."""
+    if i == 0 or not _joined(tokens[i]):
+        return False
+    title = tokens[i - 1]
+    return title.word[:1].isupper() and title.lower.rstrip(".") in _TITLES
 
 
 def _joined(token: _Token) -> bool:

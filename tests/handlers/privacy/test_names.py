@@ -78,6 +78,60 @@ def test_work_areas_organisations_and_ordinary_words_are_not_names(text: str) ->
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # a care institution whose whole name is one word (deduce's list of institutions)
+        "We hebben Victas gebeld over de opvang.",
+        "Intermetzo doet de diagnostiek.",
+        # language and country names (CLDR)
+        "Hij spreekt Pasjtoe en een beetje Engels.",
+        # a royal or saint's name is a district, street or school
+        "Groetjes uit Prins Alexander!",
+        "Ze gaat naar de Koningin Julianaschool.",
+        # a word with a digit is a brand
+        "Bindkracht10 doet het opbouwwerk.",
+        # one of an enumeration with a known place or organisation
+        "Heechterp en Schieringen zijn volop in beweging.",
+        "De GGD en Stimulansz werken samen.",
+        # a place of more than one word, whose words alone could be names
+        "Wij werken voor Krimpen aan den IJssel en omliggende gemeenten.",
+        "Peel en Maas heeft een nieuw armoedebeleid.",
+        "Het team van Land van Maas en Waal denkt mee.",
+        # a team or place word before it, "en omgeving" after it
+        "Het buurtteam Heechterp is gestart.",
+        "Deppenbroek en omgeving is ons werkgebied.",
+        "wij zitten in crooswijk",
+        # where one signs up or waits is an organisation
+        "Hij staat op de wachtlijst bij Stimulansz.",
+        # chat abbreviations
+        "Idd, dat dacht ik ook.",
+        # a known place or institution typed in lower case
+        "wij werken in zwijndrecht en omstreken",
+        "ik heb victas gebeld",
+    ],
+)
+def test_gazetteers_and_shapes_keep_places_and_organisations_out(text: str) -> None:
+    assert _names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # an enumeration of names stays names; a listed name next to a place too
+        ("Yonas en Semhar komen morgen.", "Semhar"),
+        ("Fatima en Zwijndrecht", "Fatima"),
+        # a person cue before a place or institution name still makes it a name
+        ("Meneer Victas belde terug.", "Victas"),
+        ("Ik werk vandaag bij Semhar thuis.", "Semhar"),
+        # an Arabic article in a lower-case surname
+        ("nog even over al-masri: de huur is niet betaald", "al-masri"),
+    ],
+)
+def test_names_next_to_places_and_organisations_are_still_found(text: str, name: str) -> None:
+    assert name in _names(text)
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("De oudste (12-05-2009) wil op zichzelf wonen.", "12-05-2009"),

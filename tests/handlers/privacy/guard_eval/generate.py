@@ -127,6 +127,8 @@ def _fill(template: str, values: _Values) -> str:
         "C": lambda: rng.choice(names.half(names.WORK_AREAS, values.split)),
         "O": lambda: rng.choice(names.half(names.ORGANISATIONS, values.split)),
         "M": lambda: rng.choice(names.half(names.METHODS, values.split)),
+        "W": lambda: rng.choice(names.DEV_DISTRICTS),
+        "G": lambda: rng.choice(names.DEV_MORE_ORGANISATIONS),
         "D": values.meeting_date,
         "T": values.weekday_time,
         "R": lambda: rng.choice(names.PERSON_REFS),

@@ -152,3 +152,34 @@ PERSON_REFS = (
 def half(values: tuple[str, ...], split: str) -> tuple[str, ...]:
     """Even positions for ``dev``, odd positions for ``test``."""
     return values[1::2] if split == "test" else values[0::2]
+
+
+# Development part only (``{W}``, ``{G}``): districts, regions and organisations that the
+# guard's lists mostly lack, written after the first test measurement showed work areas and
+# organisations "that no list has" (the kind, not the texts). None of them is in the test
+# part's half of WORK_AREAS or ORGANISATIONS; the test part does not use these placeholders.
+DEV_DISTRICTS = (
+    "Crooswijk", "Bospolder", "Tussendijken", "Tarwewijk", "Hillesluis", "Afrikaanderwijk",
+    "Osdorp", "Slotervaart", "Geuzenveld", "Holendrecht", "Gaasperdam", "Moerwijk", "Escamp",
+    "Bouwlust", "Vrederust", "Mariahoeve", "Morgenstond", "Hoograven", "Ondiep", "Woensel",
+    "Presikhaaf", "Malburgen", "Klarendal", "Dukenburg", "Wolfskuil", "Stokhasselt",
+    "Crabbehof", "Wielwijk", "Krispijn", "Muziekwijk", "Stedenwijk", "Kattenbroek",
+    "Schothorst", "Liendert", "Paddepoel", "Vinkhuizen", "Beijum", "Lewenborg", "Heechterp",
+    "Schieringen", "Deppenbroek", "Wesselerbrink", "Den Haag Zuidwest", "Rotterdam-Noord",
+    "Amsterdam-Oost", "Almere Buiten", "Woensel-West", "Leidsche Rijn", "Prins Alexander",
+    "Bos en Lommer", "Oud-Charlois", "Zuid-Holland Zuid", "Noord-Veluwe",
+    "Gooi en Vechtstreek", "Midden-Holland", "de Liemers", "het Lage Land",
+    "Hart van Brabant", "Haaglanden", "Rijnmond", "Kennemerland", "Parkstad",
+    "de Achterhoek", "de Zaanstreek", "Waterland", "Selwerd", "Spangen", "Pendrecht",
+)  # fmt: skip
+
+DEV_MORE_ORGANISATIONS = (
+    "Lumens", "Youké", "Avenier", "Intermetzo", "Ixta Noa", "Bindkracht10", "Stimulansz",
+    "het Sociaal Team", "Sociaal Team Noord", "het wijkteam", "Buurtteam Oost", "Team Jeugd",
+    "het Zorg- en Veiligheidshuis", "Dimence", "Mediant", "Iriszorg", "Brijder", "Jellinek",
+    "Victas", "Trajectum", "Lievegoed", "Amerpoort", "Koraal", "Radar", "Zuidwester",
+    "Prisma", "Dock", "Contour de Twern", "WIJ Groningen", "Wij Eindhoven", "de Vraagwijzer",
+    "het Geldloket", "Geldfit", "het Nibud", "Kompaan en De Bocht", "de Waag", "Vitree",
+    "Triade", "Vitalis", "Elker", "het IHT-team", "het Crisisteam", "Bureau Jeugdzorg",
+    "Jeugdhulp Friesland", "Kinderopvang Humankind", "Buurtwerk", "De Opbouw", "Indigo",
+)  # fmt: skip

@@ -7,9 +7,13 @@ written from the categories that fell short, without reading the ``test`` texts.
 Placeholders: ``{P}`` first name and surname, ``{F}`` first name, ``{S}`` surname, ``{f}``,
 ``{s}``, ``{pf}`` the same typed in lower case, ``{I}`` initials, ``{A}`` an age, ``{C}`` a work
 area or home town, ``{O}`` an organisation, ``{M}`` a method, ``{D}`` a meeting date,
-``{T}`` a weekday and time, ``{R}`` a person reference ("De oudste"). Hard identifiers:
-``{BSN}``, ``{IBAN}``, ``{PHONE}``, ``{EMAIL}``, ``{ADDR}`` (street and number), ``{PCNR}``
-(postcode and number), ``{DOB}`` (a full date that the context makes a date of birth).
+``{T}`` a weekday and time, ``{R}`` a person reference ("De oudste"); in ``dev`` only, ``{W}``
+a district or region and ``{G}`` an organisation or team that the guard's lists mostly lack.
+Hard identifiers: ``{BSN}``, ``{IBAN}``, ``{PHONE}``, ``{EMAIL}``, ``{ADDR}`` (street and
+number), ``{PCNR}`` (postcode and number), ``{DOB}`` (a full date that the context makes a date
+of birth). Shapes added to ``dev`` in the second round (``{W}``, ``{G}``, chat abbreviations,
+apps, languages) follow the test measurement's aggregate only: work areas and other clean
+messages that named districts and organisations no list has.
 """
 
 from __future__ import annotations
@@ -200,6 +204,12 @@ DEV_NAMES: Templates = {
         "{P} uit {C} zoekt een nieuwe woning.",
         "Meneer {S} uit {C} wacht al maanden op een uitkering.",
         "Mijn cliënt {F} woont in {C} sinds vorig jaar.",
+        "{F} uit {W} heeft hulp gevraagd.",
+        "Ik sprak {F} in het buurthuis in {W}.",
+        "Het gezin {S} woont sinds kort in {W}.",
+        "{f} is verhuisd naar {W}",
+        "Bij {G} hebben ze {F} aangemeld.",
+        "Mevrouw {S} wil niet naar {G}.",
     ),
 }
 
@@ -291,6 +301,22 @@ DEV_CLEANS: Templates = {
         "De wijk {C} heeft veel jonge gezinnen.",
         "Zijn er nog meer teams uit {C} hier?",
         "Het armoedebeleid van {C} is net aangepast.",
+        "Ik ben buurtwerker in {W}.",
+        "{W} heeft veel jonge gezinnen en weinig speelplekken.",
+        "Wij doen {W} en {W}, met z'n vijven.",
+        "Het wijkteam {W} heeft een wachtlijst van zes weken.",
+        "Vandaag in {W} een huisbezoek gehad, pittig.",
+        "Groetjes uit {W}!",
+        "Onze regio ({W}) heeft een nieuw convenant.",
+        "Bij ons in {W} lopen de huren enorm op.",
+        "Sinds januari werk ik in {W} en {W}.",
+        "Kent iemand het inloophuis in {W}?",
+        "De armoede in {W} is hoger dan het gemiddelde.",
+        "Ik zit bij het sociaal team van {W}.",
+        "{W}, {W} en {W} vallen onder ons team.",
+        "wij zitten in {W}, daar is geen wachtlijst",
+        "Het buurthuis {W} sluit helaas per 1 maart.",
+        "In {W}-Noord komt een nieuwe huisartsenpraktijk.",
     ),
     "organisation": (
         "Heeft {O} een wachtlijst op dit moment?",
@@ -299,6 +325,18 @@ DEV_CLEANS: Templates = {
         "{O} doet de intake volgende week.",
         "Wie is de contactpersoon bij {O}?",
         "de aanmelding bij {O} is rond",
+        "{G} heeft een wachtlijst van drie maanden.",
+        "Via {G} kregen ze een plek.",
+        "We hebben {G} gebeld over de crisisopvang.",
+        "De mensen van {G} denken mee.",
+        "{G} doet de diagnostiek en {G} de begeleiding.",
+        "Heeft iemand ervaring met {G}?",
+        "ik heb een mail gestuurd naar {G}",
+        "Morgen overleg met {G} en {O}.",
+        "Volgens {G} kan het pas na de zomer.",
+        "Samen met {G} organiseren we een informatieavond.",
+        "Is {G} ook bij jullie actief?",
+        "De doorverwijzing naar {G} loopt.",
     ),
     "meeting_date": (
         "Het huisbezoek staat gepland op {D}.",
@@ -376,6 +414,29 @@ DEV_CLEANS: Templates = {
         "top, thanks!",
         "De cliënt heeft een beschermingsbewind aangevraagd.",
         "Dit is al de derde keer dit jaar.",
+        "Thnx! Ik kijk er Maandag naar.",
+        "Tja, dat is de vraag.",
+        "Hahaha, herkenbaar!",
+        "Yes, gelukt!",
+        "Idd, dat dacht ik ook.",
+        "De Kansrijke Start-coalitie heeft een bijeenkomst.",
+        "We werken met Mijn Kind en Ik en het Jeugdfonds.",
+        "Ze gebruikt Duolingo om Nederlands te leren.",
+        "Via Marktplaats had ze een fiets gekocht.",
+        "Ik zag het op LinkedIn voorbijkomen.",
+        "Het Sociaal Domein Congres is in november.",
+        "Wie gaat er naar Utrecht voor de Landelijke Dag?",
+        "Hij werkt bij PostNL als pakketbezorger.",
+        "Zijn ouders komen uit Paramaribo.",
+        "Ze heeft Eritrese en Ethiopische vriendinnen.",
+        "De Zorgverzekeringswet dekt dit niet.",
+        "In de Week van de Eenzaamheid doen we iets extra's.",
+        "We delen de Routekaart Schulden met nieuwe collega's.",
+        "De BOA heeft een waarschuwing gegeven.",
+        "Gisteren Teams-overleg met de GGD en het Wijkteam.",
+        "Oké, dan zet ik het in Mens Centraal.",
+        "Hij is Afghaans en spreekt Dari en Pashtoe.",
+        "Zijn de Toeslagen al hersteld?",
     ),
 }
 
