@@ -646,6 +646,8 @@ class WerksessieBijdrage(Base):
     nudged: Mapped[str | None] = mapped_column(String(20))  # geen_vraag | inbrenger_luistert
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    author: Mapped[Member] = relationship()
+
 
 class WerksessieReminder(Base):
     """One reminder per phase of an async session to a participant who has not taken part;

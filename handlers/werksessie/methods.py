@@ -102,7 +102,7 @@ def parse_methods(text: str, origin: str) -> dict[str, Method]:
             raise fail(key, None, None, "heeft geen fasen ([[" + key + ".fase]])")
         phases: list[Phase] = []
         for index, raw in enumerate(raw_phases):
-            phases.append(_phase(raw, lambda f, p, i=index: fail(key, i, f, p)))
+            phases.append(_phase(raw, lambda f, p, k=key, i=index: fail(k, i, f, p)))
         methods[key] = Method(key, table["naam"].strip(), table["wanneer"].strip(), tuple(phases))
     if not methods:
         raise MethodFileError(f"{origin}: er staat geen enkele methode in")
