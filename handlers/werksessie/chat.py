@@ -345,9 +345,12 @@ def next_phase(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 
 def _phase_in(value: str, default: int) -> int:
-    _, _, phase = value.partition(":")
-    found = parse_id(phase) if phase else None
-    return found if found is not None else default
+    """The phase a button was made for (``"<session>:<phase>"``); ``default`` without one,
+    -2 (no phase) for a value that is not a small number."""
+    _, sep, phase = value.partition(":")
+    if not sep:
+        return default
+    return int(phase) if phase.isascii() and phase.isdigit() and len(phase) <= 3 else -2
 
 
 def extend(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:

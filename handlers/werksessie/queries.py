@@ -112,17 +112,12 @@ class WerksessieRepository:
         return True
 
     def due(self, now: datetime) -> list[int]:
-        """Sessions whose phase time is up."""
-        return list(
-            self.session.scalars(
-                select(Werksessie.id)
-                .where(
-                    Werksessie.status == WerksessieStatus.RUNNING,
-                    Werksessie.phase_ends_at <= now,
-                )
-                .order_by(Werksessie.id)
-            )
-        )
+        """Sessions whose phase time is up (compared here: SQLite keeps datetimes as text)."""
+        return [
+            werksessie.id
+            for werksessie in self.running()
+            if werksessie.phase_ends_at is not None and werksessie.phase_ends_at <= now
+        ]
 
     def running(self) -> list[Werksessie]:
         return list(
@@ -161,7 +156,7 @@ class WerksessieRepository:
                 "session_id": werksessie.id,
                 "phase": phase,
                 "kind": kind,
-                "created_at": utcnow(),
+                "created_at": claimed or utcnow(),
                 "claimed_at": claimed,
             },
         )
