@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.core.context import HandlerContext
-from handlers.core.messaging import PERMANENT, DeliveryFailed, find_earlier_post, outbox_key
+from handlers.core.events import MessageRef
+from handlers.core.messaging import PERMANENT, DeliveryFailed, Messenger, outbox_key
 from handlers.core.registry import Engine, EngineStep
 from handlers.core.replies import Card, Context, Section
 from handlers.core.router import Router
@@ -153,6 +154,19 @@ def wake_times(ctx: HandlerContext) -> list[tuple[str, datetime]]:
     return out
 
 
+async def _earlier(messenger: Messenger, item: chat.PendingPost, key: str) -> MessageRef | None:
+    """A post of an earlier attempt that was sent but never recorded (the process died, or
+    the answer was lost): found in the casus thread by its key, so it is not posted twice."""
+    try:
+        return await messenger.find_posted(item.place, key, item.since, item.thread_id)
+    except DeliveryFailed as exc:
+        if exc.reason != "unsupported":
+            log.warning(
+                "werksessie %s: cannot look for an earlier post: %s", item.session_id, exc.reason
+            )
+        return None
+
+
 async def post_owed(engine: Engine) -> int:
     posted = 0
     held = claims_of(engine.runtime)
@@ -162,7 +176,7 @@ async def post_owed(engine: Engine) -> int:
         key = outbox_key(chat.POST_RECORD, item.post_id)
         try:
             messenger = engine.messengers.get(item.place.platform)
-            ref = await find_earlier_post(messenger, item.place, key, item.since)
+            ref = await _earlier(messenger, item, key)
             if ref is None:
                 ref = await messenger.post(item.place, item.card, item.thread_id, key=key)
         except DeliveryFailed as exc:

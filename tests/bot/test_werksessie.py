@@ -272,7 +272,11 @@ async def test_a_full_incidentmethode_session_with_five_people_from_three_organi
             await press(server, "werksessie_volgende", f"{sid}:0", INBRENGER)  # a double click
             await until(lambda: all(p.message_id for p in rows(services, WerksessiePost)), "card 2")
             w = rows(services, Werksessie)[0]
-            assert w.phase == 1 and w.phase_ends_at == T0 + timedelta(minutes=10), (w.phase, w.phase_ends_at, w.phase_started_at)
+            assert w.phase == 1 and w.phase_ends_at == T0 + timedelta(minutes=10), (
+                w.phase,
+                w.phase_ends_at,
+                w.phase_started_at,
+            )
             moment = clock.now
             continue
         if phase == 5:
@@ -356,3 +360,196 @@ async def test_a_full_incidentmethode_session_with_five_people_from_three_organi
         "Gemeente Utrecht → Gemeente Utrecht": ("1",),
         "Jeugdzorg Midden → Gemeente Utrecht": ("1",),
     }
+
+
+def dms(slack: Any, since: int = 0) -> dict[str, int]:
+    """Direct messages per person (the stand-in's DM channel for U1 is DU1)."""
+    out: Counter[str] = Counter()
+    for call in slack.calls_to("chat.postMessage")[since:]:
+        if str(call["channel"]).startswith("D"):
+            out[call["channel"][1:]] += 1
+    return dict(out)
+
+
+async def start_session(server: RunningServer, werksessie: Werksessie) -> None:
+    await press(server, "werksessie_begin", str(werksessie.id), "UFAC01")
+    await until(
+        lambda: [p.message_id for p in rows(server.services, WerksessiePost)] not in ([], [None]),
+        "the first phase card",
+    )
+
+
+async def test_a_write_first_round_reveals_nothing_before_the_phase_ends_then_everything_once(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    scheduler = scheduler_for(services)
+    casus, werksessie = await set_up(server, "schrijf_eerst")
+    await start_session(server, werksessie)
+    clock.set(T0 + timedelta(minutes=5, seconds=1))
+    await scheduler.tick()
+    card = slack.calls_to("chat.postMessage")[-1]
+    assert "Fase 2 van 5: Eerste associaties" in json.dumps(card, ensure_ascii=False)
+    value = f"{werksessie.id}:1"
+    assert f'"value": "{value}"' in json.dumps(card)
+
+    # The inbrenger listens in this round.
+    await press(server, "werksessie_schrijf", value, INBRENGER)
+    await until(
+        lambda: any("de inbrenger luistert" in e for e in ephemerals_to(slack, INBRENGER)),
+        "refusal",
+    )
+
+    answers = {
+        "UB1": "Ik denk aan schaamte.",
+        "UJ1": "Wantrouwen tegen instanties.",
+        "UG2": "Een moeder die zich alleen voelt.",
+    }
+    views: dict[str, dict[str, Any]] = {}
+    for user, text in answers.items():
+        opened = len(slack.calls_to("views.open"))
+        await press(server, "werksessie_schrijf", value, user)
+        views[user] = (await slack.wait_for("views.open", opened + 1))[-1]["view"]
+        if user == "UJ1":  # a BSN keeps the form open and stores nothing
+            _, text_ = await post(
+                server,
+                interactive_body(
+                    view_submission(views[user], {"antwoord": "BSN 111222333"}, user=user)
+                ),
+            )
+            assert json.loads(text_)["response_action"] == "errors"
+        status, answer = await post(
+            server, interactive_body(view_submission(views[user], {"antwoord": text}, user=user))
+        )
+        assert status == 200 and "errors" not in answer, answer
+    private = rows(services, WerksessieBijdrage, WerksessieBijdrage.private.is_(True))
+    assert sorted(b.text for b in private) == sorted(answers.values())
+    assert {b.phase for b in private} == {1}
+    posted = json.dumps(slack.calls_to("chat.postMessage"), ensure_ascii=False)
+    assert not any(text in posted for text in answers.values())  # nothing shown yet
+    assert "111222333" not in posted and "111222333" not in json.dumps(
+        [b.text for b in rows(services, WerksessieBijdrage)]
+    )
+
+    # The phase ends: one post with every answer, with names; then the next card.
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(T0 + timedelta(minutes=10, seconds=2))
+    await scheduler.tick()
+    await scheduler.tick()
+    new = slack.calls_to("chat.postMessage")[before:]
+    assert len(new) == 2
+    reveal = json.dumps(new[0], ensure_ascii=False)
+    assert "Wat iedereen schreef: Eerste associaties" in reveal
+    for user, text in answers.items():
+        assert text in reveal and f"<@{user}>" in reveal
+    assert "Fase 3 van 5: Verhelderende vragen" in json.dumps(new[1], ensure_ascii=False)
+    assert new[0]["thread_ts"] == new[1]["thread_ts"] == casus.message_id
+
+    # An answer sent after the round ended is not taken; the form stays open with what was typed.
+    _, late = await post(
+        server,
+        interactive_body(view_submission(views["UB1"], {"antwoord": "Nog iets."}, user="UB1")),
+    )
+    assert "voorbij" in json.loads(late)["errors"]["antwoord"]
+    assert len(rows(services, WerksessieBijdrage, WerksessieBijdrage.private.is_(True))) == 3
+    kinds = Counter((p.phase, p.kind) for p in rows(services, WerksessiePost))
+    assert kinds == Counter({(0, "fase"): 1, (1, "fase"): 1, (1, "onthulling"): 1, (2, "fase"): 1})
+
+
+async def test_a_restart_mid_phase_resumes_without_a_duplicate_phase_card(
+    server: RunningServer, database_target: Any
+) -> None:
+    from handlers.core.messaging import outbox_key
+    from handlers.werksessie import chat
+
+    first, slack = server.services, server.slack
+    clock = Clock(T0)
+    first.runtime.clock = clock
+    _casus, werksessie = await set_up(server, "vijf_keer_waarom")
+    await start_session(server, werksessie)
+
+    # Phase 1 is over; the process that moved the session posted card 2 and died before it
+    # recorded the post (its claim is still in the row).
+    clock.set(T0 + timedelta(minutes=5, seconds=1))
+
+    def move(ctx: Any) -> list[int]:
+        found = chat.repo(ctx).get(werksessie.id)
+        assert found is not None
+        return chat.advance(ctx, found, 0, claim=True)
+
+    (post_id,) = first.runtime.call_sync(move)
+    item = first.runtime.call_sync(lambda ctx: chat.post_content(ctx, post_id))
+    sent = await first.messengers.get("slack").post(
+        item.place, item.card, item.thread_id, key=outbox_key(chat.POST_RECORD, post_id)
+    )
+    before = len(slack.calls_to("chat.postMessage"))
+
+    # A new process on the same database, a minute later.
+    settings = make_settings(database_target.url, SLACK_API_URL=slack.url)
+    second = build_services(settings)
+    try:
+        later = Clock(T0 + timedelta(minutes=6, seconds=1))
+        second.runtime.clock = later
+        survivor = scheduler_for(second)
+        await survivor.tick()
+        await survivor.tick()
+        assert len(slack.calls_to("chat.postMessage")) == before  # found, not posted again
+        (recorded,) = rows(second, WerksessiePost, WerksessiePost.id == post_id)
+        assert recorded.message_id == sent.message_id and recorded.claimed_at is None
+        # It resumes on time: phase 2 (15 minutes) ends at 20:01 after the start of phase 2.
+        later.set(T0 + timedelta(minutes=20))
+        await survivor.tick()
+        assert len(slack.calls_to("chat.postMessage")) == before
+        later.set(T0 + timedelta(minutes=20, seconds=2))
+        await survivor.tick()
+        await survivor.tick()
+        headers = phase_posts(slack)
+        assert [h for h in headers if h.startswith("Fase ")] == [
+            "Fase 1 van 3: Het vraagstuk",
+            "Fase 2 van 3: Waarom?",
+            "Fase 3 van 3: De wortel",
+        ]
+    finally:
+        second.close()
+
+
+async def test_an_async_session_sends_one_reminder_per_phase_to_who_did_not_take_part(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    scheduler = scheduler_for(services)
+    casus, werksessie = await set_up(server, "waarderend_onderzoek", mode="async")
+    await start_session(server, werksessie)
+    card = json.dumps(slack.calls_to("chat.postMessage")[-1], ensure_ascii=False)
+    assert "Fase 1 van 4: Ontdekken" in card and "25-03-2026 14:00" in card  # two days
+    await reply(server, casus, "UB1", "Vorige maand lukte het met een vaste contactpersoon.", 1)
+    await until(lambda: rows(services, WerksessieBijdrage), "the bijdrage")
+
+    everyone = {"UFAC01", *ORGS}
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(T0 + timedelta(hours=23))
+    await scheduler.tick()
+    assert dms(slack, before) == {}  # not halfway yet
+    clock.set(T0 + timedelta(days=1, seconds=1))
+    await scheduler.tick()
+    await scheduler.tick()
+    assert dms(slack, before) == {user: 1 for user in everyone - {"UB1"}}
+    text = json.dumps(slack.calls_to("chat.postMessage")[-1], ensure_ascii=False)
+    assert "Herinnering" in text and "Ontdekken" in text
+
+    # The next phase (one day): card 2 at its time, and one reminder each halfway.
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(T0 + timedelta(days=2, seconds=1))
+    await scheduler.tick()
+    assert phase_posts(slack, before) == ["Fase 2 van 4: Dromen"]
+    clock.set(T0 + timedelta(days=2, hours=12, seconds=2))
+    await scheduler.tick()
+    await scheduler.tick()
+    assert dms(slack, before) == {user: 1 for user in everyone}
+    reminders = Counter(r.phase for r in rows(services, WerksessieReminder))
+    assert reminders == Counter({0: 5, 1: 6})
+    assert all(r.status == "sent" for r in rows(services, WerksessieReminder))
