@@ -36,6 +36,7 @@ from handlers.core.replies import (
     PostMessage,
     Record,
     Reply,
+    Rich,
     Section,
     Select,
     TextInput,
@@ -542,7 +543,9 @@ def phase_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card:
                 title=phase.title,
             ).plain()[:150]
         ),
-        Section(rich("{instructions}", instructions=phase.instructions)),
+        # The facilitator's own text from methoden.toml, with our markup (no placeholders:
+        # the loader refuses braces).
+        Section(Rich(phase.instructions)),
         Context(
             texts.rich(
                 f"werksessie.speaks.{phase.speaks}",
@@ -736,9 +739,7 @@ def open_write(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
             ),
             *((privacy_choice_field(texts),) if finds_names(ctx.guard) else ()),
         ),
-        intro=rich(
-            "**{title}**\n{instructions}", title=phase.title, instructions=phase.instructions
-        ),
+        intro=Rich(f"**{phase.title}**\n{phase.instructions}"),  # the facilitator's text
         metadata={"session_id": werksessie.id, "phase": werksessie.phase},
     )
     return [OpenForm(form)]

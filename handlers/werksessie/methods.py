@@ -19,6 +19,7 @@ KINDS = ("open", "vragen", "schrijf_eerst", "afsluiting")
 TEXT_FIELDS = ("titel", "instructie")
 MAX_MINUTES = 240
 MAX_DAYS = 60
+BRACES = "gebruik geen accolades { } in de tekst (opmaak: **vet**, _cursief_)"
 
 
 class MethodFileError(ValueError):
@@ -97,6 +98,8 @@ def parse_methods(text: str, origin: str) -> dict[str, Method]:
         for field in ("naam", "wanneer"):
             if not isinstance(table.get(field), str) or not table[field].strip():
                 raise fail(key, None, field, f"'{field}' ontbreekt of is leeg")
+            if "{" in table[field] or "}" in table[field]:
+                raise fail(key, None, field, BRACES)
         raw_phases = table.get("fase")
         if not isinstance(raw_phases, list) or not raw_phases:
             raise fail(key, None, None, "heeft geen fasen ([[" + key + ".fase]])")
@@ -113,6 +116,8 @@ def _phase(raw: Any, fail: Any) -> Phase:
     for field in TEXT_FIELDS:
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             raise fail(field, f"'{field}' ontbreekt of is leeg")
+        if "{" in raw[field] or "}" in raw[field]:
+            raise fail(field, BRACES)
     speaks, kind = raw.get("spreekt"), raw.get("soort")
     if speaks not in SPEAKERS:
         raise fail("spreekt", f"'spreekt' moet een van {', '.join(SPEAKERS)} zijn")
