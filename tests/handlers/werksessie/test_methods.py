@@ -128,3 +128,13 @@ def test_a_method_without_phases_or_name_is_refused() -> None:
         parse_methods('\n[x]\nwanneer = "nu"\n', "nl/methoden.toml")
     with pytest.raises(MethodFileError, match="geen enkele methode"):
         parse_methods("", "en/methoden.toml")
+
+
+def test_braces_in_a_method_text_are_refused_with_their_line() -> None:
+    text = _edited("Kort, ieder die iets te melden heeft.", "Kort, {iedereen}.")
+    with pytest.raises(MethodFileError) as caught:
+        parse_methods(text, "nl/methoden.toml")
+    line = _line(text, "Kort, {iedereen}.")
+    assert str(caught.value).startswith(
+        f"nl/methoden.toml, regel {line}: methode 'incidentmethode', fase 1: gebruik geen accolades"
+    )
