@@ -363,6 +363,8 @@ def extend(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
     if werksessie.status != WerksessieStatus.RUNNING or werksessie.phase_ends_at is None:
         return [Ephemeral(texts.rich("werksessie.not_running"))]
+    if _phase_in(event.value, werksessie.phase) != werksessie.phase:
+        return [Ephemeral(texts.rich("werksessie.moved_already"))]
     more = (
         timedelta(days=EXTEND_DAYS)
         if werksessie.mode == ASYNC

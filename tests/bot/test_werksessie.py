@@ -553,3 +553,54 @@ async def test_an_async_session_sends_one_reminder_per_phase_to_who_did_not_take
     reminders = Counter(r.phase for r in rows(services, WerksessieReminder))
     assert reminders == Counter({0: 5, 1: 6})
     assert all(r.status == "sent" for r in rows(services, WerksessieReminder))
+
+
+async def test_the_procesbegeleider_extends_pauses_resumes_and_stops(
+    server: RunningServer,
+) -> None:
+    services, slack = server.services, server.slack
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    scheduler = scheduler_for(services)
+    _casus, werksessie = await set_up(server, "vijf_keer_waarom")
+    sid = str(werksessie.id)
+    await start_session(server, werksessie)
+
+    def current() -> Werksessie:
+        return rows(services, Werksessie)[0]
+
+    await press(server, "werksessie_verleng", f"{sid}:0", "UB1")  # not the leader
+    await press(server, "werksessie_verleng", f"{sid}:0", "UFAC01")
+    await until(lambda: current().phase_ends_at == T0 + timedelta(minutes=10), "extended")
+    clock.set(T0 + timedelta(minutes=6))
+    await scheduler.tick()
+    assert current().phase == 0  # the extension holds
+
+    clock.set(T0 + timedelta(minutes=7))
+    await press(server, "werksessie_pauze", sid, "UFAC01")
+    await until(lambda: current().status == WerksessieStatus.PAUSED, "paused")
+    assert current().paused_left_seconds == 180
+    clock.set(T0 + timedelta(minutes=30))
+    await scheduler.tick()
+    assert current().phase == 0  # a paused phase does not end
+    await press(server, "werksessie_pauze", sid, "UFAC01")  # resume with the time left
+    await until(lambda: current().status == WerksessieStatus.RUNNING, "resumed")
+    assert current().phase_ends_at == T0 + timedelta(minutes=33)
+    clock.set(T0 + timedelta(minutes=33, seconds=1))
+    await scheduler.tick()
+    assert current().phase == 1
+
+    before = len(slack.calls_to("chat.postMessage"))
+    await press(server, "werksessie_stop", sid, "UB1")  # not the leader
+    await press(server, "werksessie_stop", sid, "UFAC01")
+    await slack.wait_for("chat.postMessage", before + 1)
+    assert "is gestopt na 1 van 3 fasen" in json.dumps(
+        slack.calls_to("chat.postMessage")[-1], ensure_ascii=False
+    )
+    assert current().status == WerksessieStatus.STOPPED
+    clock.set(T0 + timedelta(hours=2))
+    await scheduler.tick()
+    await scheduler.tick()
+    assert len(slack.calls_to("chat.postMessage")) == before + 1
+    refusals = [e for e in ephemerals_to(slack, "UB1") if "Alleen de procesbegeleider" in e]
+    assert len(refusals) == 2
