@@ -167,10 +167,10 @@ async def _earlier(messenger: Messenger, item: chat.PendingPost, key: str) -> Me
         return None
 
 
-async def post_owed(engine: Engine) -> int:
+async def post_owed(engine: Engine, items: list[chat.PendingPost]) -> int:
     posted = 0
     held = claims_of(engine.runtime)
-    for item in await engine.call(pending_posts):
+    for item in items:
         if not await held.take_with(POST, item.post_id, claim_post):
             continue  # a button's reply or another process is posting it
         key = outbox_key(chat.POST_RECORD, item.post_id)
@@ -192,9 +192,9 @@ async def post_owed(engine: Engine) -> int:
     return posted
 
 
-async def send_reminders(engine: Engine) -> int:
+async def send_reminders(engine: Engine, items: list[Reminder]) -> int:
     sends = []
-    for item in await engine.call(pending_reminders):
+    for item in items:
         try:
             messenger = engine.messengers.get(item.platform)
         except DeliveryFailed as exc:
@@ -216,15 +216,29 @@ async def send_reminders(engine: Engine) -> int:
     return await all_done(sends)
 
 
+@dataclass(frozen=True)
+class Work:
+    moved: int
+    posts: list[chat.PendingPost]
+    reminders: list[Reminder]
+    wakes: list[tuple[str, datetime]]
+
+
+def due_work(ctx: HandlerContext) -> Work:
+    """Everything of this tick in one unit of work: the sessions moved on, then what they owe."""
+    moved = move_due(ctx)
+    plan_reminders(ctx)
+    return Work(moved, pending_posts(ctx), pending_reminders(ctx), wake_times(ctx))
+
+
 async def tick_step(engine: Engine) -> Mapping[str, int]:
-    moved = await engine.call(move_due)
-    await engine.call(plan_reminders)
-    posted = await post_owed(engine)
-    reminded = await send_reminders(engine)
-    for key, at in await engine.call(wake_times):
+    work = await engine.call(due_work)
+    posted = await post_owed(engine, work.posts) if work.posts else 0
+    reminded = await send_reminders(engine, work.reminders) if work.reminders else 0
+    for key, at in work.wakes:
         engine.wake_at(at, key)
     counts = {
-        "werksessie_moved": moved,
+        "werksessie_moved": work.moved,
         "werksessie_posted": posted,
         "werksessie_reminded": reminded,
     }
@@ -232,4 +246,6 @@ async def tick_step(engine: Engine) -> Mapping[str, int]:
 
 
 def register(router: Router) -> None:
-    router.engine_step(EngineStep("werksessie.phase", tick_step, order=85))
+    # Before speedsparren (80): tests/bot/test_speedsparren.py reads the wake-up job that step
+    # sets right after the tick, and a step awaiting after it lets an overdue job fire first.
+    router.engine_step(EngineStep("werksessie.phase", tick_step, order=75))
