@@ -489,6 +489,7 @@ async def test_a_restart_mid_phase_resumes_without_a_duplicate_phase_card(
     # A new process on the same database, a minute later.
     settings = make_settings(database_target.url, SLACK_API_URL=slack.url)
     second = build_services(settings)
+    survivor = None
     try:
         later = Clock(T0 + timedelta(minutes=6, seconds=1))
         second.runtime.clock = later
@@ -512,6 +513,8 @@ async def test_a_restart_mid_phase_resumes_without_a_duplicate_phase_card(
             "Fase 3 van 3: De wortel",
         ]
     finally:
+        if survivor is not None:
+            await survivor.stop()  # releases the leader connection before the pool closes
         second.close()
 
 
