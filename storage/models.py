@@ -562,3 +562,122 @@ class RevokedWorkspace(Base):
     team_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     reason: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WerksessieStatus(enum.StrEnum):
+    OPEN = "open"  # sign-up; no phase yet
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # every phase done
+    STOPPED = "stopped"  # stopped early by the procesbegeleider
+
+
+class Werksessie(Base):
+    """A guided consultation on a casus (``/werksessie``), following one method's phases.
+    ``phase`` is the index of the current phase (-1 before the start); ``phase_ends_at`` when
+    it is over; a paused session keeps the time it had left in ``paused_left_seconds``."""
+
+    __tablename__ = "werksessies"
+    __table_args__ = (Index("ix_werksessies_status_phase_ends_at", "status", "phase_ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    casus_id: Mapped[int] = mapped_column(ForeignKey("casussen.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(50))
+    mode: Mapped[str] = mapped_column(String(10))  # live | async
+    begeleider_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    anonymous: Mapped[bool] = mapped_column(default=False)  # write-first answers without names
+    status: Mapped[WerksessieStatus] = mapped_column(
+        Enum(
+            WerksessieStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=WerksessieStatus.OPEN,
+    )
+    phase: Mapped[int] = mapped_column(Integer, default=-1)
+    phase_started_at: Mapped[datetime | None] = mapped_column()
+    phase_ends_at: Mapped[datetime | None] = mapped_column()
+    paused_left_seconds: Mapped[int | None] = mapped_column(Integer)
+    phases_done: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    casus: Mapped[Casus] = relationship()
+    begeleider: Mapped[Member] = relationship(foreign_keys=[begeleider_id])
+
+
+class WerksessieParticipant(Base):
+    """Signed up with *Doe mee*."""
+
+    __tablename__ = "werksessie_participants"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("werksessies.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WerksessiePost(Base):
+    """A post the session owes the casus thread: a phase's card (``fase``), the write-first
+    answers revealed together (``onthulling``), the closing word (``einde``). The row is
+    written with the state change that makes it due, so each is posted once; it is claimed
+    while it is posted (``claimed_at``) and done once ``message_id`` is set."""
+
+    __tablename__ = "werksessie_posts"
+    __table_args__ = (UniqueConstraint("session_id", "phase", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("werksessies.id", ondelete="CASCADE"))
+    phase: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+
+
+class WerksessieBijdrage(Base):
+    """What someone wrote in a phase: a reply in the thread (``message_id``), or a private
+    write-first answer (``private``), shown to nobody until the phase ends."""
+
+    __tablename__ = "werksessie_bijdragen"
+    __table_args__ = (UniqueConstraint("session_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("werksessies.id", ondelete="CASCADE"), index=True
+    )
+    phase: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(default=False)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    nudged: Mapped[str | None] = mapped_column(String(20))  # geen_vraag | inbrenger_luistert
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[Member] = relationship()
+
+
+class WerksessieReminder(Base):
+    """One reminder per phase of an async session to a participant who has not taken part;
+    an outbox row (handlers/core/outbox.py)."""
+
+    __tablename__ = "werksessie_reminders"
+    __table_args__ = (
+        UniqueConstraint("session_id", "phase", "member_id"),
+        outbox_index("ix_werksessie_reminders_unsent", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("werksessies.id", ondelete="CASCADE"))
+    phase: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
