@@ -11,22 +11,28 @@ closed by their inbrenger (a facilitator can still see them in a harvest, withou
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from handlers.core.events import Actor
 from handlers.core.replies import Mention, Option, Param, Select
+from handlers.privacy.anonymity import ANONYMOUS_USER_ID, inbrenger_hash
 from prompts import Texts
 from storage.models import Casus
 
-ANONYMOUS_USER_ID = "~anoniem"  # no platform issues ids with a tilde
+__all__ = [
+    "ANONYMOUS",
+    "ANONYMOUS_FIELD",
+    "ANONYMOUS_USER_ID",
+    "NAMED",
+    "anonymous_field",
+    "inbrenger_hash",
+    "inbrenger_label",
+    "is_inbrenger",
+]
+
 ANONYMOUS_FIELD = "anoniem"
 NAMED = "nee"
 ANONYMOUS = "ja"
-
-
-def inbrenger_hash(secret: bytes, platform: str, user_id: str) -> str:
-    return hmac.new(secret, f"{platform}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def is_inbrenger(casus: Casus, actor: Actor, secret: bytes | None) -> bool:

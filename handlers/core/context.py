@@ -11,8 +11,8 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from handlers.core.events import Actor
+from handlers.core.guard import PrivacyGuard
 from handlers.core.registry import Registry
-from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 from storage.models import Member
 from storage.repositories import (

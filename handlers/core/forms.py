@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from handlers.privacy.guard import Finding, GuardNotReady, PrivacyGuard, is_soft
+from handlers.core.guard import Finding, GuardNotReady, PrivacyGuard, is_soft
 from prompts import Texts
 
 # Control characters (NUL included, which PostgreSQL refuses in text) except tab and newline.

@@ -34,12 +34,20 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
+
+from handlers.core.guard import (
+    SOFT_CATEGORIES,
+    Category,
+    Finding,
+    GuardNotReady,
+    PrivacyGuard,
+    is_soft,
+)
 
 __all__ = [
     "SOFT_CATEGORIES",
@@ -51,58 +59,6 @@ __all__ = [
     "check_text",
     "is_soft",
 ]
-
-
-class Category(StrEnum):
-    """Kind of identifier that was found."""
-
-    BSN = "bsn"
-    IBAN = "iban"
-    PHONE = "phone"
-    EMAIL = "email"
-    POSTCODE = "postcode"
-    BIRTHDATE = "birthdate"
-    # Soft findings (from the name-aware guard): they warn, and the person may confirm that the
-    # text is not about a client, or pseudonymise it.
-    PERSON = "person"
-    PLACE = "place"
-    INSTITUTION = "institution"
-
-
-SOFT_CATEGORIES: Final = frozenset({Category.PERSON, Category.PLACE, Category.INSTITUTION})
-
-
-def is_soft(category: Category) -> bool:
-    """Hard identifiers block; soft findings (names, places, institutions) warn."""
-    return category in SOFT_CATEGORIES
-
-
-class GuardNotReady(Exception):
-    """The guard could not check in time (still loading, or its worker is gone). Callers
-    refuse the submission rather than let it through unchecked."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One identifier found in one field.
-
-    ``masked`` is safe to show back to the user; it never contains the full value. ``start`` and
-    ``end`` are the span of the match in the original field text (``text[start:end]``).
-    """
-
-    field_id: str
-    category: Category
-    masked: str
-    start: int
-    end: int
-
-
-class PrivacyGuard(Protocol):
-    """Anything that can inspect form fields for identifiers."""
-
-    def check(self, fields: Mapping[str, str]) -> list[Finding]:
-        """Return findings ordered by field (mapping order), then by position."""
-        ...
 
 
 # --------------------------------------------------------------------------------------------

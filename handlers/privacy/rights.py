@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from handlers.casus.anonymous import ANONYMOUS_USER_ID, inbrenger_hash
 from handlers.core.context import HandlerContext
 from handlers.core.events import Actor, ButtonPressed, CommandInvoked
 from handlers.core.replies import (
@@ -19,6 +18,7 @@ from handlers.core.replies import (
     UploadFile,
 )
 from handlers.core.router import Router
+from handlers.privacy.anonymity import ANONYMOUS_USER_ID, inbrenger_hash
 from handlers.privacy.rights_queries import Erasure, erase_member, export_member
 
 COMMAND = "mijn-gegevens"
