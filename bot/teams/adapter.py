@@ -223,6 +223,8 @@ class TeamsAdapter(AsyncReplies[Delivery]):
         bot_id = getattr(activity.recipient, "id", None)
         place = _place(activity)
         for member in members:
+            if member is None:  # a malformed activity (seen in fuzzing): nobody to welcome
+                continue
             if member.id == bot_id:
                 log.info("Teams: added to a %s conversation", conversation_kind(activity))
                 continue

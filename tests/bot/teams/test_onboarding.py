@@ -133,3 +133,18 @@ async def test_a_welcome_the_connector_refused_goes_out_at_a_later_tick_once(
     assert "Welkom bij de lerende praktijk" in card_text(welcome.card)
     (profile,) = profiles(teams)
     assert profile.welcome_status == "sent" and profile.welcomed_at is not None
+
+
+async def test_a_null_among_the_added_members_is_skipped_not_a_traceback(
+    teams: TeamsServer, caplog: Any
+) -> None:
+    """Found by the hostile-activity fuzz: ``membersAdded: [null, Karim]`` raised in the
+    welcome path. The null is skipped, Karim is still welcomed, and nothing is logged as an
+    error."""
+    scheduler = scheduler_for(teams.services)
+    activity = conversation_update(teams.connector.url, [KARIM.account()])
+    activity["membersAdded"] = [None, *activity["membersAdded"]]
+    await ok(teams, activity)
+    assert [m.platform_user_id for m in teams.rows(Member)] == [KARIM.aad]
+    assert (await scheduler.tick())["welcomed"] == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
