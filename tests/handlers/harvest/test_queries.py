@@ -232,7 +232,7 @@ def test_sqlite_reads_a_short_period_through_the_index_and_scans_a_long_one(
     database: Database,
 ) -> None:
     """SQLite (without STAT4) takes a range on an index as selective whatever its bounds; two
-    years through the index cost half again the CPU of a scan (README, harvest scaling)."""
+    years through the index cost half again the CPU of a scan (bench/README.md, harvest scaling)."""
     if database.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL chooses between index and scan from its own statistics")
     seed_two_years(database)
