@@ -300,6 +300,16 @@ def _session(ctx: HandlerContext, value: str) -> Werksessie | None:
     return repo(ctx).get(session_id) if session_id is not None else None
 
 
+def _led(ctx: HandlerContext, event: ButtonPressed) -> Werksessie | list[Reply]:
+    """The session a control button is for, when the one who pressed it may lead it."""
+    werksessie = _session(ctx, event.value)
+    if werksessie is None:
+        return [Ephemeral(ctx.texts.rich("werksessie.over"))]
+    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
+        return [Ephemeral(ctx.texts.rich("werksessie.only_begeleider"))]
+    return werksessie
+
+
 def join(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     werksessie = _session(ctx, event.value)
@@ -317,11 +327,9 @@ def join(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def begin(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    werksessie = _session(ctx, event.value)
-    if werksessie is None:
-        return [Ephemeral(texts.rich("werksessie.over"))]
-    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
-        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
     if werksessie.status != WerksessieStatus.OPEN:
         return [Ephemeral(texts.rich("werksessie.started_already"))]
     return _posts_now(ctx, advance(ctx, werksessie, -1, claim=True))
@@ -329,11 +337,9 @@ def begin(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def next_phase(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    werksessie = _session(ctx, event.value)
-    if werksessie is None:
-        return [Ephemeral(texts.rich("werksessie.over"))]
-    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
-        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
     expected = _phase_in(event.value, werksessie.phase)
     if werksessie.status not in (WerksessieStatus.RUNNING, WerksessieStatus.PAUSED) or (
         expected != werksessie.phase
@@ -356,11 +362,9 @@ def _phase_in(value: str, default: int) -> int:
 
 def extend(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    werksessie = _session(ctx, event.value)
-    if werksessie is None:
-        return [Ephemeral(texts.rich("werksessie.over"))]
-    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
-        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
     if werksessie.status != WerksessieStatus.RUNNING or werksessie.phase_ends_at is None:
         return [Ephemeral(texts.rich("werksessie.not_running"))]
     if _phase_in(event.value, werksessie.phase) != werksessie.phase:
@@ -379,11 +383,9 @@ def extend(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def pause(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    werksessie = _session(ctx, event.value)
-    if werksessie is None:
-        return [Ephemeral(texts.rich("werksessie.over"))]
-    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
-        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
     now = ctx.now()
     if werksessie.status == WerksessieStatus.RUNNING and werksessie.phase_ends_at is not None:
         left = max(0, int((werksessie.phase_ends_at - now).total_seconds()))
@@ -405,11 +407,9 @@ def pause(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 
 def stop(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
-    werksessie = _session(ctx, event.value)
-    if werksessie is None:
-        return [Ephemeral(texts.rich("werksessie.over"))]
-    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
-        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
     if werksessie.status not in (
         WerksessieStatus.OPEN,
         WerksessieStatus.RUNNING,
