@@ -239,9 +239,16 @@ class IdentityStandIn:
         self._thread: threading.Thread | None = None
         self.base = ""
 
+    # The SDK caches an identity service's keys per metadata URL for the whole process: a later
+    # stand-in on a reused loopback port would be served the keys of an earlier one. The path
+    # carries this stand-in's own key id, so every stand-in has a URL of its own.
+    @property
+    def prefix(self) -> str:
+        return f"/{self.kid}/v1/.well-known"
+
     @property
     def metadata_url(self) -> str:
-        return f"{self.base}/v1/.well-known/openidconfiguration"
+        return f"{self.base}{self.prefix}/openidconfiguration"
 
     def start(self) -> None:
         identity = self
@@ -249,13 +256,13 @@ class IdentityStandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 identity.requests.append(self.path)
-                if self.path == "/v1/.well-known/openidconfiguration":
+                if self.path == f"{identity.prefix}/openidconfiguration":
                     body = {
                         "issuer": ISSUER,
-                        "jwks_uri": f"{identity.base}/v1/.well-known/keys",
+                        "jwks_uri": f"{identity.base}{identity.prefix}/keys",
                         "id_token_signing_alg_values_supported": ["RS256"],
                     }
-                elif self.path == "/v1/.well-known/keys":
+                elif self.path == f"{identity.prefix}/keys":
                     body = identity.jwks
                 else:
                     self.send_response(404)

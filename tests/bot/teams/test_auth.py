@@ -124,7 +124,7 @@ async def test_a_valid_token_is_accepted_and_the_install_is_remembered(
         assert (stored.team_id, stored.tenant_id, stored.service_url) == (TEAM, TENANT, url)
         assert stored.reference["bot"]["id"].startswith("28:")
     # The keys really were fetched from the loopback identity service.
-    assert "/v1/.well-known/keys" in identity.requests
+    assert f"{identity.prefix}/keys" in identity.requests
 
 
 async def test_a_valid_token_lets_a_thread_reply_through(
