@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.casus import chat, engine
+    from handlers.casus import chat, engine, personal
 
     chat.register(router)
     engine.register(router)
+    router.personal_data(personal.CasusData())

@@ -1,7 +1,8 @@
-"""What features declare beyond their chat handlers: schedule kinds, harvest sections and
-scheduler steps. The router holds one ``Registry``; the runtime hands it to every handler as
-``ctx.registry``, and the scheduler runs its steps. Core code and other features reach a
-feature only through these declarations, never by its name."""
+"""What features declare beyond their chat handlers: schedule kinds, harvest sections, scheduler
+steps and what they store about a person (handlers/core/personal.py). The router holds one
+``Registry``; the runtime hands it to every handler as ``ctx.registry``, and the scheduler runs
+its steps. Core code and other features reach a feature only through these declarations, never
+by its name."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from handlers.core.personal import PersonalData, PersonalRegistry
 from handlers.core.replies import Button, DirectMessage, Record, Reply
 from handlers.core.sections import SourceRegistry
 from prompts import Texts
@@ -129,6 +131,7 @@ class Registry:
     harvest_sections: SourceRegistry = field(default_factory=SourceRegistry)
     schedule_kinds: dict[str, ScheduleKind] = field(default_factory=dict)
     engine_steps: list[EngineStep] = field(default_factory=list)
+    personal_data: PersonalRegistry = field(default_factory=PersonalRegistry)
 
     def schedule_kind(self, kind: ScheduleKind) -> None:
         if kind.key in self.schedule_kinds:
@@ -139,6 +142,9 @@ class Registry:
         if any(s.name == step.name for s in self.engine_steps):
             raise ValueError(f"scheduler step {step.name!r} is registered twice")
         self.engine_steps.append(step)
+
+    def personal(self, part: PersonalData) -> None:
+        self.personal_data.register(part)
 
     def ordered_steps(self) -> list[EngineStep]:
         return sorted(self.engine_steps, key=lambda step: step.order)

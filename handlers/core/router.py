@@ -23,6 +23,7 @@ from handlers.core.events import (
     MessageRef,
     ThreadMessage,
 )
+from handlers.core.personal import PersonalData
 from handlers.core.registry import EngineStep, Registry, ScheduleKind
 from handlers.core.replies import Ephemeral, Reply, Rich
 from handlers.core.sections import HarvestSource
@@ -115,6 +116,10 @@ class Router:
 
     def engine_step(self, step: EngineStep) -> None:
         self.registry.engine_step(step)
+
+    def personal_data(self, part: PersonalData) -> None:
+        """What the feature stores about a person: its export, erasure and retention."""
+        self.registry.personal(part)
 
     # --- introspection (adapters and tests) ---
     @property

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.harvest import chat
+    from handlers.harvest import chat, personal
 
     chat.register(router)
+    router.personal_data(personal.HarvestData())

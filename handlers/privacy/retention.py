@@ -1,13 +1,13 @@
 """Retention: texts are kept for LEERKRING_RETENTION_MONTHS (default 12), then replaced.
 
 A scheduled purge (``purge_expired``, called from the scheduler's tick at most once an hour)
-replaces the texts of casussen (counted from closing, or from bringing in while still open),
-bijdragen, reflection answers and speedspar takeaways that are older than the period by a
-marker. The rows stay, with their dates, channels, perspectives and authors' organisations,
-so the harvest's counts for old periods do not change. Each purge that changed anything is
-recorded in ``purge_log`` (in the purge's own transaction: both happen or neither) and logged,
-with its counts and cut-off date, never with text.
-"""
+replaces the texts that are older than the period by a marker: each feature says which of its
+texts (``purge`` of its personal-data part, handlers/core/personal.py), e.g. casussen (counted
+from closing, or from bringing in while still open), bijdragen, reflection answers, speedspar
+takeaways and what was written in werksessies. The rows stay, with their dates, channels,
+perspectives and authors' organisations, so the harvest's counts for old periods do not change.
+Each purge that changed anything is recorded in ``purge_log`` (in the purge's own transaction:
+both happen or neither) and logged, with its counts and cut-off date, never with text."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from handlers.core.context import HandlerContext
-from storage.models import Answer, Bijdrage, Casus, PurgeLog, SpeedsparTakeaway
-from storage.statements import affected
+from handlers.core.personal import Expired
+from storage.models import PurgeLog
 
 log = logging.getLogger(__name__)
 
@@ -53,45 +53,14 @@ class PurgeResult:
 def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
     session = ctx.session
     cutoff = months_before(ctx.now(), months)
-    removed = ctx.texts.get("privacy.retention.removed")
-    title = ctx.texts.get("privacy.retention.title")
-    casussen = affected(
-        session,
-        update(Casus)
-        .where(func.coalesce(Casus.closed_at, Casus.created_at) < cutoff)
-        .where(Casus.situation != removed)
-        .values(
-            title=title,
-            situation=removed,
-            obstacle=None,
-            uncertainty=None,
-            question=removed,
-            insight=None,
-            next_step=None,
-        )
-        .execution_options(synchronize_session=False),
+    expired = Expired(
+        cutoff,
+        removed=ctx.texts.get("privacy.retention.removed"),
+        title=ctx.texts.get("privacy.retention.title"),
     )
-    bijdragen = affected(
-        session,
-        update(Bijdrage)
-        .where(Bijdrage.created_at < cutoff, Bijdrage.text != removed)
-        .values(text=removed)
-        .execution_options(synchronize_session=False),
-    )
-    answers = affected(
-        session,
-        update(Answer)
-        .where(Answer.created_at < cutoff, Answer.text != removed)
-        .values(text=removed)
-        .execution_options(synchronize_session=False),
-    )
-    takeaways = affected(
-        session,
-        update(SpeedsparTakeaway)
-        .where(SpeedsparTakeaway.created_at < cutoff, SpeedsparTakeaway.text != removed)
-        .values(text=removed)
-        .execution_options(synchronize_session=False),
-    )
+    counts = ctx.registry.personal_data.purge(session, expired)
+    casussen, bijdragen = counts["casussen"], counts["bijdragen"]
+    answers, takeaways = counts["answers"], counts["takeaways"]
     result = PurgeResult(cutoff, casussen, bijdragen, answers, takeaways)
     if result.total:
         session.add(

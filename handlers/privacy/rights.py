@@ -37,6 +37,7 @@ def anonymous_hashes(secret: bytes | None, platform: str, user_id: str) -> list[
 def export_json(ctx: HandlerContext, platform: str, user_id: str) -> bytes:
     data = export_member(
         ctx.session,
+        ctx.registry.personal_data,
         platform,
         user_id,
         anonymous_hashes(ctx.hmac_secret, platform, user_id),
@@ -55,6 +56,7 @@ def erase(ctx: HandlerContext, platform: str, user_id: str) -> Erasure:
     )
     return erase_member(
         ctx.session,
+        ctx.registry.personal_data,
         platform,
         user_id,
         anonymous,

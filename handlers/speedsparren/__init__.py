@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.speedsparren import chat, engine
+    from handlers.speedsparren import chat, engine, personal
 
     chat.register(router)
     engine.register(router)
+    router.personal_data(personal.SpeedsparData())

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.werksessie import chat, engine, harvest
+    from handlers.werksessie import chat, engine, harvest, personal
 
     chat.register(router)
     engine.register(router)
     harvest.register(router)
+    router.personal_data(personal.WerksessieData())

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from handlers.casus.queries import BijdrageRepository, CasusRepository
+from handlers.core.personal import Expired
+from handlers.features import build_router
 from handlers.privacy.rights_queries import erase_member, export_member
 from storage.db import Database
 from storage.models import (
@@ -21,12 +23,18 @@ from storage.models import (
     PromptDelivery,
     PromptRun,
     RunStatus,
+    Werksessie,
+    WerksessieBijdrage,
+    WerksessieParticipant,
+    WerksessieStatus,
 )
 from storage.repositories import ChannelRepository, MemberRepository
 from tests.bot.slack.test_casus_flow import post
 from tests.bot.test_privacy_anonymous import everything_stored
 from tests.conftest import RunningServer
 from tests.support.signing import block_action, command_body, interactive_body
+
+PARTS = build_router().registry.personal_data
 
 ANNA_TEXT = "Annas eigen casustekst over een gezin"
 BOB_TEXT = "Bobs bijdrage: probeer de school te betrekken"
@@ -91,7 +99,7 @@ def seed(database: Database) -> dict[str, int]:
 def test_export_has_the_persons_data_and_nothing_of_others(database: Database) -> None:
     seed(database)
     with database.session() as session:
-        data = export_member(session, "slack", "U111")
+        data = export_member(session, PARTS, "slack", "U111")
     text = json.dumps(data, ensure_ascii=False)
     assert data["member"]["role"] == "ambulant hulpverlener"
     assert data["member"]["expertise"] == ["jeugd"]
@@ -107,7 +115,7 @@ def test_erasure_leaves_no_trace_and_keeps_others_in_context(database: Database)
     ids = seed(database)
     with database.session() as session:
         anonymous = MemberRepository(session).ensure("slack", "~anoniem", display_name="anoniem")
-        result = erase_member(session, "slack", "U111", anonymous)
+        result = erase_member(session, PARTS, "slack", "U111", anonymous)
     assert (result.casussen_anonymised, result.bijdragen, result.answers) == (1, 1, 1)
     with database.session() as session:
         assert session.scalar(select(Member).where(Member.platform_user_id == "U111")) is None
@@ -121,7 +129,7 @@ def test_erasure_leaves_no_trace_and_keeps_others_in_context(database: Database)
         assert session.scalars(select(PromptDelivery)).all() == []
         assert session.scalars(select(MemberProfile)).all() == []
     with database.session() as session:
-        again = export_member(session, "slack", "U111")
+        again = export_member(session, PARTS, "slack", "U111")
     assert again["member"] is None and again["bijdragen"] == [] and again["casussen"] == []
 
 
@@ -155,3 +163,93 @@ async def test_my_data_in_slack_sends_the_file_and_erases_after_confirmation(
     stored = everything_stored(server)
     assert "U111" not in stored and "Annas antwoord" not in stored and "ambulant" not in stored
     assert BOB_TEXT in stored and ANNA_TEXT in stored  # the casus stays, without Anna
+
+
+WS_TEXT = "Annas eerste associatie: het gezin zoekt rust"
+
+
+def seed_werksessie(database: Database, casus_id: int) -> int:
+    """Anna guides a werksessie on Bob's casus, signed up with Bob, and wrote a private
+    write-first answer; Bob replied in the thread."""
+    with database.session() as session:
+        anna = session.scalar(select(Member).where(Member.platform_user_id == "U111"))
+        bob = session.scalar(select(Member).where(Member.platform_user_id == "U222"))
+        assert anna is not None and bob is not None
+        werksessie = Werksessie(
+            casus_id=casus_id,
+            method="incidentmethode",
+            mode="live",
+            begeleider_id=anna.id,
+            started_by_id=anna.id,
+            status=WerksessieStatus.RUNNING,
+            phase=1,
+        )
+        session.add(werksessie)
+        session.flush()
+        for member in (anna, bob):
+            session.add(WerksessieParticipant(session_id=werksessie.id, member_id=member.id))
+        session.add(
+            WerksessieBijdrage(
+                session_id=werksessie.id, phase=1, author_id=anna.id, text=WS_TEXT, private=True
+            )
+        )
+        session.add(
+            WerksessieBijdrage(
+                session_id=werksessie.id,
+                phase=1,
+                author_id=bob.id,
+                text="Bobs vraag: wat weet je niet zeker?",
+                message_id="ws1",
+            )
+        )
+        session.flush()
+        return werksessie.id
+
+
+async def test_erasure_of_a_werksessie_participant_and_procesbegeleider(
+    server: RunningServer,
+) -> None:
+    """Every feature declares what it stores about a person: someone who guided a werksessie
+    and wrote in it can see it in their export and erase it; the session stays, guided by the
+    anonymous member, and Bob's words stay."""
+    ids = seed(server.database)
+    session_id = seed_werksessie(server.database, ids["bobs"])
+    status, _ = await post(server, command_body("/mijn-gegevens", "", user="U111"))
+    assert status == 200
+    await server.slack.wait_for("files.completeUploadExternal")
+    (content,) = server.slack.uploads.values()
+    exported = json.loads(content)
+    sessions = exported["werksessies"]["sessions"]
+    assert [(s["session_id"], s["procesbegeleider"]) for s in sessions] == [(session_id, True)]
+    assert [b["text"] for b in exported["werksessies"]["bijdragen"]] == [WS_TEXT]
+    assert "Bobs vraag" not in content.decode()
+
+    status, _ = await post(
+        server, interactive_body(block_action("privacy_verwijder_ja", "", user="U111"))
+    )
+    assert status == 200
+    for _ in range(200):
+        if "U111" not in everything_stored(server):
+            break
+        await asyncio.sleep(0.02)
+    stored = everything_stored(server)
+    assert "U111" not in stored and WS_TEXT not in stored
+    assert "Bobs vraag: wat weet je niet zeker?" in stored
+    with server.database.session() as session:
+        werksessie = session.get(Werksessie, session_id)
+        assert werksessie is not None
+        assert werksessie.begeleider.platform_user_id != "U111"
+        participants = session.scalars(select(WerksessieParticipant.member_id)).all()
+        assert len(participants) == 1
+
+
+def test_retention_replaces_werksessie_texts(database: Database) -> None:
+    ids = seed(database)
+    seed_werksessie(database, ids["bobs"])
+    later = datetime.now(UTC) + timedelta(days=400)
+    with database.session() as session:
+        counts = PARTS.purge(session, Expired(later, removed="[verlopen]", title="[verlopen]"))
+    assert counts["bijdragen"] == 4  # two casus bijdragen, two in the werksessie
+    with database.session() as session:
+        texts = set(session.scalars(select(WerksessieBijdrage.text)))
+    assert texts == {"[verlopen]"}

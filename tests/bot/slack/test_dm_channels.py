@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services import Services, build_services
+from handlers.features import build_router
 from handlers.privacy.rights_queries import erase_member, export_member
 from handlers.reflection.chat import NewSchedule, create_schedule
 from handlers.reflection.engine import fire_now
@@ -25,6 +26,8 @@ from tests.support.harvest_seed import seed_story
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
 from tests.support.signing import command_body
 from tests.support.slack_standin import SlackStandIn
+
+PARTS = build_router().registry.personal_data
 
 PEOPLE = ["U1", "U2", "U3", "U4", "U5"]
 START = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
@@ -120,11 +123,11 @@ async def test_the_stored_dm_channel_is_in_the_export_and_goes_with_an_erasure(
             lambda ctx: ctx.repos.members.ensure("slack", "UANONIEM").id
         )
         with services.database.session() as session:
-            exported = export_member(session, "slack", "U3")
+            exported = export_member(session, PARTS, "slack", "U3")
             assert {"kind": "direct", "conversation_id": "DU3"} in exported["conversations"]
             anonymous = session.get(Member, anonymous_id)
             assert anonymous is not None
-            erase_member(session, "slack", "U3", anonymous)
+            erase_member(session, PARTS, "slack", "U3", anonymous)
         assert sorted(_stored(services)) == ["U1", "U2", "U4", "U5"]
     finally:
         services.close()
