@@ -21,7 +21,8 @@ from handlers.reflection.chat import (
     local_time,
 )
 from handlers.reflection.engine import fire_now
-from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren import common as speedspar_common
+from handlers.speedsparren import planning as speedspar_planning
 
 
 def _get(ctx: Any, schedule_id: int) -> Any:
@@ -46,8 +47,8 @@ def list_schedules() -> None:
         for item in ctx.repos.schedules.all():
             state = "paused" if item.paused else "active"
             nxt = local_time(item.next_fire_at, item.timezone) if item.next_fire_at else "-"
-            if item.kind == speedsparren.SCHEDULE_KIND:
-                how = speedsparren.schedule_details(ctx.texts, item)
+            if item.kind == speedspar_common.SCHEDULE_KIND:
+                how = speedspar_planning.schedule_details(ctx.texts, item)
             else:
                 how = f"{item.delivery}{' private' if item.private else ''}"
             out.append(
@@ -110,7 +111,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
                "--signup-minutes": signup_minutes, "--facilitator": facilitator,
                "--fill-odd-seat": fill_odd_seat or None}  # fmt: skip
     given = [name for name, value in options.items() if value is not None]
-    speedspar = kind == speedsparren.SCHEDULE_KIND
+    speedspar = kind == speedspar_common.SCHEDULE_KIND
     if given and not speedspar:
         raise click.ClickException(f"{', '.join(given)}: only with --kind speedsparren")
     services = open_services()
@@ -118,20 +119,20 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
     def create(ctx: Any) -> str:
         place = ctx.repos.channels.ensure(platform, channel)
         if speedspar:
-            plan = speedsparren.NewSchedule(
+            plan = speedspar_planning.NewSchedule(
                 rule,
-                rounds=speedsparren.DEFAULT_ROUNDS if rounds is None else rounds,
-                minutes=speedsparren.DEFAULT_MINUTES if minutes is None else minutes,
-                deck=deck or speedsparren.DEFAULT_DECK,
+                rounds=speedspar_common.DEFAULT_ROUNDS if rounds is None else rounds,
+                minutes=speedspar_common.DEFAULT_MINUTES if minutes is None else minutes,
+                deck=deck or speedspar_common.DEFAULT_DECK,
                 signup_minutes=(
-                    speedsparren.DEFAULT_SIGNUP if signup_minutes is None else signup_minutes
+                    speedspar_common.DEFAULT_SIGNUP if signup_minutes is None else signup_minutes
                 ),
                 facilitator_fills=fill_odd_seat,
                 skip_holidays=not on_holidays,
             )
             person = ctx.repos.members.ensure(platform, facilitator) if facilitator else None
-            item = speedsparren.create_schedule(ctx, place, plan, person)
-            what = f"speedsparren ({speedsparren.schedule_details(ctx.texts, item)})"
+            item = speedspar_planning.create_schedule(ctx, place, plan, person)
+            what = f"speedsparren ({speedspar_planning.schedule_details(ctx.texts, item)})"
         else:
             spec = NewSchedule(kind, rule, delivery, private, not on_holidays, window_hours)
             item = create_schedule(ctx, place, spec, None)
@@ -143,7 +144,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
 
     try:
         click.echo(services.runtime.call_sync(create))
-    except speedsparren.PlanError as exc:
+    except speedspar_planning.PlanError as exc:
         raise click.ClickException("\n".join(exc.errors.values())) from None
     except RuleError as exc:
         raise click.ClickException(

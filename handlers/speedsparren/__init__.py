@@ -10,8 +10,10 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.speedsparren import chat, engine, personal
+    from handlers.speedsparren import chat, engine, harvest, personal, planning
 
     chat.register(router)
+    planning.register(router)
     engine.register(router)
+    harvest.register(router)
     router.personal_data(personal.SpeedsparData())

@@ -22,9 +22,18 @@ from handlers.core.registry import Engine, EngineStep, FireResult
 from handlers.core.replies import Button, Ephemeral, Reply
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
-from handlers.speedsparren import chat as speedsparren
 from handlers.speedsparren import queries as outboxes
+from handlers.speedsparren.common import ACTION_PLAN, SCHEDULE_KIND, clock_time
+from handlers.speedsparren.planning import fire_schedule, schedule_details
 from handlers.speedsparren.queries import speedspar_repo
+from handlers.speedsparren.rounds import (
+    advance,
+    mark_posted,
+    pending_messages,
+    pending_post,
+    plans,
+    post_failed,
+)
 from prompts import Texts
 from storage.models import Schedule
 
@@ -42,10 +51,10 @@ def wake_key(session_id: int) -> str:
 
 async def tick_step(engine: Engine) -> Mapping[str, int]:
     """Everything due for speedsparren, once. The caller holds the leader lock."""
-    for plan in await engine.call(speedsparren.plans):
+    for plan in await engine.call(plans):
         if plan.work_now:
             await run_session(engine, plan.session_id)
-    for plan in await engine.call(speedsparren.plans):
+    for plan in await engine.call(plans):
         if plan.next_boundary is not None:
             engine.wake_at(plan.next_boundary, wake_key(plan.session_id))
     return {}
@@ -53,7 +62,7 @@ async def tick_step(engine: Engine) -> Mapping[str, int]:
 
 async def run_session(engine: Engine, session_id: int) -> tuple[int, int]:
     for _ in range(MAX_STEPS):
-        if not await engine.call(speedsparren.advance, session_id):
+        if not await engine.call(advance, session_id):
             break
     sent = await fan_out(engine, session_id)
     posted = await post(engine, session_id)
@@ -61,7 +70,7 @@ async def run_session(engine: Engine, session_id: int) -> tuple[int, int]:
 
 
 async def fan_out(engine: Engine, session_id: int) -> int:
-    outgoing = await engine.call(speedsparren.pending_messages, session_id)
+    outgoing = await engine.call(pending_messages, session_id)
 
     sends = []
     for item in outgoing:
@@ -87,7 +96,7 @@ async def fan_out(engine: Engine, session_id: int) -> int:
 
 
 async def post(engine: Engine, session_id: int) -> int:
-    post = await engine.call(speedsparren.pending_post, session_id)
+    post = await engine.call(pending_post, session_id)
     if post is None:
         return 0
     key = f"leerkring:speedspar:{session_id}:{post.kind}"
@@ -111,12 +120,12 @@ async def post(engine: Engine, session_id: int) -> int:
         if exc.reason not in PERMANENT and not exc.reason.startswith("platform_off"):
             await held.finish(outboxes.SESSION_POST, session_id, None)
             return 0  # try again at the next tick
-        await held.finish(outboxes.SESSION_POST, session_id, speedsparren.post_failed, exc.reason)
+        await held.finish(outboxes.SESSION_POST, session_id, post_failed, exc.reason)
         return 0
     except BaseException:
         held.forget(outboxes.SESSION_POST, session_id)
         raise
-    await held.finish(outboxes.SESSION_POST, session_id, speedsparren.mark_posted, ref.message_id)
+    await held.finish(outboxes.SESSION_POST, session_id, mark_posted, ref.message_id)
     return 1
 
 
@@ -124,24 +133,24 @@ class SpeedsparSchedules:
     """The speedspar schedule kind: ``/reflectie`` lists, pauses and fires it like every
     schedule; firing it starts a session (``fire_schedule``)."""
 
-    key = speedsparren.SCHEDULE_KIND
+    key = SCHEDULE_KIND
 
     def label(self, texts: Texts) -> str:
         return texts.get("speedsparren.plan.kind")
 
     def details(self, texts: Texts, schedule: Schedule) -> str:
-        return speedsparren.schedule_details(texts, schedule)
+        return schedule_details(texts, schedule)
 
     def send_now_label(self, texts: Texts) -> str:
         return texts.get("speedsparren.plan.start_now")
 
     def plan_button(self, texts: Texts) -> Button | None:
-        return Button(speedsparren.ACTION_PLAN, texts.get("speedsparren.plan.add"), "new")
+        return Button(ACTION_PLAN, texts.get("speedsparren.plan.add"), "new")
 
     def fire(
         self, ctx: HandlerContext, schedule: Schedule, fire_at: datetime, key: str
     ) -> FireResult:
-        return speedsparren.fire_schedule(ctx, schedule, fire_at, key)
+        return fire_schedule(ctx, schedule, fire_at, key)
 
     def fired_now(
         self, ctx: HandlerContext, schedule: Schedule, result: FireResult
@@ -150,7 +159,7 @@ class SpeedsparSchedules:
         if result.started_id is not None:
             speedspar = speedspar_repo(ctx).get(result.started_id)
             assert speedspar is not None
-            at = speedsparren.clock_time(speedspar.starts_at, ctx.zone, ctx.now())
+            at = clock_time(speedspar.starts_at, ctx.zone, ctx.now())
             return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
         if result.skipped == "busy":
             active = speedspar_repo(ctx).active_in_channel(schedule.channel_id)

@@ -1,7 +1,7 @@
 """Speedsparren as a harvest source: sessions held in the period, who took part, how many
 conversations crossed organisations, and the takeaways ("Wat neem je mee?").
 
-Registered by the feature (``register`` in chat.py). Figure labels are text keys; the report
+Registered by the feature (``register`` below). Figure labels are text keys; the report
 looks them up in the texts.
 """
 
@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from handlers.core.router import Router
 from handlers.core.sections import Scope, SourceItem, SourceSection
 from storage.models import (
     Member,
@@ -127,3 +128,7 @@ class SpeedsparSource:
             .join(SpeedsparSession, SpeedsparSession.id == SpeedsparParticipant.session_id)
             .where(_held(scope)),
         )
+
+
+def register(router: Router) -> None:
+    router.harvest_section(SpeedsparSource())

@@ -17,8 +17,8 @@ from handlers.core.events import Actor, Place, ThreadMessage
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
 from handlers.reflection import steps as reflection_steps
-from handlers.speedsparren import chat as speedsparren
 from handlers.speedsparren.queries import speedspar_repo
+from handlers.speedsparren.rounds import Request, create_session
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.slack.test_casus_flow import post, post_json
 from tests.conftest import RunningServer
@@ -218,9 +218,7 @@ async def test_replies_under_a_prompt_that_arrive_together_are_each_stored_once(
 def _session(ctx: HandlerContext) -> int:
     channel = ctx.repos.channels.ensure("slack", "C200")
     start = datetime.now(UTC) + timedelta(minutes=5)
-    created = speedsparren.create_session(
-        ctx, channel, speedsparren.Request(starts_at=start, rounds=1), None
-    )
+    created = create_session(ctx, channel, Request(starts_at=start, rounds=1), None)
     for user_id in ("U1", "U2"):
         speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
     return created.id

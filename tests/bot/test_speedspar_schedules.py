@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import Services
-from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren import planning as speedspar_planning
 from storage.models import Member, Schedule, SpeedsparSeat, SpeedsparSession, SpeedsparStatus
 from tests.conftest import DatabaseTarget, RunningServer
 from tests.support.scheduling import Clock, scheduler_for, stop_schedulers  # noqa: F401
@@ -101,8 +101,8 @@ def plan_directly(services: Services, rule: str, channel: str = "C100", **kw: An
     def create(ctx: Any) -> int:
         place = ctx.repos.channels.ensure("slack", channel)
         creator = ctx.repos.members.ensure("slack", "UFAC01")
-        spec = speedsparren.NewSchedule(rule, **kw)
-        return speedsparren.create_schedule(ctx, place, spec, creator).id
+        spec = speedspar_planning.NewSchedule(rule, **kw)
+        return speedspar_planning.create_schedule(ctx, place, spec, creator).id
 
     return services.runtime.call_sync(create)
 

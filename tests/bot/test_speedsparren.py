@@ -19,8 +19,8 @@ from sqlalchemy import select
 from bot.scheduler import wake_job
 from bot.services import Services, build_services
 from handlers.profiles.chat import save_profile
-from handlers.speedsparren import chat as speedsparren
 from handlers.speedsparren.queries import speedspar_repo
+from handlers.speedsparren.rounds import Request, create_session
 from storage.models import (
     SpeedsparMessage,
     SpeedsparSeat,
@@ -225,8 +225,8 @@ async def _session_with(services: Services, people: dict[str, str | None], **kw:
 
     def create(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C200")
-        request = speedsparren.Request(starts_at=START, **kw)
-        created = speedsparren.create_session(ctx, channel, request, None)
+        request = Request(starts_at=START, **kw)
+        created = create_session(ctx, channel, request, None)
         for user_id in people:
             speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
         return created.id
@@ -385,8 +385,8 @@ async def test_the_facilitator_fills_the_odd_seat_when_asked(server: RunningServ
     def create(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C200")
         facilitator = ctx.repos.members.ensure("slack", "UFAC01", facilitator=True)
-        request = speedsparren.Request(starts_at=START, facilitator_fills=True)
-        created = speedsparren.create_session(ctx, channel, request, facilitator)
+        request = Request(starts_at=START, facilitator_fills=True)
+        created = create_session(ctx, channel, request, facilitator)
         for user_id in people:
             speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
         return created.id
@@ -467,8 +467,8 @@ async def test_the_next_session_avoids_last_sessions_pairs(server: RunningServer
 
         def create(ctx: Any, start: datetime = start) -> int:
             channel = ctx.repos.channels.ensure("slack", "C200")
-            request = speedsparren.Request(starts_at=start, rounds=1)
-            created = speedsparren.create_session(ctx, channel, request, None)
+            request = Request(starts_at=start, rounds=1)
+            created = create_session(ctx, channel, request, None)
             for user_id in people:
                 speedspar_repo(ctx).join(created, ctx.repos.members.ensure("slack", user_id))
             return created.id

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.services import build_services
 from handlers.reflection.chat import NewSchedule, create_schedule
-from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren import planning as speedspar_planning
 from storage.db import Database
 from storage.models import PromptDelivery, PromptRun, SpeedsparSession
 from tests.conftest import DatabaseTarget, make_settings
@@ -44,8 +44,8 @@ def schedule_in(url: str, delivery: str) -> int:
             place = ctx.repos.channels.ensure("slack", CHANNEL)
             if delivery == "speedspar":
                 creator = ctx.repos.members.ensure("slack", "UFAC01")
-                schedule = speedsparren.create_schedule(
-                    ctx, place, speedsparren.NewSchedule("dagelijks 9:00"), creator
+                schedule = speedspar_planning.create_schedule(
+                    ctx, place, speedspar_planning.NewSchedule("dagelijks 9:00"), creator
                 )
             else:
                 spec = NewSchedule(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.form_seal import FormSeal, form_key
 from handlers.casus import chat as casus
 from handlers.reflection import chat as reflection
-from handlers.speedsparren import chat as speedsparren
+from handlers.speedsparren.common import ACTION_JOIN, ACTION_TAKEAWAY, FORM_TAKEAWAY
 from prompts import load_texts
 from storage.models import Schedule
 from tests.bot.slack.test_casus_flow import post
@@ -44,8 +44,8 @@ BUTTONS = [
     (casus.ACTION_THINK_ALONG, "U333", "casus.close_form.not_found", {}),
     (casus.ACTION_CLOSE, "U111", "casus.close_form.not_found", {}),
     (casus.ACTION_APPROVE, "U111", "privacy.preview.gone", {}),
-    (speedsparren.ACTION_JOIN, "U333", "speedsparren.not_found", {}),
-    (speedsparren.ACTION_TAKEAWAY, "U333", "speedsparren.not_found", {}),
+    (ACTION_JOIN, "U333", "speedsparren.not_found", {}),
+    (ACTION_TAKEAWAY, "U333", "speedsparren.not_found", {}),
     ("oogsten_deel", "UFAC01", "oogsten.gone", {}),
     (reflection.ACTION_PAUSE, "UFAC01", "reflectie.not_found", {"id": None}),
     (reflection.ACTION_RESUME, "UFAC01", "reflectie.not_found", {"id": None}),
@@ -81,7 +81,7 @@ FORMS = [
     (casus.REPLY_FORM, "casus_id", "casus.close_form.not_found"),
     (casus.CLOSE_FORM, "casus_id", "casus.close_form.not_found"),
     (reflection.FORM_ANSWER, "run_id", "reflectie.prompt.run_gone"),
-    (speedsparren.FORM_TAKEAWAY, "session_id", "speedsparren.not_found"),
+    (FORM_TAKEAWAY, "session_id", "speedsparren.not_found"),
 ]
 
 

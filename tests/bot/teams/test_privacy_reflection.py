@@ -16,8 +16,8 @@ from handlers.core.context import HandlerContext
 from handlers.privacy.deduce import DeduceGuard
 from handlers.reflection import chat as reflection
 from handlers.reflection import steps as reflection_steps
-from handlers.speedsparren import chat as speedsparren
 from handlers.speedsparren.queries import speedspar_repo
+from handlers.speedsparren.rounds import Request, create_session
 from storage.models import Answer, SpeedsparTakeaway
 from tests.bot.teams.conftest import TeamsServer
 from tests.support.teams_standin import (
@@ -66,9 +66,7 @@ def _posted_prompt(ctx: HandlerContext) -> int:
 def _session(ctx: HandlerContext) -> int:
     channel = ctx.repos.channels.ensure("teams", CHANNEL, TEAM, "Casuïstiek")
     start = datetime.now(UTC) + timedelta(minutes=5)
-    created = speedsparren.create_session(
-        ctx, channel, speedsparren.Request(starts_at=start, rounds=1), None
-    )
+    created = create_session(ctx, channel, Request(starts_at=start, rounds=1), None)
     speedspar_repo(ctx).join(created, ctx.repos.members.ensure("teams", ANNA.aad))
     return created.id
 
