@@ -1,4 +1,5 @@
-"""`leerkring schedule …`: manage reflection and speedspar schedules from the command line.
+"""`leerkring schedule …`: manage schedules from the command line: the reflection decks, and
+the kinds that features declare (their options come from the kind, e.g. speedsparren's).
 
 `run <id>` fires a schedule now through the same path as the timer (a run with a unique key,
 recipients recorded, paced fan-out).
@@ -7,12 +8,13 @@ recipients recorded, paced fan-out).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from bot.cli_common import open_services
-from handlers.core.registry import FireResult
+from handlers.core.registry import FireResult, KindOption, ScheduleError, ScheduleKind
 from handlers.core.schedules import RuleError, next_fire
 from handlers.reflection.chat import (
     NewSchedule,
@@ -21,8 +23,6 @@ from handlers.reflection.chat import (
     local_time,
 )
 from handlers.reflection.engine import fire_now
-from handlers.speedsparren import common as speedspar_common
-from handlers.speedsparren import planning as speedspar_planning
 
 
 def _get(ctx: Any, schedule_id: int) -> Any:
@@ -34,7 +34,7 @@ def _get(ctx: Any, schedule_id: int) -> Any:
 
 @click.group()
 def schedule() -> None:
-    """Reflection and speedspar schedules: list, add, pause, resume, delete, run."""
+    """Schedules (reflection decks and feature kinds): list, add, pause, resume, delete, run."""
 
 
 @schedule.command("list")
@@ -47,8 +47,8 @@ def list_schedules() -> None:
         for item in ctx.repos.schedules.all():
             state = "paused" if item.paused else "active"
             nxt = local_time(item.next_fire_at, item.timezone) if item.next_fire_at else "-"
-            if item.kind == speedspar_common.SCHEDULE_KIND:
-                how = speedspar_planning.schedule_details(ctx.texts, item)
+            if (feature := ctx.registry.schedule_kinds.get(item.kind)) is not None:
+                how = feature.details(ctx.texts, item)
             else:
                 how = f"{item.delivery}{' private' if item.private else ''}"
             out.append(
@@ -65,6 +65,32 @@ def list_schedules() -> None:
     click.echo("\n".join(lines) if lines else "no schedules")
 
 
+def _kinds() -> dict[str, ScheduleKind]:
+    """The schedule kinds the features declare, beside the reflection decks."""
+    from handlers.features import build_router
+
+    return dict(build_router().registry.schedule_kinds)
+
+
+def _with_kind_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--<name>`` for every option a schedule kind declares (one option when kinds share a
+    name); the values reach ``add`` in ``kind_values``."""
+    seen: dict[str, tuple[KindOption, list[str]]] = {}
+    for kind in _kinds().values():
+        for option in kind.options:
+            seen.setdefault(option.name, (option, []))[1].append(kind.key)
+    for name, (option, keys) in reversed(list(seen.items())):
+        flag = f"--{name}"
+        help_text = f"{', '.join(keys)}: {option.help}"
+        dest = f"kind__{name.replace('-', '_')}"
+        if option.type == "flag":
+            command = click.option(flag, dest, is_flag=True, default=None, help=help_text)(command)
+        else:
+            kind_type = int if option.type == "int" else str
+            command = click.option(flag, dest, type=kind_type, help=help_text)(command)
+    return command
+
+
 @schedule.command("add")
 @click.option("--channel", required=True, help="Channel id on the platform, e.g. C0123ABC.")
 @click.option(
@@ -72,67 +98,65 @@ def list_schedules() -> None:
     default="slack",
     show_default=True,
     type=click.Choice(["slack", "teams", "terminal"]),
+    help="The platform the channel is on.",
 )
 @click.option(
     "--kind",
     default="wat-ging-goed",
     show_default=True,
-    help="A deck in prompts/<lang>/reflectie.toml, or speedsparren.",
+    help="A deck in prompts/<lang>/reflectie.toml, or a schedule kind a feature adds: "
+    + ", ".join(_kinds()),
 )
 @click.option("--when", "rule", required=True, help='e.g. "vrijdag 15:00" or "0 15 * * fri".')
 @click.option(
-    "--delivery", default="channel", show_default=True, type=click.Choice(["channel", "dm"])
+    "--delivery",
+    default="channel",
+    show_default=True,
+    type=click.Choice(["channel", "dm"]),
+    help="Reflection decks: post in the channel, or send each member a direct message.",
 )
 @click.option("--private", is_flag=True, help="Answers only for facilitators.")
 @click.option("--on-holidays", is_flag=True, help="Also send on Dutch public holidays.")
-@click.option("--window-hours", default=48, show_default=True, type=int)
-@click.option("--rounds", type=int, help="speedsparren: rounds, 1-8 (default 3).")
-@click.option("--minutes", type=int, help="speedsparren: minutes per round, 2-30 (default 6).")
-@click.option("--deck", help="speedsparren: question deck (default succesvragen).")
 @click.option(
-    "--signup-minutes",
+    "--window-hours",
+    default=48,
+    show_default=True,
     type=int,
-    help="speedsparren: minutes from the announcement to the first round, 2-240 (default 10).",
+    help="Reflection decks: how many hours people have to answer.",
 )
 @click.option(
     "--facilitator",
-    help="speedsparren: user id of the facilitator who planned it (told when it cannot start).",
+    help="User id of the facilitator who planned it (told when it cannot start).",
 )
-@click.option(
-    "--fill-odd-seat", is_flag=True, help="speedsparren: --facilitator fills an odd seat."
-)
+@_with_kind_options
 def add(channel: str, platform: str, kind: str, rule: str, delivery: str, private: bool,
-        on_holidays: bool, window_hours: int, rounds: int | None, minutes: int | None,
-        deck: str | None, signup_minutes: int | None, facilitator: str | None,
-        fill_odd_seat: bool) -> None:  # fmt: skip
-    """Add a schedule to a channel. With --kind speedsparren it starts a speedspar session:
-    the announcement goes out at the scheduled time and the first round starts later."""
-    options = {"--rounds": rounds, "--minutes": minutes, "--deck": deck,
-               "--signup-minutes": signup_minutes, "--facilitator": facilitator,
-               "--fill-odd-seat": fill_odd_seat or None}  # fmt: skip
-    given = [name for name, value in options.items() if value is not None]
-    speedspar = kind == speedspar_common.SCHEDULE_KIND
-    if given and not speedspar:
-        raise click.ClickException(f"{', '.join(given)}: only with --kind speedsparren")
+        on_holidays: bool, window_hours: int, facilitator: str | None,
+        **kind_values: Any) -> None:  # fmt: skip
+    """Add a schedule to a channel: a reflection deck, or a kind a feature adds (with
+    --kind speedsparren it starts a speedspar session: the announcement goes out at the
+    scheduled time and the first round starts later)."""
+    feature = _kinds().get(kind)
+    values = {
+        name.removeprefix("kind__").replace("_", "-"): value for name, value in kind_values.items()
+    }
+    own = {option.name for option in feature.options} if feature else set()
+    foreign = [f"--{name}" for name, value in values.items() if value is not None]
+    foreign = [flag for flag in foreign if flag[2:] not in own]
+    if facilitator is not None and feature is None:
+        foreign.append("--facilitator")
+    if foreign:
+        owners = [key for key, k in _kinds().items() if k.options]
+        raise click.ClickException(f"{', '.join(foreign)}: only with --kind {' or '.join(owners)}")
     services = open_services()
 
     def create(ctx: Any) -> str:
         place = ctx.repos.channels.ensure(platform, channel)
-        if speedspar:
-            plan = speedspar_planning.NewSchedule(
-                rule,
-                rounds=speedspar_common.DEFAULT_ROUNDS if rounds is None else rounds,
-                minutes=speedspar_common.DEFAULT_MINUTES if minutes is None else minutes,
-                deck=deck or speedspar_common.DEFAULT_DECK,
-                signup_minutes=(
-                    speedspar_common.DEFAULT_SIGNUP if signup_minutes is None else signup_minutes
-                ),
-                facilitator_fills=fill_odd_seat,
-                skip_holidays=not on_holidays,
-            )
+        if feature is not None:
             person = ctx.repos.members.ensure(platform, facilitator) if facilitator else None
-            item = speedspar_planning.create_schedule(ctx, place, plan, person)
-            what = f"speedsparren ({speedspar_planning.schedule_details(ctx.texts, item)})"
+            item = feature.create(
+                ctx, place, rule, values, skip_holidays=not on_holidays, creator=person
+            )
+            what = f"{item.kind} ({feature.details(ctx.texts, item)})"
         else:
             spec = NewSchedule(kind, rule, delivery, private, not on_holidays, window_hours)
             item = create_schedule(ctx, place, spec, None)
@@ -144,7 +168,7 @@ def add(channel: str, platform: str, kind: str, rule: str, delivery: str, privat
 
     try:
         click.echo(services.runtime.call_sync(create))
-    except speedspar_planning.PlanError as exc:
+    except ScheduleError as exc:
         raise click.ClickException("\n".join(exc.errors.values())) from None
     except RuleError as exc:
         raise click.ClickException(
@@ -231,14 +255,9 @@ def run(schedule_id: int) -> None:
         services.close()
     if result.run_id is not None:
         click.echo(f"schedule #{schedule_id}: sent as run #{result.run_id}")
-    elif result.started_id is not None:
-        click.echo(
-            f"schedule #{schedule_id}: speedsparren announced as session #{result.started_id}"
-        )
-    elif result.skipped == "busy":
-        click.echo(
-            f"schedule #{schedule_id}: not started; a speedspar session is still going in "
-            "that channel"
-        )
+    elif (feature := _kinds().get(result.kind or "")) is not None and (
+        result.started_id is not None or result.skipped == "busy"
+    ):
+        click.echo(f"schedule #{schedule_id}: {feature.run_line(result)}")
     else:
         click.echo(f"schedule #{schedule_id}: not sent ({result.skipped})")

@@ -16,7 +16,7 @@ from handlers.core.personal import PersonalData, PersonalRegistry
 from handlers.core.replies import Button, DirectMessage, Record, Reply
 from handlers.core.sections import SourceRegistry
 from prompts import Texts
-from storage.models import Schedule
+from storage.models import Channel, Member, Schedule
 
 if TYPE_CHECKING:
     from handlers.core.context import HandlerContext
@@ -40,11 +40,30 @@ class FireResult:
         return self.run_id is not None or self.started_id is not None
 
 
+@dataclass(frozen=True)
+class KindOption:
+    """An option a schedule kind takes on the command line: ``leerkring schedule add --kind
+    <key> --<name> …``. ``type`` is ``int``, ``text`` or ``flag``."""
+
+    name: str
+    help: str
+    type: str = "text"
+
+
+class ScheduleError(ValueError):
+    """Bad input for a new schedule: a friendly message per field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
 class ScheduleKind(Protocol):
     """A kind of schedule a feature adds beside the reflection decks (``/reflectie`` lists,
     pauses and fires every schedule; the kind decides what firing means)."""
 
     key: str
+    options: tuple[KindOption, ...]  # what ``leerkring schedule add`` takes for this kind
 
     def label(self, texts: Texts) -> str:
         """The kind's name in the schedule overview."""
@@ -74,6 +93,25 @@ class ScheduleKind(Protocol):
 
     async def started(self, engine: Engine, started_id: int) -> None:
         """After ``leerkring schedule run`` started something: deliver it right away."""
+        ...
+
+    def create(
+        self,
+        ctx: HandlerContext,
+        channel: Channel,
+        rule: str,
+        values: Mapping[str, Any],
+        *,
+        skip_holidays: bool,
+        creator: Member | None,
+    ) -> Schedule:
+        """``leerkring schedule add --kind <key>``: ``values`` maps each of ``options`` to what
+        was given (None when not). Raises ScheduleError; nothing is stored then."""
+        ...
+
+    def run_line(self, result: FireResult) -> str:
+        """What ``leerkring schedule run`` prints when firing started something
+        (``started_id``) or was skipped because it is still going (``busy``)."""
         ...
 
 

@@ -15,16 +15,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from handlers.core.context import HandlerContext
 from handlers.core.messaging import PERMANENT, DeliveryFailed, find_earlier_post
-from handlers.core.registry import Engine, EngineStep, FireResult
+from handlers.core.registry import Engine, EngineStep, FireResult, KindOption
 from handlers.core.replies import Button, Ephemeral, Reply
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.speedsparren import queries as outboxes
 from handlers.speedsparren.common import ACTION_PLAN, SCHEDULE_KIND, clock_time
-from handlers.speedsparren.planning import fire_schedule, schedule_details
+from handlers.speedsparren.planning import (
+    CLI_OPTIONS,
+    fire_schedule,
+    schedule_details,
+    schedule_from_cli,
+)
 from handlers.speedsparren.queries import speedspar_repo
 from handlers.speedsparren.rounds import (
     advance,
@@ -35,7 +41,7 @@ from handlers.speedsparren.rounds import (
     post_failed,
 )
 from prompts import Texts
-from storage.models import Schedule
+from storage.models import Channel, Member, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +140,7 @@ class SpeedsparSchedules:
     schedule; firing it starts a session (``fire_schedule``)."""
 
     key = SCHEDULE_KIND
+    options: tuple[KindOption, ...] = CLI_OPTIONS
 
     def label(self, texts: Texts) -> str:
         return texts.get("speedsparren.plan.kind")
@@ -168,6 +175,25 @@ class SpeedsparSchedules:
 
     async def started(self, engine: Engine, started_id: int) -> None:
         await run_session(engine, started_id)  # posts the announcement
+
+    def create(
+        self,
+        ctx: HandlerContext,
+        channel: Channel,
+        rule: str,
+        values: Mapping[str, Any],
+        *,
+        skip_holidays: bool,
+        creator: Member | None,
+    ) -> Schedule:
+        return schedule_from_cli(
+            ctx, channel, rule, values, skip_holidays=skip_holidays, creator=creator
+        )
+
+    def run_line(self, result: FireResult) -> str:
+        if result.started_id is not None:
+            return f"speedsparren announced as session #{result.started_id}"
+        return "not started; a speedspar session is still going in that channel"
 
 
 def register(router: Router) -> None:

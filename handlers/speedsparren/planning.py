@@ -4,13 +4,15 @@ the missed-run grace are those of every schedule), its form and what firing it d
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, FormSubmitted
 from handlers.core.forms import clean_text
-from handlers.core.registry import FireResult
+from handlers.core.registry import FireResult, KindOption, ScheduleError
 from handlers.core.replies import (
     DirectMessage,
     Ephemeral,
@@ -68,12 +70,8 @@ class NewSchedule:
     skip_holidays: bool = True
 
 
-class PlanError(ValueError):
+class PlanError(ScheduleError):
     """Bad input for a speedspar schedule: a friendly message per form field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 def _decks(texts: Texts) -> list[str]:
@@ -288,6 +286,50 @@ def _busy_notice(
         id=active.id,
     )
     return DirectMessage(channel.platform, person.platform_user_id, notice_card(text))
+
+
+# `leerkring schedule add --kind speedsparren …` (bot/cli_schedule.py builds them from here)
+CLI_OPTIONS = (
+    KindOption("rounds", f"rounds, {ROUNDS[0]}-{ROUNDS[1]} (default {DEFAULT_ROUNDS}).", "int"),
+    KindOption(
+        "minutes",
+        f"minutes per round, {MINUTES[0]}-{MINUTES[1]} (default {DEFAULT_MINUTES}).",
+        "int",
+    ),
+    KindOption("deck", f"question deck (default {DEFAULT_DECK})."),
+    KindOption(
+        "signup-minutes",
+        f"minutes from the announcement to the first round, {SIGNUP[0]}-{SIGNUP[1]} "
+        f"(default {DEFAULT_SIGNUP}).",
+        "int",
+    ),
+    KindOption("fill-odd-seat", "--facilitator fills an odd seat.", "flag"),
+)
+
+
+def schedule_from_cli(
+    ctx: HandlerContext,
+    channel: Channel,
+    rule: str,
+    values: Mapping[str, Any],
+    *,
+    skip_holidays: bool,
+    creator: Member | None,
+) -> Schedule:
+    def given(name: str, default: Any) -> Any:
+        value = values.get(name)
+        return default if value is None else value
+
+    plan = NewSchedule(
+        rule,
+        rounds=given("rounds", DEFAULT_ROUNDS),
+        minutes=given("minutes", DEFAULT_MINUTES),
+        deck=given("deck", DEFAULT_DECK),
+        signup_minutes=given("signup-minutes", DEFAULT_SIGNUP),
+        facilitator_fills=bool(values.get("fill-odd-seat")),
+        skip_holidays=skip_holidays,
+    )
+    return create_schedule(ctx, channel, plan, creator)
 
 
 def register(router: Router) -> None:
