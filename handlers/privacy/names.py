@@ -46,6 +46,7 @@ _SENTENCE_GAP_RE: Final = re.compile(r"[.!?:;\"“”‘'(\n•*@]\s*$|(?:^|\s)-
 _AGE_AFTER_RE: Final = re.compile(r"\s*\(\s*\d{1,2}\s*(?:jaar|jr\.?|j\.?)?\s*\)")
 _INNER_CAPITAL_RE: Final = re.compile(r"(?<![-'’])(?<!^)[A-Z]")
 _VOWEL_RE: Final = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]")
+_REPEAT_RE: Final = re.compile(r"(.)\1+")
 _INITIALS_RE: Final = re.compile(r"^[A-Z](?:\.[A-Z]){0,3}\.?$")
 _ONE_WORD_RE: Final = re.compile(r"[^\W\d_][\w'’\-]*")
 
@@ -166,6 +167,10 @@ class NameFinder:
         self.dutch = _read("ordinary_words_nl.txt.gz")
         self.english = _read("ordinary_words_en.txt.gz")
         self.proper_nouns = _read("proper_nouns_nl.txt.gz") | _read("languages_countries.txt.gz")
+        # deduce's Dutch function words ("wil", "kan", "heeft", "ben"): after a kin word or a
+        # form of address they are the verb of the sentence ("moeder wil", "meneer kan"), though
+        # the name lists have some of them.
+        self.stop_words = frozenset(_deduce_items("whitelist", "lst_stop_word"))
         places = _deduce_items("locations", "lst_placename")
         self.places = frozenset(
             places | {p.split("-")[0] for p in places if p.split("-")[0] not in self.dutch}
@@ -225,6 +230,37 @@ class NameFinder:
                     return True
         return False
 
+    def _stretched_word(self, lower: str) -> bool:
+        """ "yess", "jaaa", "suuuper": chat stretches a word by repeating a letter."""
+        squeezed = _REPEAT_RE.sub(r"\1", lower)
+        return squeezed != lower and (
+            self.is_ordinary(squeezed) or self.is_ordinary(_REPEAT_RE.sub(r"\1\1", lower))
+        )
+
+    def verb_form(self, lower: str) -> bool:
+        """ "belt", "rijdt", "woont", "gaat", "belde", "werkten": a finite verb, by its ending
+        and an infinitive in the Dutch word list (or a plural noun of the same shape)."""
+        words = self.dutch
+        if lower.endswith(("de", "te")):
+            stem = lower[:-2]
+        elif lower.endswith(("den", "ten")):
+            stem = lower[:-3]
+        elif lower.endswith("t"):
+            stem = lower[:-1]
+        else:
+            return False
+        if len(stem) < 2:
+            return False
+        candidates = {stem + "en", stem + "n", stem + stem[-1] + "en"}
+        if len(stem) >= 3 and stem[-3] == stem[-2] and stem[-2] in "aeou":
+            candidates.add(stem[:-2] + stem[-1] + "en")  # "woon" -> "wonen"
+        if stem[-1] in "fs":
+            softer = stem[:-1] + ("v" if stem[-1] == "f" else "z")
+            candidates |= {softer + "en"}
+            if len(softer) >= 3 and softer[-3] == softer[-2] and softer[-2] in "aeou":
+                candidates.add(softer[:-2] + softer[-1] + "en")  # "leest" -> "lezen"
+        return any(c in words for c in candidates)
+
     def is_typo(self, lower: str) -> bool:
         """One letter away from a Dutch word ("misschein"): a typing error, not a name."""
         words = self.dutch
@@ -245,6 +281,8 @@ class NameFinder:
         word, lower = token.word, token.lower
         if not _VOWEL_RE.search(lower):
             return False  # "Pff", "Hmm"
+        if self._stretched_word(lower):
+            return False  # "Yess", "Jaaa": an ordinary word with a letter typed twice
         if len(word) < 3 or word.isupper() or _INNER_CAPITAL_RE.search(word):
             return False  # "MDO", "SchuldHulpMaatje" (but "Al-Hassan" may be a name)
         if any(ch.isdigit() for ch in word):
@@ -265,6 +303,8 @@ class NameFinder:
         return (
             len(lower) >= 4
             and lower.isalpha()
+            and _VOWEL_RE.search(lower) is not None  # "wsnp", "ggz": abbreviations
+            and not self._stretched_word(lower)
             and not self.is_ordinary(lower)
             and lower not in self.proper_nouns
             and lower not in self.places
@@ -396,6 +436,8 @@ class NameFinder:
             cued = i > 0 and not _SENTENCE_GAP_RE.search(token.gap) and self._cue_before(tokens, i)
             if cued and self._take_cued(tokens, i, person, cue_taken):
                 continue
+            if cued and token.lower in self.stop_words:
+                continue  # "Moeder Wil niet": the verb, typed with a capital
             if in_place[i]:
                 continue
             if _AGE_AFTER_RE.match(text, token.end) and self._could_be_name(token):
@@ -491,6 +533,7 @@ class NameFinder:
         self, tokens: list[_Token], i: int, person: list[bool], cue_taken: list[bool]
     ) -> bool:
         """After a cue: optional initials and particles, then the name."""
+        cue = tokens[i - 1].lower.rstrip(".")
         if (
             tokens[i].lower == "van"
             and tokens[i - 1].lower.rstrip(".") in _KIN
@@ -517,6 +560,8 @@ class NameFinder:
             ok = not head.word.isupper() or len(head.word) > 3
             if self.is_ordinary(lower) and not self.is_name(lower) and not with_particles:
                 ok = tokens[k - 1].lower.rstrip(".") in _NAMING_WORDS
+            if lower in self.stop_words and not with_particles and cue not in _NAMING_WORDS:
+                ok = False  # "Moeder Wil niet": a verb typed with a capital
         else:
             ok = (
                 self.is_name(lower)
@@ -526,6 +571,22 @@ class NameFinder:
             )
             if with_particles and not (self.is_name(lower) or joined in self.surnames):
                 ok = ok and not self.is_ordinary(lower)
+            # An ordinary word in lower case after a cue is the rest of the sentence ("moeder
+            # wil", "opa rijdt", "de zoon van de buren"), unless it is a surname with its
+            # particles ("van der laan") or a word Dutch also writes as a name ("oma riet",
+            # "meneer bakker"); a function word ("wil", "kan") never is.
+            if self.is_ordinary(lower) and not (with_particles and joined in self.surnames):
+                if lower in self.stop_words or with_particles:
+                    ok = False
+                elif lower not in self.proper_nouns:
+                    # After a form of address or a family word a surname is expected, and an
+                    # ordinary word in the surname list is one ("meneer smid", "gezin zomer")
+                    # unless it reads as a verb ("meneer belt", "gezin woont").
+                    ok = (
+                        (cue in _ADDRESS or cue in _FAMILY)
+                        and lower in self.surnames
+                        and not self.verb_form(lower)
+                    )
         if not ok:
             return False
         start = i if j > i or with_particles else k
