@@ -64,6 +64,11 @@ _KIN: Final = frozenset(
      "kleindochter", "cliënt", "client", "cliënte", "jongen", "meisje", "jongere", "buurman",
      "buurvrouw", "schoonmoeder", "schoonvader", "grootmoeder", "grootvader", "overgrootmoeder"}
 )  # fmt: skip
+# Words for a person that an age in brackets follows as often as a name: "Jongen (15)".
+_PERSON_WORDS: Final = frozenset(
+    {"jongen", "meisje", "kind", "kindje", "oudste", "jongste", "middelste", "tweeling",
+     "peuter", "kleuter", "tiener", "puber", "mevrouw", "meneer", "jongeman", "zwangere"}
+)  # fmt: skip
 _FAMILY: Final = frozenset({"gezin", "familie", "fam", "fam.", "families", "gezinnen"})
 _CUE_WORDS: Final = frozenset(w.rstrip(".") for w in _ADDRESS | _KIN | _FAMILY)
 # Words directly followed by a name even when that name is also an ordinary word ("Oma Riet",
@@ -171,6 +176,7 @@ class NameFinder:
         # form of address they are the verb of the sentence ("moeder wil", "meneer kan"), though
         # the name lists have some of them.
         self.stop_words = frozenset(_deduce_items("whitelist", "lst_stop_word"))
+        self.common_words = self.stop_words | _deduce_items("whitelist", "lst_common_word")
         places = _deduce_items("locations", "lst_placename")
         self.places = frozenset(
             places | {p.split("-")[0] for p in places if p.split("-")[0] not in self.dutch}
@@ -262,18 +268,29 @@ class NameFinder:
         return any(c in words for c in candidates)
 
     def is_typo(self, lower: str) -> bool:
-        """One letter away from a Dutch word ("misschein"): a typing error, not a name."""
+        """A typing error, not a name: two letters swapped ("graga", "neit"), or one letter
+        wrong, missing or extra ("misschein"). For the latter the Dutch word must have six
+        letters or more, or be a common one (deduce's list): "selam" is one letter from
+        "sesam" and "slam", which nobody mistypes it for."""
         words = self.dutch
+        common = self.common_words
         letters = "abcdefghijklmnopqrstuvwxyzëéèïöüáó"
-        for i in range(len(lower) + 1):
-            if lower[:i] + lower[i + 1 :] in words and i < len(lower):
+
+        def known(word: str) -> bool:
+            return word in words and (len(word) >= 6 or word in common)
+
+        for i in range(len(lower) - 1):
+            if lower[:i] + lower[i + 1] + lower[i] + lower[i + 2 :] in words:
                 return True
-            if i < len(lower) - 1 and lower[:i] + lower[i + 1] + lower[i] + lower[i + 2 :] in words:
+        if len(lower) < 5:
+            return False
+        for i in range(len(lower) + 1):
+            if i < len(lower) and known(lower[:i] + lower[i + 1 :]):
                 return True
             for ch in letters:
-                if i < len(lower) and lower[:i] + ch + lower[i + 1 :] in words:
+                if i < len(lower) and known(lower[:i] + ch + lower[i + 1 :]):
                     return True
-                if lower[:i] + ch + lower[i:] in words:
+                if known(lower[:i] + ch + lower[i:]):
                     return True
         return False
 
@@ -283,6 +300,10 @@ class NameFinder:
             return False  # "Pff", "Hmm"
         if self._stretched_word(lower):
             return False  # "Yess", "Jaaa": an ordinary word with a letter typed twice
+        if lower.endswith(("'s", "’s")) and (
+            lower[:-2] in _CUE_WORDS or self.is_ordinary(lower[:-2])
+        ):
+            return False  # "Oma's huis", "Moeders partner"
         if len(word) < 3 or word.isupper() or _INNER_CAPITAL_RE.search(word):
             return False  # "MDO", "SchuldHulpMaatje" (but "Al-Hassan" may be a name)
         if any(ch.isdigit() for ch in word):
@@ -309,7 +330,7 @@ class NameFinder:
             and lower not in self.proper_nouns
             and lower not in self.places
             and not self.is_compound(lower)
-            and not (len(lower) >= 5 and self.is_typo(lower))
+            and not self.is_typo(lower)
         )
 
     def confirms(self, text: str, start: int, end: int) -> bool:
@@ -494,9 +515,16 @@ class NameFinder:
         return self._unknown_lower(lower)
 
     def _could_be_name(self, token: _Token) -> bool:
+        """Before an age in brackets: a name, not a kin word or an ordinary word ("Zoon (14)",
+        "De oudste (17)"), unless Dutch also has it as a first name ("Roos (9)")."""
+        lower = token.lower
+        if lower in _CUE_WORDS or lower in _PERSON_WORDS:
+            return False
         if token.word[:1].isupper():
-            return not self.is_place_or_organisation(token.lower)
-        return self.is_name(token.lower) or not self.is_ordinary(token.lower)
+            return not self.is_place_or_organisation(lower) and (
+                not self.is_ordinary(lower) or lower in self.first_names
+            )
+        return not self.is_ordinary(lower) or lower in self.first_names
 
     def _name_like_capitalised(self, token: _Token, *, mid_sentence: bool = False) -> bool:
         lower = token.lower
@@ -562,6 +590,8 @@ class NameFinder:
                 ok = tokens[k - 1].lower.rstrip(".") in _NAMING_WORDS
             if lower in self.stop_words and not with_particles and cue not in _NAMING_WORDS:
                 ok = False  # "Moeder Wil niet": a verb typed with a capital
+            if self.is_ordinary(lower) and not self.is_name(lower) and self.verb_form(lower):
+                ok = False  # "Mevrouw Zegt dat ..."
         else:
             ok = (
                 self.is_name(lower)
@@ -578,10 +608,13 @@ class NameFinder:
             if self.is_ordinary(lower) and not (with_particles and joined in self.surnames):
                 if lower in self.stop_words or with_particles:
                     ok = False
-                elif lower not in self.proper_nouns:
+                elif self.verb_form(lower) and lower not in self.first_names:
+                    ok = False  # "vader wilde", "meneer belt"
+                elif lower not in self.proper_nouns and lower not in self.first_names:
                     # After a form of address or a family word a surname is expected, and an
-                    # ordinary word in the surname list is one ("meneer smid", "gezin zomer")
-                    # unless it reads as a verb ("meneer belt", "gezin woont").
+                    # ordinary word in the surname list is one ("meneer smid", "gezin zomer");
+                    # after a kin word it is the rest of the sentence ("moeder van drie
+                    # kinderen", "moeders vriend"). A verb is never a name ("meneer belt").
                     ok = (
                         (cue in _ADDRESS or cue in _FAMILY)
                         and lower in self.surnames
