@@ -515,16 +515,14 @@ class NameFinder:
         return self._unknown_lower(lower)
 
     def _could_be_name(self, token: _Token) -> bool:
-        """Before an age in brackets: a name, not a kin word or an ordinary word ("Zoon (14)",
-        "De oudste (17)"), unless Dutch also has it as a first name ("Roos (9)")."""
+        """Before an age in brackets: a name, not a kin word or a word for a person ("Zoon
+        (14)", "De oudste (17)")."""
         lower = token.lower
         if lower in _CUE_WORDS or lower in _PERSON_WORDS:
             return False
         if token.word[:1].isupper():
-            return not self.is_place_or_organisation(lower) and (
-                not self.is_ordinary(lower) or lower in self.first_names
-            )
-        return not self.is_ordinary(lower) or lower in self.first_names
+            return not self.is_place_or_organisation(lower)
+        return self.is_name(lower) or not self.is_ordinary(lower)
 
     def _name_like_capitalised(self, token: _Token, *, mid_sentence: bool = False) -> bool:
         lower = token.lower

@@ -186,6 +186,8 @@ DEV_NAMES: Templates = {
         "broertje {f} ({A}) is vaak alleen thuis",
         "{f} ({A}) is weer weggelopen",
         "dochter {f} ({A}) gaat niet meer naar school",
+        "{V} ({A}) en haar zus slapen bij oma.",
+        "Zoon {X} ({A}) is geschorst.",
     ),
     "sentence_start": (
         "{F}, de oudste, zorgt voor de rest.",
