@@ -1,9 +1,9 @@
 """The strict guard on its own evaluation set (``tests/handlers/privacy/guard_eval``, issue #15).
 
 ``bench/guard.py`` prints the full figures. This test keeps the set honest (size, no name or
-sentence shape shared between the parts) and holds the guard to what it reaches on the test
-part, so a change that loses ground fails here. The issue's goal for clean texts (≤ 1%
-interrupted) is not reached yet on the test part (1.8%, 6 of 330); see docs/privacy.md.
+sentence shape shared between the parts) and holds the guard to the issue's goals on the test
+part (names ≥ 97%, clean texts interrupted ≤ 1%, hard identifiers ≥ 99.5% with ≤ 0.5% false
+alarms), so a change that loses ground fails here; see docs/privacy.md for the figures.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_the_strict_guard_on_the_test_part(strict_guard: DeduceGuard) -> None:
     assert hard_found / hard_total >= 0.995
     assert alarms / not_hard <= 0.005
     assert names_found / names_total >= 0.97, (names_found, names_total)
-    assert interrupted / clean <= 0.02, (interrupted, clean)
+    assert interrupted / clean <= 0.01, (interrupted, clean)
 
 
 def test_no_text_in_the_set_is_empty_or_unmarked() -> None:

@@ -167,3 +167,63 @@ def test_a_street_with_a_house_number_blocks_on_its_own() -> None:
 @pytest.mark.parametrize("text", ["De Arbeidsmarkt 2025 is krap.", "In het Park 2 keer per week."])
 def test_a_year_or_a_bare_suffix_word_is_no_address(text: str) -> None:
     assert check_text(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a kin word or form of address before the verb or the rest of the sentence
+        "Moeder wil eerst zelf met school praten.",
+        "vader kan pas na vijven bellen",
+        "Meneer wil de brief eerst lezen.",
+        "mevrouw kan niet op de fiets komen",
+        "oma wil wel oppassen op woensdag",
+        "opa rijdt ze naar de voetbal",
+        "Zus belt de woningcorporatie zelf.",
+        "meneer belt vanmiddag terug",
+        "Vader wilde het plan niet tekenen.",
+        "Mevrouw Zegt dat ze alles betaald heeft.",
+        "Moeder Wil er niet over praten.",
+        "de zoon van de buren past soms op",
+        "Het gezin van de buren heeft geklaagd.",
+        "Moeder van vier kinderen, net gescheiden.",
+        "moeders vriend betaalt de huur",
+        "gezin wil graag een grotere woning",
+        # an age after a kin word or a word for a person
+        "Zoon (15) blowt elke dag.",
+        "Meisje (11) wordt gepest op school.",
+        "De jongste (4) gaat naar de peuteropvang.",
+        # possessives, chat words, stretched words, typos
+        "Oma's flat is te klein voor vier kinderen.",
+        "Jep, ik pak het op.",
+        "Okidoki, tot morgen!",
+        "Yesss, de toeslag is toegekend!",
+        "ze snapt het neit en wil graga hulp",
+        # function words, abbreviations in lower case
+        "moeder zit sinds kort in de wsnp",
+    ],
+)
+def test_kin_words_before_ordinary_words_are_no_names(text: str) -> None:
+    assert _names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # a kin word or form of address, then a name that is also a Dutch word
+        ("Oma Roos wil de kinderen opvangen.", "Roos"),
+        ("oma riet past op de kinderen", "riet"),
+        ("meneer bakker wil een betalingsregeling", "bakker"),
+        ("mevrouw de wit kan niet komen", "de wit"),
+        ("meneer smid heeft de brief getekend", "smid"),
+        ("moeder fatima wil geen hulp", "fatima"),
+        ("De zoon van Yonas wil niet naar school.", "Yonas"),
+        # an age after a name that is also a word, or that no list has
+        ("Riet (7) slaapt slecht.", "Riet"),
+        ("selam (12) is weer weggelopen", "selam"),
+        # a name one letter from a rare Dutch word is no typing error
+        ("heb je selam nog gesproken?", "selam"),
+    ],
+)
+def test_names_after_kin_words_and_in_lower_case_are_still_found(text: str, name: str) -> None:
+    assert name in _names(text)

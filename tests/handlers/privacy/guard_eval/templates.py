@@ -14,6 +14,15 @@ number), ``{PCNR}`` (postcode and number), ``{DOB}`` (a full date that the conte
 of birth). Shapes added to ``dev`` in the second round (``{W}``, ``{G}``, chat abbreviations,
 apps, languages) follow the test measurement's aggregate only: work areas and other clean
 messages that named districts and organisations no list has.
+
+Third round (dev only; the test shapes and file are unchanged): the second test measurement
+left six "other" clean messages interrupted (the aggregate, not the texts). New dev shapes for
+the kinds an earlier attempt had seen on dev and for other chat traps: kin words and forms of
+address before an ordinary word ("Moeder wil", "meneer kan", "de zoon van de buren", "Zoon
+(15)"), capitalised ordinary words and chat words ("Mark je agenda", "Jep"), job titles
+(``{J}``), programmes (``{Q}``), days and months, typing errors; and name shapes that keep the
+other side honest: a kin word, a name, a verb ("moeder {f} wil"), and first names and surnames
+that are also Dutch words after a cue (``{V}``, ``{X}``; ``{v}``, ``{x}`` in lower case).
 """
 
 from __future__ import annotations
