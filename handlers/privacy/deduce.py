@@ -28,9 +28,11 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -193,6 +195,28 @@ def soft_category(tag: str, value: str) -> Category | None:
     return None
 
 
+@contextmanager
+def _main_module_not_rerun() -> Iterator[None]:
+    """spawn runs the parent's main module again in the child (as ``__mp_main__``: by name for
+    ``python -m bot.cli serve``, by path for the ``leerkring`` script), to find what was defined
+    there. For the server that imports everything (aiohttp, SQLAlchemy, the Slack and Teams
+    SDKs): about 40 MB and seconds on a busy machine, in a worker that needs none of it (its
+    target lives in this module). While the worker starts, the main module shows neither name
+    nor file, so spawn leaves it out. Called under the guard's lock."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    if "__spec__" in saved:
+        main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+
+
 class DeduceGuard:
     """Structured guard first; deduce's names, places and institutions on top."""
 
@@ -221,7 +245,8 @@ class DeduceGuard:
             process = context.Process(
                 target=_worker, args=(theirs,), name="leerkring-deduce", daemon=True
             )
-            process.start()
+            with _main_module_not_rerun():
+                process.start()
             theirs.close()
             self._process, self._conn = process, ours
             log.info("privacy guard: loading deduce in the background")

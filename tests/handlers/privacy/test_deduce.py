@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,3 +103,30 @@ def test_the_name_cache_is_built_apart_and_moved_into_place(tmp_path: Path) -> N
     assert built.stat().st_size > 100_000
     # Only the finished file is left: no scratch directory beside it.
     assert [p.name for p in built.parent.iterdir()] == ["lookup_structs.pickle"]
+
+
+def test_the_worker_does_not_run_the_servers_main_module_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """spawn would import the parent's main module in the worker: for ``python -m bot.cli
+    serve`` the whole server (aiohttp and its C extensions among it)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.find_spec("bot.cli")
+    assert spec is not None and spec.origin is not None
+    main = types.ModuleType("__main__")
+    main.__spec__ = spec
+    main.__file__ = spec.origin
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    guard = DeduceGuard(wait_seconds=0)
+    guard.start()
+    try:
+        assert main.__spec__ is spec and main.__file__ == spec.origin  # restored at once
+        assert guard.wait_ready(timeout=120)
+        pid = guard.worker_pid
+        assert pid is not None
+        mapped = Path(f"/proc/{pid}/maps").read_text()
+        assert "aiohttp" not in mapped and "sqlalchemy" not in mapped
+    finally:
+        guard.stop()

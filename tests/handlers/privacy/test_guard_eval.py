@@ -9,6 +9,7 @@ alarms), so a change that loses ground fails here; see docs/privacy.md for the f
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -88,3 +89,25 @@ def test_no_text_in_the_set_is_empty_or_unmarked() -> None:
             assert row["text"].strip()
             assert bool(row["spans"]) is (row["kind"] != "clean")
             assert not re.search(r"[⟦⟧{}]", row["text"])
+
+
+def test_the_name_finder_logs_nothing_about_the_texts(caplog: pytest.LogCaptureFixture) -> None:
+    """Every shape of both parts through the name finder and the structured guard at DEBUG (the
+    worker process runs the same code; tests/bot/test_privacy_logs.py scans the flows): no log
+    record carries a name that was found, or any other part of a text."""
+    from handlers.privacy.guard import StructuredGuard
+    from handlers.privacy.names import name_finder
+
+    finder = name_finder()
+    structured = StructuredGuard()
+    caplog.set_level(logging.DEBUG)
+    found: set[str] = set()
+    for split in ("dev", "test"):
+        for row in _rows(split):
+            text = row["text"]
+            found.update(text[start:end] for start, end in finder.find(text))
+            structured.check({"text": text})
+    assert found
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert not [name for name in found if len(name) > 3 and name in logged]
+    assert not [r for r in caplog.records if r.name.startswith("handlers.privacy")]
