@@ -309,8 +309,13 @@ class NameFinder:
         if any(ch.isdigit() for ch in word):
             return False  # "Bindkracht10", "Fysio2all": brands, no name has a digit
         parts = [p for p in lower.split("-") if p]
-        if len(parts) > 1 and any(self.is_ordinary(p) or p in self.places for p in parts):
-            return False  # "FACT-team", "Velve-Lindenhof"
+        if len(parts) > 1 and any(
+            self.is_ordinary(p)
+            or p in self.places
+            or (p in self.proper_nouns and not self.is_name(p))
+            for p in parts
+        ):
+            return False  # "FACT-team", "Velve-Lindenhof", "Marokkaans-Nederlands"
         return not (
             self.is_ordinary(lower)
             or lower in self.proper_nouns

@@ -227,3 +227,16 @@ def test_kin_words_before_ordinary_words_are_no_names(text: str) -> None:
 )
 def test_names_after_kin_words_and_in_lower_case_are_still_found(text: str, name: str) -> None:
     assert name in _names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ze heeft schulden bij Ymere, Intrum en Klarna.",
+        "Flanderijn heeft beslag gelegd op het loon.",
+        "Hij heeft een abonnement bij Odido en bestelt bij Zalando.",
+        "Ze is Antilliaans-Nederlands en woont in Noord.",
+    ],
+)
+def test_creditors_and_nationality_compounds_are_not_names(text: str) -> None:
+    assert _names(text) == []

@@ -591,6 +591,9 @@ DEV_CLEANS: Templates = {
         "Hij voetbalt bij Feyenoord.",
         "Ze zit op de ISK.",
         "De jongste zit op De Regenboog.",
+        "Ze is Marokkaans-Nederlands en werkt in de zorg.",
+        "Veel Turks-Nederlandse gezinnen kennen de regeling niet.",
+        "Het is een Surinaams-Hindoestaanse familie met veel steun.",
     ),
     "roles_programmes": (
         "De {J} heeft het overgenomen.",
