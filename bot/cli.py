@@ -64,7 +64,7 @@ def serve() -> None:
     from bot.services import build_services, ensure_schema
 
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)
