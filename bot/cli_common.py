@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.logs import PAYLOAD_LOGGERS, JsonLines
+from bot.logs import PAYLOAD_LOGGERS, JsonLines, PayloadFilter
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PayloadFilter())
     logging.basicConfig(level=getattr(logging, level), handlers=[handler])
     # The Slack and Teams SDKs log request bodies at DEBUG; keep people's text out of logs at
     # any level (bot/logs.py).

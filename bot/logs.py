@@ -16,6 +16,19 @@ from pythonjsonlogger.json import JsonFormatter
 PAYLOAD_LOGGERS: Final = ("slack_sdk", "slack_bolt", "botbuilder", "botframework", "msrest")
 
 
+class PayloadFilter(logging.Filter):
+    """On our log handler: drops the SDKs' records below INFO whatever their logger's level.
+    slack_bolt sets the level of each app's logger (``slack_bolt.AsyncApp``) to the root's, so
+    at DEBUG it would write every response body it sends to Slack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO:
+            return True
+        return not any(
+            record.name == name or record.name.startswith(name + ".") for name in PAYLOAD_LOGGERS
+        )
+
+
 def keep_payloads_out_of_logs() -> None:
     for name in PAYLOAD_LOGGERS:
         logger = logging.getLogger(name)
