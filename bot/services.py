@@ -140,7 +140,7 @@ def start_guard(guard: PrivacyGuard, metrics: Metrics | None = None) -> None:
             if wait_ready(5):
                 seconds = time.monotonic() - started
                 if metrics is not None:
-                    metrics.guard_load_seconds.set(round(seconds, 3))
+                    metrics.guard_load_seconds.set(seconds)
                 log.info("privacy guard (strict) ready after %.1f s", seconds)
                 return
 

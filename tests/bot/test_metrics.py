@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -225,3 +227,30 @@ async def test_a_taken_metrics_port_is_logged_and_the_server_runs_on(
         "metrics NOT served" in r.getMessage() and "LEERKRING_METRICS_PORT" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_the_strict_guard_says_it_loads_and_when_it_is_ready(
+    strict_guard: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.metrics import Metrics
+    from bot.services import start_guard
+
+    metrics = Metrics()
+    with caplog.at_level(logging.INFO, logger="bot.services"):
+        start_guard(strict_guard, metrics)  # already loading or loaded: start() is idempotent
+        for _ in range(200):
+            if any("ready after" in r.getMessage() for r in caplog.records):
+                break
+            time.sleep(0.05)
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.services"]
+    assert any(
+        m.startswith("privacy guard (strict) loading") and "LEERKRING_PRIVACY_GUARD=basic" in m
+        for m in messages
+    ), messages
+    assert any(re.fullmatch(r"privacy guard \(strict\) ready after \d+\.\d s", m) for m in messages)
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for s in family.samples
+    }
+    assert samples["leerkring_privacy_guard_load_seconds"] > 0
