@@ -118,8 +118,8 @@ def make_guard(settings: Settings) -> PrivacyGuard:
 
 
 def start_guard(guard: PrivacyGuard, metrics: Metrics | None = None) -> None:
-    """Start loading a guard that loads (the strict one), and say so in our own words: on a
-    first start it builds deduce's lookup cache, which takes minutes and over a gigabyte."""
+    """Start loading a guard that loads (the strict one), and say so in our own words, with
+    the seconds it took once it is ready."""
     start = getattr(guard, "start", None)
     if not callable(start):
         return
@@ -128,9 +128,9 @@ def start_guard(guard: PrivacyGuard, metrics: Metrics | None = None) -> None:
     if not callable(wait_ready):
         return
     log.info(
-        "privacy guard (strict) loading in the background: seconds normally, a few minutes "
-        "and about 1.2 GB of memory on a first start; submissions wait for it. "
-        "LEERKRING_PRIVACY_GUARD=basic needs neither (identifiers only, for small machines)"
+        "privacy guard (strict) loading in a worker process: a few seconds and about 180 MB; "
+        "longer on a first start without `leerkring privacy prepare-guard`. Submissions wait "
+        "for it. LEERKRING_PRIVACY_GUARD=basic (identifiers only) suits small machines"
     )
     started = time.monotonic()
 
