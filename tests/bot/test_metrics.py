@@ -254,3 +254,37 @@ def test_the_strict_guard_says_it_loads_and_when_it_is_ready(
         for s in family.samples
     }
     assert samples["leerkring_privacy_guard_load_seconds"] > 0
+
+
+def leader_of(metrics: Any) -> float:
+    for family in text_string_to_metric_families(metrics.exposition().decode()):
+        for sample in family.samples:
+            if sample.name == "leerkring_scheduler_leader":
+                return float(sample.value)
+    raise AssertionError("no leerkring_scheduler_leader")
+
+
+async def test_each_replica_reports_whether_it_leads(
+    metered: tuple[RunningServer, str], database_target: DatabaseTarget
+) -> None:
+    """Two processes on one database, each with its own metrics: on PostgreSQL one leads and
+    the other says it does not, until the leader stops; on SQLite there is one process."""
+    if database_target.backend != "postgresql":
+        pytest.skip("several replicas need PostgreSQL")
+    server, _ = metered
+    other = build_services(make_settings(database_target.url, SLACK_API_URL=server.slack.url))
+    first = Scheduler(
+        server.services.runtime, server.services.messengers, metrics=server.services.metrics
+    )
+    second = Scheduler(other.runtime, other.messengers, metrics=other.metrics)
+    try:
+        assert (await first.tick())["leader"] == 1
+        assert (await second.tick())["leader"] == 0
+        assert (leader_of(server.services.metrics), leader_of(other.metrics)) == (1, 0)
+        await first.stop()
+        assert (await second.tick())["leader"] == 1
+        assert (leader_of(server.services.metrics), leader_of(other.metrics)) == (0, 1)
+    finally:
+        await first.stop()
+        await second.stop()
+        other.close()
