@@ -61,6 +61,8 @@ OUTBOX_STATES: Mapping[str, str] = {
     "failed": "failed",
 }
 UNMATCHED = "unmatched"
+# A client picks the method; any other is counted as "other", so no client can add series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -131,6 +133,7 @@ class Metrics:
     # --- what the server, the runtime and the scheduler call ---
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "other"
         self.requests.labels(route, method, str(status)).inc()
         platform = ACK_ROUTES.get(route)
         if platform is not None:

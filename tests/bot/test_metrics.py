@@ -114,6 +114,8 @@ async def test_metrics_move_with_signed_slack_requests(
     assert status == 200
     async with server.http.get(f"{server.url}/slack/events/U777/geheim") as resp:
         assert resp.status == 404  # counted under no path of its own
+    async with server.http.request("PROPFIND", f"{server.url}/healthz") as resp:
+        assert resp.status == 405  # nor under a method of its own
     async with server.http.post(
         f"{server.url}/slack/events",
         data=b"{}",
@@ -139,6 +141,7 @@ async def test_metrics_move_with_signed_slack_requests(
     assert moved(requests, route="/slack/events", method="POST", status="200") == 5
     assert moved(requests, route="/slack/events", method="POST", status="401") == 1
     assert moved(requests, route="unmatched", method="GET", status="404") == 1
+    assert moved(requests, route="unmatched", method="other", status="405") == 1
     assert moved("leerkring_ack_seconds_count", platform="slack") == 6
     assert moved("leerkring_ack_seconds_bucket", platform="slack", le="+Inf") == 6
     events = "leerkring_events_total"
@@ -159,7 +162,7 @@ async def test_metrics_move_with_signed_slack_requests(
 
     # No personal data in a label: no path asked for, no id, nothing typed.
     labels = {v for (_, pairs) in after for _, v in pairs}
-    for personal in ("U777", "U111", "C100", "geheim", "moeder", CLEAN["titel"], "EvMETRIC1"):
+    for personal in ("U777", "U111", "C100", "GEHEIM", "moeder", CLEAN["titel"], "EvMETRIC1"):
         assert not any(personal in label for label in labels), personal
     assert "moeder" not in text and "U777" not in text
 
