@@ -20,10 +20,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -174,15 +175,17 @@ class Metrics:
 
     # --- the HTTP side ---
 
-    def middleware(self) -> Any:
+    def middleware(self) -> Middleware:
+        """Outermost: counts every answer the app gives, a 408 or a 404 too."""
+
         @web.middleware
         async def measure(
-            request: web.Request, handler: Callable[[web.Request], Any]
+            request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
         ) -> web.StreamResponse:
             started = time.perf_counter()
             status = 500
             try:
-                response: web.StreamResponse = await handler(request)
+                response = await handler(request)
                 status = response.status
                 return response
             except web.HTTPException as exc:
