@@ -51,20 +51,40 @@ def _friendly_errors(func: F) -> F:
 
 
 @click.group()
+@click.version_option(
+    package_name="leerkring", prog_name="leerkring", message="%(prog)s %(version)s"
+)
 def main() -> None:
-    """Leerkring: learning together from casussen, in Slack, Teams and the terminal."""
+    """Leerkring: learning together from casussen, in Slack, Teams and the terminal.
+
+    Settings come from environment variables; every one, with its default and limits, is in
+    docs/operations.md."""
 
 
 @main.command()
 @_friendly_errors
 def serve() -> None:
-    """Run the server: Slack at POST /slack/events (or Socket Mode) and GET /healthz."""
+    """Run the server on PORT (default 3000) of LEERKRING_HOST (default 0.0.0.0).
+
+    \b
+    Endpoints:
+      POST /slack/events   Slack's Request URL: commands, events, buttons and forms
+                           (not served in Socket Mode, with SLACK_APP_TOKEN set)
+      POST /api/messages   Microsoft Teams' messaging endpoint (with MICROSOFT_APP_ID,
+                           or LEERKRING_TEAMS_EMULATOR=true on 127.0.0.1 only)
+      GET  /healthz        up or not, for load balancers and health checks
+      GET  /status         details for operators (with LEERKRING_STATUS_TOKEN)
+      GET  /metrics        Prometheus, on a port of its own: LEERKRING_METRICS_PORT
+                           (default 9464, 0: off) on 127.0.0.1
+
+    Every setting (environment variables, with defaults and limits) is in docs/operations.md.
+    """
     from bot import http_server
     from bot.server import build_app
     from bot.services import build_services, ensure_schema
 
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)
@@ -185,9 +205,24 @@ def upgrade() -> None:
     help="Language of the descriptions in Teams.",
 )
 @click.option("--developer", default="Leerkring", show_default=True, help="Publisher name.")
-@click.option("--website-url", default="https://leerkring.example.org", show_default=True)
-@click.option("--privacy-url", default="https://leerkring.example.org/privacy", show_default=True)
-@click.option("--terms-url", default="https://leerkring.example.org/voorwaarden", show_default=True)
+@click.option(
+    "--website-url",
+    default="https://leerkring.example.org",
+    show_default=True,
+    help="Your organisation's website, shown in the app's details in Teams.",
+)
+@click.option(
+    "--privacy-url",
+    default="https://leerkring.example.org/privacy",
+    show_default=True,
+    help="Your privacy statement, linked from the app in Teams.",
+)
+@click.option(
+    "--terms-url",
+    default="https://leerkring.example.org/voorwaarden",
+    show_default=True,
+    help="Your terms of use, linked from the app in Teams.",
+)
 def teams_package(
     app_id: str,
     out: str,

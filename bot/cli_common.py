@@ -7,18 +7,22 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.logs import PAYLOAD_LOGGERS
+from bot.logs import PAYLOAD_LOGGERS, JsonLines, PayloadFilter
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Logging to stderr: readable lines, or JSON lines (``LEERKRING_LOG_FORMAT=json``)."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PayloadFilter())
+    logging.basicConfig(level=getattr(logging, level), handlers=[handler])
     # The Slack and Teams SDKs log request bodies at DEBUG; keep people's text out of logs at
     # any level (bot/logs.py).
     for sdk in PAYLOAD_LOGGERS:
@@ -42,7 +46,7 @@ def open_services() -> Services:
     from bot.services import build_services, ensure_schema
 
     settings = settings_or_exit()
-    configure_logging("WARNING")
+    configure_logging("WARNING", settings.log_format)
     services = build_services(settings)
     if not settings.is_sqlite:
         ensure_schema(services.database)

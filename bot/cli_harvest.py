@@ -48,7 +48,15 @@ def period_text(period: str | None, since: str | None, until: str | None) -> str
     default=None,
     help="Platform of --channel when ids could clash.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="md",
+    show_default=True,
+    help="md: Markdown to read or paste; html: one page to print or save as PDF; csv: one row "
+    "per item, for a spreadsheet; json: the same for other programs.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.group_commit import GroupCommit
 from handlers.core.context import HandlerContext, Repositories
@@ -23,6 +23,9 @@ from handlers.core.router import MessageRef, Router
 from handlers.privacy.guard import PrivacyGuard
 from prompts import Texts
 from storage.db import Database, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,12 +60,14 @@ class Runtime:
         self.zone = zone
         self.hmac_secret = hmac_secret
         self._thread_writer: GroupCommit[ThreadMessage, Outcome] | None = None
+        # Counts events and times guard checks (bot/metrics.py); None: nothing is measured.
+        self.metrics: Metrics | None = None
 
     def _context(self, repos: Repositories) -> HandlerContext:
         return HandlerContext(
             repos=repos,
             texts=self.texts,
-            guard=self.guard,
+            guard=self.metrics.measure_guard(self.guard) if self.metrics else self.guard,
             facilitators=self.facilitators,
             now=self.clock,
             zone=self.zone,
@@ -183,8 +188,12 @@ class Runtime:
 
     async def handle(self, event: Event) -> Outcome:
         if isinstance(event, ThreadMessage):
-            return await self._writer().submit(event)
-        return await asyncio.to_thread(self.handle_sync, event)
+            outcome = await self._writer().submit(event)
+        else:
+            outcome = await asyncio.to_thread(self.handle_sync, event)
+        if self.metrics is not None:
+            self.metrics.count_event(type(event).__name__, outcome.duplicate, outcome.failure)
+        return outcome
 
     async def make_file(
         self,

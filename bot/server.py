@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot import http_server
 from bot.scheduler import Scheduler
-from bot.services import Services, start_guard, stop_guard
+from bot.services import Services, guard_state, start_guard, stop_guard
 from bot.slack.adapter import SlackAdapter
 from storage import migrate
 
@@ -35,7 +35,10 @@ def build_app(services: Services) -> web.Application:
     settings = services.settings
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[http_server.body_timeout(settings.body_timeout_seconds)],
+        middlewares=[
+            services.metrics.middleware(),
+            http_server.body_timeout(settings.body_timeout_seconds),
+        ],
         handler_args={"keepalive_timeout": settings.header_timeout_seconds},
     )
     app.on_response_prepare.append(http_server.name_server)
@@ -60,8 +63,12 @@ def build_app(services: Services) -> web.Application:
 
 async def _lifecycle(app: web.Application) -> Any:
     services = app[SERVICES]
+    settings = services.settings
+    metrics_runner = None
+    if settings.metrics_enabled:
+        metrics_runner = await services.metrics.serve(settings.metrics_host, settings.metrics_port)
     # Loads in a worker process of its own: no request waits for it unless it checks text.
-    start_guard(services.guard)
+    start_guard(services.guard, services.metrics)
     slack = app[SLACK]
     socket_handler = None
     if slack is not None and services.settings.slack_socket_mode:
@@ -92,6 +99,8 @@ async def _lifecycle(app: web.Application) -> Any:
     await services.runtime.close()
     stop_guard(services.guard)
     services.close()
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
 
 
 def _teams(services: Services) -> TeamsAdapter | None:
@@ -165,22 +174,13 @@ async def _status(request: web.Request) -> web.Response:
         },
         "slack": slack_mode,
         "teams": teams_mode,
-        "privacy_guard": _guard_state(settings.privacy_guard, services.guard),
+        "privacy_guard": guard_state(services),
     }
     return web.json_response(body, status=200 if ok else 503)
 
 
 async def _database_state(services: Services) -> tuple[bool, str]:
     return await asyncio.to_thread(services.database.ping)
-
-
-def _guard_state(level: str, guard: object) -> str:
-    """``basic`` (structured identifiers only), or the strict guard's ``loading``/``ready``.
-    While it loads the server is healthy: a submission waits for it (within
-    LEERKRING_PRIVACY_WAIT_SECONDS) and is never checked by less than was configured."""
-    if level == "basic":
-        return "basic"
-    return "ready" if getattr(guard, "ready", False) else "loading"
 
 
 def make_scheduler(services: Services) -> Scheduler:
@@ -194,4 +194,5 @@ def make_scheduler(services: Services) -> Scheduler:
         grace=timedelta(minutes=settings.schedule_grace_minutes),
         followup_after=timedelta(weeks=weeks) if weeks else None,
         retention_months=settings.retention_months,
+        metrics=services.metrics,
     )

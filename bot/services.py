@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import keep_payloads_out_of_logs
+from bot.metrics import Metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.core.messaging import Messengers
@@ -40,6 +43,7 @@ class Services:
     messengers: Messengers
     slack_client: AsyncWebClient | None = None
     teams_messenger: TeamsMessenger | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
         stop_guard(self.guard)
@@ -77,7 +81,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
 
         teams_messenger = make_teams_messenger(settings, runtime, texts)
         messengers.add(teams_messenger)
-    return Services(
+    services = Services(
         settings,
         database,
         texts,
@@ -88,6 +92,19 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         slack_client,
         teams_messenger=teams_messenger,
     )
+    # Read when scraped: a guard swapped later (tests, a restart) is the one reported.
+    services.metrics = Metrics(guard_state=lambda: guard_state(services), database=database)
+    runtime.metrics = services.metrics
+    return services
+
+
+def guard_state(services: Services) -> str:
+    """``basic`` (structured identifiers only), or the strict guard's ``loading``/``ready``.
+    While it loads the server is healthy: a submission waits for it (within
+    LEERKRING_PRIVACY_WAIT_SECONDS) and is never checked by less than was configured."""
+    if services.settings.privacy_guard == "basic":
+        return "basic"
+    return "ready" if getattr(services.guard, "ready", False) else "loading"
 
 
 def make_guard(settings: Settings) -> PrivacyGuard:
@@ -100,10 +117,34 @@ def make_guard(settings: Settings) -> PrivacyGuard:
     return DeduceGuard(wait_seconds=settings.privacy_wait_seconds)
 
 
-def start_guard(guard: PrivacyGuard) -> None:
+def start_guard(guard: PrivacyGuard, metrics: Metrics | None = None) -> None:
+    """Start loading a guard that loads (the strict one), and say so in our own words, with
+    the seconds it took once it is ready."""
     start = getattr(guard, "start", None)
-    if callable(start):
-        start()
+    if not callable(start):
+        return
+    start()
+    wait_ready = getattr(guard, "wait_ready", None)
+    if not callable(wait_ready):
+        return
+    log.info(
+        "privacy guard (strict) loading in a worker process: a few seconds and about 180 MB; "
+        "longer on a first start without `leerkring privacy prepare-guard`. Submissions wait "
+        "for it. LEERKRING_PRIVACY_GUARD=basic (identifiers only) suits small machines"
+    )
+    started = time.monotonic()
+
+    def announce() -> None:
+        # Polls so that a guard stopped while loading lets this thread end with it.
+        while getattr(guard, "worker_pid", True) is not None:
+            if wait_ready(5):
+                seconds = time.monotonic() - started
+                if metrics is not None:
+                    metrics.guard_load_seconds.set(seconds)
+                log.info("privacy guard (strict) ready after %.1f s", seconds)
+                return
+
+    threading.Thread(target=announce, name="guard-announce", daemon=True).start()
 
 
 def stop_guard(guard: PrivacyGuard) -> None:

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LEERKRING_LOG_LEVEL"
     )
+    # text: one readable line per record; json: one JSON object per line, for log shippers.
+    log_format: Literal["text", "json"] = Field(default="text", alias="LEERKRING_LOG_FORMAT")
+    # Prometheus metrics at GET /metrics on a port of their own (0: off), loopback by default.
+    metrics_port: int = Field(default=9464, ge=0, le=65535, alias="LEERKRING_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="LEERKRING_METRICS_HOST")
     # strict: names, places and institutions too (deduce, about 1.1 GB in a worker process);
     # basic: the structured guard alone, for small machines.
     privacy_guard: Literal["strict", "basic"] = Field(
@@ -86,6 +91,11 @@ class Settings(BaseSettings):
     privacy_wait_seconds: float = Field(
         default=2.0, ge=0, le=60, alias="LEERKRING_PRIVACY_WAIT_SECONDS"
     )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("facilitators", mode="before")
     @classmethod
@@ -183,6 +193,17 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics_port != 0
+
+    def check_metrics(self) -> None:
+        """The metrics port is a port of its own: never the one Slack and Teams reach."""
+        if self.metrics_enabled and self.metrics_port == self.port:
+            raise SettingsError(
+                f"LEERKRING_METRICS_PORT: must differ from PORT ({self.port}); 0 turns metrics off"
+            )
+
     def check_slack(self) -> None:
         """Slack is either off entirely or configured consistently."""
         if self.slack_bot_token is None:
@@ -240,4 +261,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"{variable}: {message}") from None
     settings.check_slack()
     settings.check_teams()
+    settings.check_metrics()
     return settings

@@ -33,8 +33,19 @@ class Outbox:
     claimed_at: str
     sending: str = "sending"
 
+    def __post_init__(self) -> None:
+        _declared.append(self)
+
     def _column(self, name: str) -> Any:
         return getattr(self.model, name)
+
+
+_declared: list[Outbox] = []
+
+
+def declared() -> list[Outbox]:
+    """Every outbox the loaded features declared (for the metrics, bot/metrics.py)."""
+    return list(_declared)
 
 
 def _rowcount(result: Any) -> int:

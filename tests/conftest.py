@@ -46,6 +46,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Every server a test builds from the environment (Teams fixtures too) uses the structured guard;
 # subprocesses that drop LEERKRING_* variables set it again themselves.
 os.environ.setdefault("LEERKRING_PRIVACY_GUARD", "basic")
+# No test server takes the default metrics port; tests/bot/test_metrics.py gives its own one.
+os.environ.setdefault("LEERKRING_METRICS_PORT", "0")
 
 _postgres_state: dict[str, Any] = {}
 
@@ -166,6 +168,7 @@ def make_settings(database_url: str, **extra: str) -> Settings:
         # deduce (strict) is loaded once per session, by the privacy corpus tests only.
         "LEERKRING_PRIVACY_GUARD": "basic",
         "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
+        "LEERKRING_METRICS_PORT": "0",
         **extra,
     }
     return load_settings(env)

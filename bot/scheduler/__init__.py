@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +31,9 @@ from handlers.core.events import MessageRef
 from handlers.core.messaging import DeliveryFailed, Messengers
 from handlers.core.registry import Registry
 from handlers.core.replies import DirectMessage, Record, Reply
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 __all__ = ["LOCK_SQL", "Leadership", "Scheduler", "now_utc", "tick_job", "wake_job"]
 
@@ -49,6 +52,7 @@ class Scheduler:
         *,
         tick_seconds: float = 15,
         concurrency: int = 4,
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         self.runtime = runtime
@@ -56,6 +60,7 @@ class Scheduler:
         self.registry: Registry = runtime.router.registry
         self.tick_seconds = tick_seconds
         self.options = options
+        self.metrics = metrics
         self.state: dict[str, Any] = {}
         self.leadership = Leadership(runtime)
         self.semaphore = asyncio.Semaphore(concurrency)
@@ -92,6 +97,8 @@ class Scheduler:
         async with self._lock:  # let a running tick finish
             pass
         await asyncio.to_thread(self.leadership.release)
+        if self.metrics is not None:
+            self.metrics.leader.set(0)
         if _current is self:
             _current = None
 
@@ -101,18 +108,26 @@ class Scheduler:
         """Every registered step, once, in order. Safe to call at any time from any replica:
         only the leader runs the steps."""
         async with self._lock:
-            if not await asyncio.to_thread(self.leadership.check):
-                return {"leader": 0}
-            stats = {"leader": 1}
-            # Platforms whose workspace uninstalled the app: nothing is sent there until it
-            # is installed again (bot/revocation.py).
-            self.messengers.stopped = await asyncio.to_thread(
-                revocation.revoked_platforms, self.runtime.database
-            )
-            for step in self.registry.ordered_steps():
-                for name, count in (await step.run(self)).items():
-                    stats[name] = stats.get(name, 0) + count
-            return stats
+            if self.metrics is None:
+                return await self._tick(lambda led: None)
+            with self.metrics.tick() as leads:
+                return await self._tick(leads)
+
+    async def _tick(self, leads: Callable[[bool], None]) -> dict[str, int]:
+        leader = await asyncio.to_thread(self.leadership.check)
+        leads(leader)
+        if not leader:
+            return {"leader": 0}
+        stats = {"leader": 1}
+        # Platforms whose workspace uninstalled the app: nothing is sent there until it
+        # is installed again (bot/revocation.py).
+        self.messengers.stopped = await asyncio.to_thread(
+            revocation.revoked_platforms, self.runtime.database
+        )
+        for step in self.registry.ordered_steps():
+            for name, count in (await step.run(self)).items():
+                stats[name] = stats.get(name, 0) + count
+        return stats
 
     # --- what the steps use (the Engine protocol) ---
 

@@ -27,7 +27,7 @@ def _env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "DATABASE_", "LEERKRING_", "PORT"))
     }
-    return {**base, "LEERKRING_PRIVACY_GUARD": "basic", **extra}
+    return {**base, "LEERKRING_PRIVACY_GUARD": "basic", "LEERKRING_METRICS_PORT": "0", **extra}
 
 
 def leerkring(

@@ -42,6 +42,7 @@ def serve_env(database_url: str, slack_api_url: str, **extra: str) -> dict[str, 
         "LEERKRING_SCHEDULER": "false",
         "LEERKRING_FACILITATORS": "UFAC01",
         "LEERKRING_LOG_LEVEL": "INFO",
+        "LEERKRING_METRICS_PORT": "0",
         **extra,
     }
 

@@ -32,6 +32,7 @@ def _env(**extra: str) -> dict[str, str]:
         **base,
         "LEERKRING_PRIVACY_GUARD": "basic",
         "LEERKRING_STATUS_TOKEN": STATUS_TOKEN,
+        "LEERKRING_METRICS_PORT": "0",
         **extra,
     }
 
