@@ -149,14 +149,16 @@ def parse_request(text: str, texts: Texts, now: datetime, zone: str) -> Request:
 def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     member = ctx.member(event.actor)
-    if not is_facilitator(ctx, member):
+    facilitator = is_facilitator(ctx, member)
+    words = event.text.split()
+    if words and not facilitator:
+        # Anyone may see what is on (no words); starting and cancelling is for facilitators.
         return [Ephemeral(texts.rich("speedsparren.only_facilitators"))]
     channel = ctx.repos.channels.ensure(
         event.place.platform, event.place.channel_id, event.place.team_id, event.place.name
     )
-    words = event.text.split()
     if not words:
-        return [Ephemeral(_status(ctx, channel))]
+        return [Ephemeral(_status(ctx, channel, facilitator=facilitator))]
     if words[0].lower() in _CANCEL:
         return cancel(ctx, channel)
     if words[0].lower() in _PLAN_WORDS:
@@ -187,12 +189,13 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
     ]
 
 
-def _status(ctx: HandlerContext, channel: Channel) -> Rich:
-    """Usage, and what the session in this channel is doing (for the facilitator)."""
+def _status(ctx: HandlerContext, channel: Channel, *, facilitator: bool) -> Rich:
+    """What the session in this channel is doing, or what is planned; for a facilitator also
+    how to start or cancel one."""
     texts = ctx.texts
     speedspar = speedspar_repo(ctx).active_in_channel(channel.id)
     if speedspar is None:
-        usage = texts.rich("speedsparren.usage")
+        usage = texts.rich("speedsparren.usage" if facilitator else "speedsparren.none_active")
         planned = [
             (s.next_fire_at, s)
             for s in ctx.repos.schedules.in_channel(channel)
@@ -205,17 +208,17 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
             "speedsparren.plan.upcoming",
             id=first.id,
             when=describe_rule(first.cron, texts),
-            at=clock_time(at, first.timezone, ctx.now()),
+            at=clock_time(texts, at, first.timezone, ctx.now()),
         )
         return Rich(f"{usage.template}\n{upcoming.template}", {**usage.params, **upcoming.params})
     state = texts.get(f"speedsparren.state.{speedspar.status.value}")
     return texts.rich(
-        "speedsparren.status",
+        "speedsparren.status" if facilitator else "speedsparren.status_member",
         id=speedspar.id,
         state=state,
         round=speedspar.current_round,
         rounds=speedspar.rounds,
-        count=len(speedspar_repo(ctx).participants(speedspar)),
+        participants=texts.count("deelnemer", len(speedspar_repo(ctx).participants(speedspar))),
         at=starts_at_text(ctx, speedspar),
     )
 

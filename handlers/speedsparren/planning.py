@@ -85,7 +85,7 @@ def check_schedule(texts: Texts, spec: NewSchedule, creator: Member | None) -> d
     try:
         parse_rule(spec.rule)
     except RuleError as exc:
-        errors["wanneer"] = texts.rich("reflectie.bad_rule", problem=str(exc)).plain()
+        errors["wanneer"] = texts.rich("reflectie.bad_rule", problem=exc.explain(texts)).plain()
     for field, value, key, bounds in (
         ("rondes", spec.rounds, "speedsparren.bad_rounds", ROUNDS),
         ("minuten", spec.minutes, "speedsparren.bad_minutes", MINUTES),
@@ -226,7 +226,7 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
                 id=schedule.id,
                 when=describe_rule(schedule.cron, texts),
                 details=schedule_details(texts, schedule),
-                at=clock_time(schedule.next_fire_at, schedule.timezone, ctx.now()),
+                at=clock_time(texts, schedule.next_fire_at, schedule.timezone, ctx.now()),
             )
         )
     ]

@@ -401,7 +401,9 @@ def _card(
     )
     assert speedspar.round_ends_at is not None or speedspar.status != SpeedsparStatus.RUNNING
     until = speedspar.round_ends_at or ctx.now()
-    blocks.append(Context(texts.rich("speedsparren.ends", until=clock_time(until, ctx.zone))))
+    blocks.append(
+        Context(texts.rich("speedsparren.ends", until=clock_time(texts, until, ctx.zone)))
+    )
     blocks.append(
         Actions((Button(ACTION_STOP, texts.get("speedsparren.stop"), str(speedspar.id), "danger"),))
     )
