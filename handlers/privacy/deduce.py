@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -162,8 +163,25 @@ def _person_spans(model: Any, finder: NameFinder, text: str) -> list[tuple[int, 
     return [(start, end, "persoon") for start, end in merged]
 
 
+def _start_without_sigint(process: BaseProcess) -> None:
+    """Start the worker with SIGINT blocked, so a Ctrl-C while it boots (before ``_worker``
+    ignores it) cannot interrupt its imports; the child inherits the mask, the parent gets its
+    own back at once."""
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        process.start()
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker(conn: Connection) -> None:
     """Load deduce, say so, then answer lists of texts with (start, end, tag) spans."""
+    # Ctrl-C at the terminal reaches the whole process group; the worker is stopped by its
+    # parent (terminate), and a KeyboardInterrupt here would only print a stray traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     model = _load_model()
     finder = name_finder()
     conn.send(_READY)
@@ -221,7 +239,7 @@ class DeduceGuard:
             process = context.Process(
                 target=_worker, args=(theirs,), name="leerkring-deduce", daemon=True
             )
-            process.start()
+            _start_without_sigint(process)
             theirs.close()
             self._process, self._conn = process, ours
             log.info("privacy guard: loading deduce in the background")
