@@ -518,7 +518,7 @@ class TerminalChat(SyncReplies[Event]):
                         number=casus.id,
                         title=casus.title,
                         inbrenger=casus.inbrenger.display_name or casus.inbrenger.platform_user_id,
-                        count=repo.bijdrage_count(casus),
+                        contributions=self.texts.count("bijdrage", repo.bijdrage_count(casus)),
                     ).plain()
                 )
 

@@ -164,17 +164,18 @@ def _person_spans(model: Any, finder: NameFinder, text: str) -> list[tuple[int, 
 
 
 def _start_without_sigint(process: BaseProcess) -> None:
-    """Start the worker with SIGINT blocked, so a Ctrl-C while it boots (before ``_worker``
-    ignores it) cannot interrupt its imports; the child inherits the mask, the parent gets its
-    own back at once."""
-    blocked = hasattr(signal, "pthread_sigmask")
-    if blocked:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """Start the worker with SIGINT ignored, so a Ctrl-C while it boots (before ``_worker``
+    ignores it itself) cannot interrupt its imports with a traceback: an ignored signal stays
+    ignored across exec, and Python keeps it so. The parent has its own handler back at once.
+    Only the main thread may change handlers; a restart from another thread starts plainly."""
+    if threading.current_thread() is not threading.main_thread():
+        process.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         process.start()
     finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
 
 
 def _worker(conn: Connection) -> None:

@@ -505,7 +505,7 @@ async def test_someone_who_snoozes_is_dropped_from_later_rounds(server: RunningS
     clock.set(START + timedelta(seconds=1))
     await scheduler.tick()
     _, text = await post(server, command_body("/reflectie", "snooze 2026-03-30", user="U4"))
-    assert "30-03-2026" in json.loads(text)["text"]
+    assert "maandag 30 maart 2026" in json.loads(text)["text"]
     clock.set(START + timedelta(minutes=6, seconds=1))
     await scheduler.tick()
     (trio,) = groups_of(services, 2)
