@@ -177,8 +177,8 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
                 "speedsparren.started",
                 id=speedspar.id,
                 at=starts_at_text(ctx, speedspar),
-                rounds=speedspar.rounds,
-                minutes=speedspar.minutes,
+                rounds=texts.count("ronde", speedspar.rounds),
+                minutes=texts.count("minuut", speedspar.minutes),
             )
         ),
         PostMessage(

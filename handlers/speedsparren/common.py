@@ -66,7 +66,10 @@ def announcement(ctx: HandlerContext, speedspar: SpeedsparSession) -> Card:
     texts = ctx.texts
     at = starts_at_text(ctx, speedspar)
     text = texts.rich(
-        "speedsparren.announcement", at=at, rounds=speedspar.rounds, minutes=speedspar.minutes
+        "speedsparren.announcement",
+        at=at,
+        rounds=texts.count("ronde", speedspar.rounds),
+        minutes=texts.count("minuut", speedspar.minutes),
     )
     return Card(
         (

@@ -137,9 +137,9 @@ def schedule_details(texts: Texts, schedule: Schedule) -> str:
     """``3 rondes van 6 minuten, eerste ronde 10 minuten na de aankondiging`` (overviews)."""
     details = texts.rich(
         "speedsparren.plan.details",
-        rounds=schedule.rounds or DEFAULT_ROUNDS,
-        minutes=schedule.minutes or DEFAULT_MINUTES,
-        signup=schedule.signup_minutes or DEFAULT_SIGNUP,
+        rounds=texts.count("ronde", schedule.rounds or DEFAULT_ROUNDS),
+        minutes=texts.count("minuut", schedule.minutes or DEFAULT_MINUTES),
+        signup=texts.count("minuut", schedule.signup_minutes or DEFAULT_SIGNUP),
     ).plain()
     if schedule.facilitator_fills:
         details += ", " + texts.get("speedsparren.plan.details_fills")

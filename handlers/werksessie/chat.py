@@ -591,10 +591,21 @@ def reveal_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card
                 )
             )
     if len(answers) > REVEAL_MAX:
-        blocks.append(Context(texts.rich("werksessie.reveal.more", n=len(answers) - REVEAL_MAX)))
+        blocks.append(
+            Context(
+                texts.rich(
+                    "werksessie.reveal.more",
+                    answers=texts.count("antwoord", len(answers) - REVEAL_MAX),
+                )
+            )
+        )
     return Card(
         tuple(blocks),
-        fallback=texts.rich("werksessie.reveal.fallback", title=phase.title, n=len(answers)),
+        fallback=texts.rich(
+            "werksessie.reveal.fallback",
+            title=phase.title,
+            answers=texts.count("antwoord", len(answers)),
+        ),
     )
 
 
