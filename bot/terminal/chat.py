@@ -329,13 +329,13 @@ class TerminalChat(SyncReplies[Event]):
 
     def send_notice(self, reply: Ephemeral, event: Event) -> None:
         if reply.card is not None:
-            self.say("(alleen voor jou)")
+            self.say(self.texts.get("casus.terminal.only_you"))
             self.say(self._card_text(reply.card))
         else:
-            self.say(f"(alleen voor jou) {self._text(reply.text)}")
+            self.say(f"{self.texts.get('casus.terminal.only_you')} {self._text(reply.text)}")
 
     def send_direct(self, reply: DirectMessage, event: Event) -> None:
-        self.say(f"(privébericht aan @{reply.user_id})")
+        self.say(self.direct_line(reply.user_id))
         self.say(self._card_text(reply.content))
 
     def send_post(self, reply: PostMessage, event: Event) -> None:
@@ -383,6 +383,9 @@ class TerminalChat(SyncReplies[Event]):
                 reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, message_id)
             )
             self.deliver(follow, event)
+
+    def direct_line(self, user_id: str) -> str:
+        return self.texts.rich("casus.terminal.direct_to", user=_strip_escapes(user_id)).plain()
 
     def card_text(self, card: Card) -> str:
         return self._card_text(card)
