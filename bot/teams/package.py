@@ -71,7 +71,7 @@ def manifest(
             "title": command,
             "description": entries[command]["menu"]
             if command in entries
-            else texts.get("teams.manifest.command_help"),
+            else texts.get(f"teams.manifest.command_{command}"),
         }
         for command in teams_commands()
     ]
