@@ -163,7 +163,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
 
 def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]:
     """The deferred step: collect, log, and reply privately with the summary and the files."""
-    texts = ctx.texts
+    texts = ctx.texts.on(request.platform)  # the files note in the adapter's own words
     session = ctx.session
     harvest = collect_harvest(
         session,
