@@ -180,7 +180,8 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 
 
 def casus_card(casus: Casus, texts: Texts, inbrenger_user_id: str) -> Card:
-    texts = texts.on(casus.channel.platform)  # the hints in the adapter's own words
+    if casus.channel is not None:
+        texts = texts.on(casus.channel.platform)  # the hints in the adapter's own words
     inbrenger: Param = Mention(inbrenger_user_id)
     if casus.anonymous:
         inbrenger = inbrenger_label(casus, texts)

@@ -152,8 +152,13 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
     facilitator = is_facilitator(ctx, member)
     words = event.text.split()
     if words and not facilitator:
-        # Anyone may see what is on (no words); starting and cancelling is for facilitators.
         return [Ephemeral(texts.rich("speedsparren.only_facilitators"))]
+    if not facilitator:
+        # Anyone may see what is on; looking changes nothing (not even a channel row).
+        seen = ctx.repos.channels.find(event.place.platform, event.place.channel_id)
+        if seen is None:
+            return [Ephemeral(texts.rich("speedsparren.none_active"))]
+        return [Ephemeral(_status(ctx, seen, facilitator=False))]
     channel = ctx.repos.channels.ensure(
         event.place.platform, event.place.channel_id, event.place.team_id, event.place.name
     )
