@@ -150,11 +150,18 @@ class TerminalChat(SyncReplies[Event]):
         return line.rstrip("\n")
 
     def _bold(self, text: str) -> str:
-        text = _BOLD.sub(r"\033[1m\1\033[0m" if self.color else r"\1", text)
-        return _ITALIC.sub(r"\033[3m\1\033[0m" if self.color else r"\1", text)
+        """Only for our own labels around text that may be someone's (a title, a label)."""
+        return _BOLD.sub(r"\033[1m\1\033[0m" if self.color else r"\1", text)
+
+    def _markup(self, template: str) -> str:
+        """Our markup in a template (**bold**, _italic_); parameters never pass through here."""
+        bold = self._bold(template)
+        return _ITALIC.sub(r"\033[3m\1\033[0m" if self.color else r"\1", bold)
 
     def _text(self, rich: Rich) -> str:
-        return rich.render(escape=_strip_escapes, mention=lambda uid: f"@{uid}", markup=self._bold)
+        return rich.render(
+            escape=_strip_escapes, mention=lambda uid: f"@{uid}", markup=self._markup
+        )
 
     @property
     def actor(self) -> Actor:
