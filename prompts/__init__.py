@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from handlers.core import language as babel_language
 from handlers.core.replies import Param, Rich, rich
 
 HERE = Path(__file__).parent
@@ -56,6 +59,7 @@ class Texts:
     ) -> None:
         self.language = language
         self._data = data
+        self.platform: str | None = None
         self.decks: dict[str, Deck] = {
             kind: Deck(
                 kind=kind,
@@ -74,18 +78,70 @@ class Texts:
             Perspective(**p) for p in casus.get("perspective", [])
         )
 
-    def get(self, key: str) -> str:
+    def _node(self, key: str) -> Any:
+        if self.platform is not None:
+            # The adapter's own words first (texts-adapters.toml: [adapter.<platform>.<key>]).
+            try:
+                return self._walk(f"adapter.{self.platform}.{key}")
+            except KeyError:
+                pass
+        return self._walk(key)
+
+    def _walk(self, key: str) -> Any:
         node: Any = self._data
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise KeyError(f"text {key!r} missing for language {self.language!r}")
             node = node[part]
+        return node
+
+    def get(self, key: str) -> str:
+        node = self._node(key)
         if not isinstance(node, str):
             raise KeyError(f"text {key!r} is a table, not a text")
         return node
 
     def rich(self, key: str, **params: Param) -> Rich:
         return rich(self.get(key), **params)
+
+    def table(self, key: str) -> dict[str, Any]:
+        """A table of texts (such as the entries of /help), in the order of the file."""
+        node = self._node(key)
+        if not isinstance(node, dict):
+            raise KeyError(f"text {key!r} is a text, not a table")
+        return node
+
+    def on(self, platform: str) -> Texts:
+        """These texts as seen on one platform: a hint that is written for that adapter
+        (``[adapter.<platform>.casus.card] footer = ...``) replaces the general one."""
+        if platform == self.platform:
+            return self
+        view = Texts.__new__(Texts)
+        view.__dict__.update(self.__dict__)
+        view.platform = platform
+        return view
+
+    # --- numbers and dates (Babel, see handlers/core/language.py) ---
+
+    def count(self, word: str, number: int) -> str:
+        """``1 bijdrage``, ``3 bijdragen``: ``count.<word>`` has a form per plural category."""
+        forms = self._node(f"count.{word}")
+        if not isinstance(forms, dict):
+            raise KeyError(f"text count.{word!r} needs a form per plural category")
+        template = babel_language.pick_plural(forms, self.language, number)
+        return template.format(n=number)
+
+    def moment(self, value: datetime, zone: str, now: datetime | None = None) -> str:
+        """``vrijdag 4 december om 15:00``; only ``15:00`` when ``now`` is the same day."""
+        if now is not None:
+            tz = ZoneInfo(zone)
+            if value.astimezone(tz).date() == now.astimezone(tz).date():
+                return babel_language.moment(value, self.get("format.time"), self.language, zone)
+        return babel_language.moment(value, self.get("format.moment"), self.language, zone)
+
+    def day(self, value: date) -> str:
+        """``vrijdag 4 december 2026``."""
+        return babel_language.day(value, self.get("format.day"), self.language)
 
     def question(self, question_id: str) -> Question:
         for question in self.casus_questions:

@@ -220,6 +220,14 @@ class ChannelRepository:
             channel.name = name
         return channel
 
+    def find(self, platform: str, channel_id: str) -> Channel | None:
+        """The channel, without creating it (for reading only)."""
+        return self.session.scalars(
+            select(Channel).where(
+                Channel.platform == platform, Channel.platform_channel_id == channel_id
+            )
+        ).one_or_none()
+
 
 class PostedMessageRepository:
     def __init__(self, session: Session) -> None:

@@ -61,6 +61,7 @@ from handlers.core.events import (
     Place,
     ThreadMessage,
 )
+from handlers.core.help import help_text
 from handlers.core.messaging import DeliveryFailed
 from handlers.core.replies import (
     Card,
@@ -247,7 +248,7 @@ class TeamsAdapter(AsyncReplies[Delivery]):
         word, text = command_words(_command_text(activity))
         delivery = Delivery(turn, actor, place)
         if word in HELP_WORDS:
-            await self._notice(self.texts.rich("teams.help"), delivery)
+            await self._notice(help_text(self.texts, PLATFORM), delivery)
             return
         if word not in self.runtime.router.commands:
             await self._notice(self.texts.rich("teams.unknown_command", command=word), delivery)

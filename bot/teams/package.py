@@ -61,10 +61,18 @@ def manifest(
         if not url.startswith("https://"):
             raise ValueError(f"Teams requires https URLs for the developer fields: {url}")
         _fits(option, url, MAX_URL)
+    from handlers.core.help import help_entries
+
     texts = load_texts(language)
     name = texts.get("general.bot_name")
+    entries = help_entries(texts)  # the one source of /help (prompts/<taal>/texts-help.toml)
     commands = [
-        {"title": command, "description": texts.get(f"teams.manifest.command_{command}")}
+        {
+            "title": command,
+            "description": entries[command]["menu"]
+            if command in entries
+            else texts.get(f"teams.manifest.command_{command}"),
+        }
         for command in teams_commands()
     ]
     if len(commands) > MAX_COMMANDS:

@@ -1,18 +1,28 @@
 """``leerkring chat``: a local channel in the terminal, for trying Leerkring without Slack.
 
 It sends the same events through the same handlers into the same database. Forms are asked
-one question at a time; buttons become commands (``/reageer 3``, ``/afronden 3``).
+one question at a time; buttons become commands (``/reageer 3``, ``/afronden 3``, ``/knop ...``),
+each typeable exactly as it is shown.
+
+At a real terminal the prompt is prompt_toolkit's, inside ``patch_stdout``: what the scheduler
+sends meanwhile (a reflection question, a DM) is printed above the line being typed, as it
+arrives. Fed from a pipe (tests, scripts) it reads plain lines and lets the scheduler run after
+every command instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import shlex
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.delivery import SyncReplies
 from bot.runtime import Runtime
@@ -48,6 +58,7 @@ from handlers.core.replies import (
     UpdateMessage,
     UploadFile,
 )
+from handlers.privacy.flow import PRIVACY_FIELD
 from prompts import Texts
 from storage.models import CasusStatus
 from storage.repositories import ChannelRepository, PostedMessageRepository
@@ -55,6 +66,7 @@ from storage.repositories import ChannelRepository, PostedMessageRepository
 PLATFORM = "terminal"
 CANCEL = {"/annuleer", "/cancel"}
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w*])_(\S(?:.*?\S)?)_(?![\w*])", re.DOTALL)
 
 # How the buttons of a card are pressed in the terminal.
 BUTTON_COMMANDS = {
@@ -66,6 +78,20 @@ BUTTON_COMMANDS = {
 
 class _Cancelled(Exception):
     pass
+
+
+def private_files_dir() -> Path:
+    """Where files for one person are saved: the user's own data folder, readable by them only
+    (``$XDG_DATA_HOME/leerkring/bestanden``, by default ``~/.local/share/leerkring/bestanden``).
+    A personal export never lands in the working folder, where git or a colleague could see it."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "leerkring" / "bestanden"
+
+
+def _private_folder(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
 
 
 class TerminalChat(SyncReplies[Event]):
@@ -81,6 +107,7 @@ class TerminalChat(SyncReplies[Event]):
         stdin: TextIO,
         stdout: TextIO,
         color: bool = False,
+        interactive: bool | None = None,
     ) -> None:
         self.runtime = runtime
         self.texts = texts
@@ -89,10 +116,19 @@ class TerminalChat(SyncReplies[Event]):
         self.stdin = stdin
         self.stdout = stdout
         self.color = color
-        # Called after every command: lets the scheduler deliver what is due (reflection).
+        # Lets the scheduler deliver what is due (reflection): after every command, and at a
+        # real terminal also every ``tick_seconds`` while the prompt waits.
         self.after_command: Callable[[], None] | None = None
-        # Where files the bot hands out (the harvest report) are saved.
-        self.files_dir = Path("oogst")
+        self.tick_seconds = 5.0
+        # Where files the bot hands out (a personal export, the harvest report) are saved.
+        self.files_dir = private_files_dir()
+        if interactive is None:
+            interactive = _is_tty(stdin) and _is_tty(stdout)
+        self.interactive = interactive
+        self._session: Any = None  # prompt_toolkit's PromptSession at a real terminal
+        self._tick_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
 
     # --- I/O helpers ---
 
@@ -101,6 +137,11 @@ class TerminalChat(SyncReplies[Event]):
         self.stdout.flush()
 
     def _read(self, prompt: str = "> ") -> str | None:
+        if self._session is not None:
+            try:
+                return str(self._session.prompt(prompt))
+            except EOFError:
+                return None
         self.stdout.write(prompt)
         self.stdout.flush()
         line = self.stdin.readline()
@@ -109,10 +150,18 @@ class TerminalChat(SyncReplies[Event]):
         return line.rstrip("\n")
 
     def _bold(self, text: str) -> str:
+        """Only for our own labels around text that may be someone's (a title, a label)."""
         return _BOLD.sub(r"\033[1m\1\033[0m" if self.color else r"\1", text)
 
+    def _markup(self, template: str) -> str:
+        """Our markup in a template (**bold**, _italic_); parameters never pass through here."""
+        bold = self._bold(template)
+        return _ITALIC.sub(r"\033[3m\1\033[0m" if self.color else r"\1", bold)
+
     def _text(self, rich: Rich) -> str:
-        return rich.render(escape=_strip_escapes, mention=lambda uid: f"@{uid}", markup=self._bold)
+        return rich.render(
+            escape=_strip_escapes, mention=lambda uid: f"@{uid}", markup=self._markup
+        )
 
     @property
     def actor(self) -> Actor:
@@ -121,6 +170,56 @@ class TerminalChat(SyncReplies[Event]):
     # --- main loop ---
 
     def run(self) -> int:
+        """The chat until /stop, end of input or Ctrl-C (which leaves quietly, also from a
+        form: nothing half-typed is stored)."""
+        if not self.interactive:
+            return self._run()
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        with patch_stdout(raw=True):
+            self.stdout = sys.stdout  # the proxy that prints above the prompt
+            self._session = PromptSession()
+            ticker = threading.Thread(target=self._ticker, name="chat-scheduler", daemon=True)
+            ticker.start()
+            try:
+                return self._run()
+            finally:
+                self._stopping.set()
+                self._wake.set()
+                ticker.join(timeout=30)
+
+    def _ticker(self) -> None:
+        """At a real terminal: the scheduler's tick while the prompt waits."""
+        while not self._stopping.is_set():
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            self._tick()
+
+    def _tick(self) -> None:
+        if self.after_command is None:
+            return
+        with self._tick_lock:
+            self.after_command()
+
+    def _after_command(self) -> None:
+        if self.interactive:
+            self._wake.set()  # the ticker thread runs it, so the prompt is back at once
+        else:
+            self._tick()
+
+    def _run(self) -> int:
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self.say()
+            self.say(self.texts.get("casus.terminal.cancelled"))
+        self.say(self.texts.get("casus.terminal.bye"))
+        return 0
+
+    def _loop(self) -> None:
         self.say(
             self._text(
                 self.texts.rich(
@@ -141,10 +240,7 @@ class TerminalChat(SyncReplies[Event]):
                     break
             except _Cancelled:
                 self.say(self.texts.get("casus.terminal.cancelled"))
-            if self.after_command is not None:
-                self.after_command()
-        self.say(self.texts.get("casus.terminal.bye"))
-        return 0
+            self._after_command()
 
     def _command(self, line: str) -> bool:
         if line.startswith("#"):
@@ -152,15 +248,14 @@ class TerminalChat(SyncReplies[Event]):
             self._reply_to(number, text)
             return True
         if not line.startswith("/"):
-            self.say(self.texts.get("casus.terminal.commands"))
+            self.say(self._text(self.texts.rich("casus.terminal.not_a_command")))
             return True
         word, _, rest = line.partition(" ")
         word = word.lower()
         if word in {"/stop", "/quit", "/exit"}:
             return False
         if word in {"/help", "/hulp"}:
-            self.say(self._text(self.texts.rich("general.help")))
-            self.say(self.texts.get("casus.terminal.commands"))
+            self._dispatch(CommandInvoked(self.actor, self.place, "help", ""))
         elif word == "/als":
             name = rest.strip()
             if name:
@@ -184,9 +279,15 @@ class TerminalChat(SyncReplies[Event]):
         elif word == "/antwoord":
             self._press("reflectie_antwoord", rest.strip())
         elif word == "/knop":
-            parts = shlex.split(rest)
-            if len(parts) == 2:
-                self._press(parts[0], parts[1])
+            # As the button is shown: /knop <action> [<value>] (a button may carry no value).
+            try:
+                parts = shlex.split(rest)
+            except ValueError:
+                parts = []
+            if len(parts) in (1, 2):
+                self._press(parts[0], parts[1] if len(parts) == 2 else "")
+            else:
+                self.say(self._text(self.texts.rich("casus.terminal.knop_usage")))
         else:
             self._dispatch(CommandInvoked(self.actor, self.place, word.lstrip("/"), rest.strip()))
         return True
@@ -235,13 +336,13 @@ class TerminalChat(SyncReplies[Event]):
 
     def send_notice(self, reply: Ephemeral, event: Event) -> None:
         if reply.card is not None:
-            self.say("(alleen voor jou)")
+            self.say(self.texts.get("casus.terminal.only_you"))
             self.say(self._card_text(reply.card))
         else:
-            self.say(f"(alleen voor jou) {self._text(reply.text)}")
+            self.say(f"{self.texts.get('casus.terminal.only_you')} {self._text(reply.text)}")
 
     def send_direct(self, reply: DirectMessage, event: Event) -> None:
-        self.say(f"(privébericht aan @{reply.user_id})")
+        self.say(self.direct_line(reply.user_id))
         self.say(self._card_text(reply.content))
 
     def send_post(self, reply: PostMessage, event: Event) -> None:
@@ -261,11 +362,22 @@ class TerminalChat(SyncReplies[Event]):
         self._save_file(reply)
 
     def _save_file(self, reply: UploadFile) -> None:
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        path = self.files_dir / Path(reply.filename).name
-        path.write_bytes(reply.content)
+        folder = _private_folder(self.files_dir)
+        path = folder / Path(reply.filename).name
+        # Readable by this user only, from the first byte on.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(reply.content)
+        path.chmod(0o600)
         who = f"@{reply.user_id}" if reply.user_id else f"#{reply.place.channel_id}"  # type: ignore[union-attr]
-        self.say(f"(bestand voor {who}) {_strip_escapes(reply.title)}: {path}")
+        self.say(
+            self.texts.rich(
+                "casus.terminal.file_saved",
+                who=who,
+                title=_strip_escapes(reply.title),
+                path=str(path),
+            ).plain()
+        )
 
     def _post(self, reply: PostMessage, event: Event) -> None:
         message_id = _new_id()
@@ -278,6 +390,9 @@ class TerminalChat(SyncReplies[Event]):
                 reply.record_as, MessageRef(PLATFORM, reply.place.channel_id, message_id)
             )
             self.deliver(follow, event)
+
+    def direct_line(self, user_id: str) -> str:
+        return self.texts.rich("casus.terminal.direct_to", user=_strip_escapes(user_id)).plain()
 
     def card_text(self, card: Card) -> str:
         return self._card_text(card)
@@ -297,9 +412,7 @@ class TerminalChat(SyncReplies[Event]):
             elif isinstance(block, Actions):
                 buttons = []
                 for button in block.buttons:
-                    how = BUTTON_COMMANDS.get(
-                        button.action_id, f"/knop {button.action_id} {button.value}"
-                    ).format(value=button.value)
+                    how = button_command(button.action_id, button.value)
                     buttons.append(f"[{button.label}: {how}]")
                 lines.append("  " + "  ".join(buttons))
         return "\n".join(lines)
@@ -311,7 +424,12 @@ class TerminalChat(SyncReplies[Event]):
         if form.intro is not None:
             self.say(self._text(form.intro))
         values: dict[str, FormValue] = {}
-        todo = list(form.fields)
+        # The question what to do with names and places is only asked once the guard found
+        # one (its error is on that field); until then its default goes along.
+        todo = [f for f in form.fields if not _asked_on_finding(f)]
+        for item in form.fields:
+            if _asked_on_finding(item):
+                values[item.field_id] = item.initial or ""
         while True:
             for item in todo:
                 values[item.field_id] = self._ask(item)
@@ -325,9 +443,23 @@ class TerminalChat(SyncReplies[Event]):
             for field_id, message in errors.errors.items():
                 label = next((f.label for f in form.fields if f.field_id == field_id), field_id)
                 self.say(f"! {label}: {message}")
-            todo = [f for f in form.fields if f.field_id in errors.errors] or list(form.fields)
+            # Asked again with what was typed as the default: Enter keeps it (a submission
+            # refused while the guard was loading loses nothing).
+            todo = [
+                _with_default(f, values.get(f.field_id))
+                for f in form.fields
+                if f.field_id in errors.errors
+            ] or [_with_default(f, values.get(f.field_id)) for f in form.fields]
 
     def _ask(self, item: TextInput | MultiSelect | Select) -> FormValue:
+        """One field; a required one left empty is asked again at once."""
+        while True:
+            answer = self._ask_once(item)
+            if answer or not item.required:
+                return answer
+            self.say(f"! {self.texts.get('general.field_required')}")
+
+    def _ask_once(self, item: TextInput | MultiSelect | Select) -> FormValue:
         texts = self.texts
         need = texts.get(
             "casus.terminal.ask_required" if item.required else "casus.terminal.ask_optional"
@@ -337,7 +469,8 @@ class TerminalChat(SyncReplies[Event]):
             self.say(f"  {item.hint}")
         if isinstance(item, MultiSelect):
             for index, option in enumerate(item.options, start=1):
-                self.say(f"  {index:2}. {option.label}")
+                marker = "*" if option.value in item.initial else " "
+                self.say(f" {marker}{index:2}. {option.label}")
             self.say(f"  {texts.get('casus.terminal.ask_choices')}")
             answer = self._line()
             chosen: list[str] = []
@@ -345,6 +478,8 @@ class TerminalChat(SyncReplies[Event]):
                 number = _int(part)
                 if number is not None and 1 <= number <= len(item.options):
                     chosen.append(item.options[number - 1].value)
+            if not chosen and not answer.strip() and isinstance(item.initial, tuple):
+                return item.initial
             return tuple(dict.fromkeys(chosen))
         if isinstance(item, Select):
             for index, option in enumerate(item.options, start=1):
@@ -356,7 +491,8 @@ class TerminalChat(SyncReplies[Event]):
                 return item.options[number - 1].value
             return item.initial or ""
         if item.initial:
-            self.say(f"  [{item.initial}] (Enter om te houden)")
+            shown = _strip_escapes(item.initial)
+            self.say(self.texts.rich("casus.terminal.keep_default", value=shown).plain())
         if item.multiline:
             self.say(f"  {texts.get('casus.terminal.ask_multiline')}")
             lines: list[str] = []
@@ -392,7 +528,7 @@ class TerminalChat(SyncReplies[Event]):
                         number=casus.id,
                         title=casus.title,
                         inbrenger=casus.inbrenger.display_name or casus.inbrenger.platform_user_id,
-                        count=repo.bijdrage_count(casus),
+                        contributions=self.texts.count("bijdrage", repo.bijdrage_count(casus)),
                     ).plain()
                 )
 
@@ -410,6 +546,33 @@ class TerminalChat(SyncReplies[Event]):
             )
             for bijdrage in BijdrageRepository(session).for_casus(casus):
                 self.say(f"  ↳ [{bijdrage.author.platform_user_id}] {bijdrage.text}")
+
+
+def button_command(action_id: str, value: str) -> str:
+    """How a button is typed in the terminal; what is shown works when typed as shown."""
+    if action_id in BUTTON_COMMANDS:
+        return BUTTON_COMMANDS[action_id].format(value=value)
+    parts = [action_id, value] if value else [action_id]
+    return "/knop " + " ".join(shlex.quote(part) for part in parts)
+
+
+def _asked_on_finding(item: TextInput | MultiSelect | Select) -> bool:
+    return isinstance(item, Select) and item.field_id == PRIVACY_FIELD and bool(item.initial)
+
+
+def _with_default(
+    item: TextInput | MultiSelect | Select, value: FormValue | None
+) -> TextInput | MultiSelect | Select:
+    if not value:
+        return item
+    return dataclasses.replace(item, initial=value)  # type: ignore[arg-type]
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _strip_escapes(text: str) -> str:

@@ -48,7 +48,7 @@ class TerminalMessenger:
         return None  # the terminal is one process: nothing survives it to be found
 
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
-        self.chat.say(f"(privébericht aan @{user_id})")
+        self.chat.say(self.chat.direct_line(user_id))
         self.chat.say(self.chat.card_text(content))
         return MessageRef(PLATFORM, f"dm-{user_id}", f"t{time.time_ns()}")
 

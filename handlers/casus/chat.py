@@ -180,6 +180,8 @@ def submit_intake(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
 
 
 def casus_card(casus: Casus, texts: Texts, inbrenger_user_id: str) -> Card:
+    if casus.channel is not None:
+        texts = texts.on(casus.channel.platform)  # the hints in the adapter's own words
     inbrenger: Param = Mention(inbrenger_user_id)
     if casus.anonymous:
         inbrenger = inbrenger_label(casus, texts)
@@ -423,7 +425,9 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
         # store, and tell the author privately.
         if found:
             text = pseudonymise({field_id: text}, found, ctx.texts)[field_id]
-            replies[int(field_id)] = [Ephemeral(thread_notice(found, ctx.texts))]
+            replies[int(field_id)] = [
+                Ephemeral(thread_notice(found, ctx.texts.on(event.actor.platform)))
+            ]
         author = authors[(event.actor.platform, event.actor.user_id)]
         contributions.append((casus_ids[_thread_key(event)], author, text, event.message_id))
     bijdrage_repo(ctx).add_many(contributions)
@@ -520,7 +524,7 @@ def submit_close(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
                     inbrenger=who,
                     insight=values["inzicht"],
                     next_step=values["stap"],
-                    count=count,
+                    contributions=texts.count("bijdrage", count),
                 )
             ),
         ),

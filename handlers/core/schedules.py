@@ -18,6 +18,8 @@ import holidays
 from apscheduler.triggers.cron import CronTrigger
 from cron_descriptor import ExpressionDescriptor, Options
 
+from handlers.core import language as language_names
+
 if TYPE_CHECKING:
     from prompts import Texts
 
@@ -41,7 +43,20 @@ _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?(?:u|h)?$")
 
 
 class RuleError(ValueError):
-    """A rule we cannot read; the message says what was wrong (the caller adds examples)."""
+    """A rule we cannot read. The message (English) is for logs and the command line;
+    ``explain(texts)`` says what was wrong in the person's language (``schedule.errors.<key>``);
+    the caller adds examples."""
+
+    def __init__(self, message: str, key: str = "invalid", **params: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    def explain(self, texts: Texts) -> str:
+        params = dict(self.params)
+        if "field" in params:
+            params["field"] = texts.get(f"schedule.fields.{params['field']}")
+        return texts.rich(f"schedule.errors.{self.key}", **params).plain()
 
 
 def parse_rule(text: str) -> str:
@@ -49,7 +64,7 @@ def parse_rule(text: str) -> str:
     ``dagelijks 9:00``, ``friday 3:00``, or a five-field cron rule → a cron rule."""
     raw = text.strip().lower()
     if not raw:
-        raise RuleError("empty rule")
+        raise RuleError("empty rule", "empty")
     fields = raw.split()
     if len(fields) == 5 and all(re.fullmatch(r"[0-9*/,\-a-z]+", f) for f in fields):
         return _normalise_cron(fields)
@@ -68,14 +83,14 @@ def parse_rule(text: str) -> str:
         elif (match := _TIME.match(token)) is not None:
             hour, minute = int(match.group(1)), int(match.group(2) or 0)
             if hour > 23 or minute > 59:
-                raise RuleError(f"no such time: {token}")
+                raise RuleError(f"no such time: {token}", "no_such_time", value=token)
             time = (hour, minute)
         else:
-            raise RuleError(f"unknown word: {token}")
+            raise RuleError(f"unknown word: {token}", "unknown_word", value=token)
     if time is None:
-        raise RuleError("no time of day")
+        raise RuleError("no time of day", "no_time")
     if not days:
-        raise RuleError("no day")
+        raise RuleError("no day", "no_day")
     unique = sorted(set(days), key=DAYS.index)
     dow = "*" if len(unique) == 7 else ",".join(unique)
     return f"{time[1]} {time[0]} * * {dow}"
@@ -89,7 +104,16 @@ def _normalise_cron(fields: list[str]) -> str:
     try:
         CronTrigger.from_crontab(rule, timezone=ZoneInfo("UTC"))
     except ValueError as exc:
-        raise RuleError(f"invalid cron rule: {exc}") from None
+        # Name the field that is wrong; APScheduler's own message is English.
+        names = ("minute", "hour", "day", "month", "day_of_week")
+        for name, value in zip(names, (minute, hour, dom, month, dow), strict=True):
+            try:
+                CronTrigger(**{name: value}, timezone=ZoneInfo("UTC"))
+            except ValueError:
+                raise RuleError(
+                    f"invalid cron rule: {exc}", "cron_field", field=name, value=value
+                ) from None
+        raise RuleError(f"invalid cron rule: {exc}", "cron", value=rule) from None
     return rule
 
 
@@ -106,7 +130,7 @@ def next_fire(rule: str, zone: str, after: datetime) -> datetime:
             break
         candidate = trigger.get_next_fire_time(candidate, _step(candidate, tz))
     if candidate is None:
-        raise RuleError("rule never fires")
+        raise RuleError("rule never fires", "never")
     return candidate.astimezone(ZoneInfo("UTC"))
 
 
@@ -162,9 +186,14 @@ def describe(rule: str, day_names: dict[str, str], phrases: dict[str, str], lang
     options.locale_code = "nl_NL" if language == "nl" else "en_US"
     options.use_24hour_time_format = True
     text = ExpressionDescriptor(rule, options).get_description()
+    # cron-descriptor writes day and month names in the process's (English) locale; the
+    # names in the texts' language come from the texts and from Babel.
     english = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     for day, word in zip(DAYS, english, strict=True):
-        text = re.sub(word, day_names[day], text, flags=re.IGNORECASE)
+        text = re.sub(rf"\b{word}\b", day_names[day], text, flags=re.IGNORECASE)
+    months = language_names.month_names(language)
+    for number, word in language_names.month_names("en").items():
+        text = re.sub(rf"\b{word}\b", months[number], text, flags=re.IGNORECASE)
     return text
 
 

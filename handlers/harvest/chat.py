@@ -163,7 +163,7 @@ def oogsten_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
 
 def deliver_harvest(ctx: HandlerContext, request: HarvestRequest) -> list[Reply]:
     """The deferred step: collect, log, and reply privately with the summary and the files."""
-    texts = ctx.texts
+    texts = ctx.texts.on(request.platform)  # the files note in the adapter's own words
     session = ctx.session
     harvest = collect_harvest(
         session,
@@ -415,13 +415,19 @@ def summary_card(
             "oogsten.card.casussen", brought_in=c.brought_in, closed=c.closed, open=c.still_open
         ),
         texts.rich(
-            "oogsten.card.bijdragen", contributions=c.contributions, contributors=c.contributors
+            "oogsten.card.bijdragen",
+            contributions=texts.count("bijdrage", c.contributions),
+            contributors=texts.count("mens", c.contributors),
         ),
         texts.rich(
-            "oogsten.card.people", people=harvest.people, organisations=harvest.organisations
+            "oogsten.card.people",
+            people=texts.count("deelnemer", harvest.people),
+            organisations=texts.count("organisatie", harvest.organisations),
         ),
-        texts.rich("oogsten.card.cross", count=harvest.cross_contributions),
-        texts.rich("oogsten.card.successen", count=r.success_responses),
+        texts.rich(
+            "oogsten.card.cross", count=texts.count("bijdrage", harvest.cross_contributions)
+        ),
+        texts.rich("oogsten.card.successen", count=texts.count("antwoord", r.success_responses)),
         texts.rich("oogsten.card.leervragen", count=r.leervragen, addressed=r.leervragen_addressed),
     ]
     for source in harvest.sections:

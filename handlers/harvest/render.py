@@ -275,7 +275,13 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
             add(f"- **{_t(texts, 'next_step')}:** {md_escape(item.next_step)}")
         add("")
     if harvest.casussen_total > len(harvest.casussen):
-        add(_t(texts, "casussen_more", count=harvest.casussen_total - len(harvest.casussen)))
+        add(
+            _t(
+                texts,
+                "casussen_more",
+                count=texts.count("casus", harvest.casussen_total - len(harvest.casussen)),
+            )
+        )
         add("")
     if not harvest.casussen and not c.contributions:
         add(_t(texts, "none") + "\n")
@@ -323,7 +329,7 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
         add(f"| {md_escape(org_label(texts, organisation))} | {people} |")
     add("")
     add(f"### {_t(texts, 'links')}\n")
-    add(_t(texts, "links_intro", count=harvest.cross_contributions) + "\n")
+    add(_t(texts, "links_intro", count=texts.count("bijdrage", harvest.cross_contributions)) + "\n")
     names, table = matrix(harvest)
     if names:
         add(_t(texts, "matrix") + "\n")
@@ -371,7 +377,7 @@ def _md_source(
 
 
 def _respondents(texts: Texts, count: int) -> str:
-    return _t(texts, "respondents_one") if count == 1 else _t(texts, "respondents", count=count)
+    return texts.count("deelnemer", count)
 
 
 def _scope(harvest: Harvest, texts: Texts, escape: Callable[[str], str]) -> str:
@@ -496,7 +502,11 @@ def render_html(
             add(f"<dt>{_h(_t(texts, 'next_step'))}</dt><dd>{_h(item.next_step)}</dd>")
         add("</dl></article>")
     if harvest.casussen_total > len(harvest.casussen):
-        more = _t(texts, "casussen_more", count=harvest.casussen_total - len(harvest.casussen))
+        more = _t(
+            texts,
+            "casussen_more",
+            count=texts.count("casus", harvest.casussen_total - len(harvest.casussen)),
+        )
         add(f'<p class="meta">{_h(more)}</p>')
     add("</section>")
 

@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -164,8 +165,26 @@ def _person_spans(model: Any, finder: NameFinder, text: str) -> list[tuple[int, 
     return [(start, end, "persoon") for start, end in merged]
 
 
+def _start_without_sigint(process: BaseProcess) -> None:
+    """Start the worker with SIGINT ignored, so a Ctrl-C while it boots (before ``_worker``
+    ignores it itself) cannot interrupt its imports with a traceback: an ignored signal stays
+    ignored across exec, and Python keeps it so. The parent has its own handler back at once.
+    Only the main thread may change handlers; a restart from another thread starts plainly."""
+    if threading.current_thread() is not threading.main_thread():
+        process.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker(conn: Connection) -> None:
     """Load deduce, say so, then answer lists of texts with (start, end, tag) spans."""
+    # Ctrl-C at the terminal reaches the whole process group; the worker is stopped by its
+    # parent (terminate), and a KeyboardInterrupt here would only print a stray traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     model = _load_model()
     finder = name_finder()
     conn.send(_READY)
@@ -246,7 +265,7 @@ class DeduceGuard:
                 target=_worker, args=(theirs,), name="leerkring-deduce", daemon=True
             )
             with _main_module_not_rerun():
-                process.start()
+                _start_without_sigint(process)
             theirs.close()
             self._process, self._conn = process, ours
             log.info("privacy guard: loading deduce in the background")

@@ -91,7 +91,7 @@ def my_data(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
 
 
 def _export_replies(actor: Actor, ctx: HandlerContext) -> list[Reply]:
-    texts = ctx.texts
+    texts = ctx.texts.on(actor.platform)
     content = export_json(ctx, actor.platform, actor.user_id)
     text = texts.rich("privacy.rights.exported")
     card = Card(
@@ -127,8 +127,8 @@ def confirm_erase(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
             ctx.texts.rich(
                 "privacy.rights.erased",
                 casussen=result.casussen_anonymised,
-                bijdragen=result.bijdragen,
-                answers=result.answers + result.takeaways,
+                bijdragen=ctx.texts.count("bijdrage", result.bijdragen),
+                answers=ctx.texts.count("antwoord", result.answers + result.takeaways),
             )
         )
     ]

@@ -62,7 +62,7 @@ from handlers.reflection.steps import (
     ACTION_ANSWER,
     FOLLOWUP_KIND,
     fire_run,
-    local_time,
+    local_time,  # noqa: F401  (the command line writes times with it: bot/cli_schedule.py)
 )
 from handlers.reflection.steps import deck_of as _deck
 from handlers.reflection.steps import place_of as _place
@@ -120,7 +120,7 @@ def reflectie_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]
     member = ctx.member(event.actor)
     words = event.text.split()
     sub = words[0].lower() if words else ""
-    if sub in {"snooze", "sluimer"}:
+    if sub in {"afwezig", "snooze", "sluimer"}:
         return _snooze(ctx, member, words[1:])
     if not _facilitator(ctx, member):
         return _refuse(ctx)
@@ -130,7 +130,7 @@ def reflectie_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]
         if until is None:
             return [Ephemeral(texts.rich("reflectie.bad_date"))]
         channel.paused_until = until
-        return [Ephemeral(texts.rich("reflectie.channel_paused", until=until.strftime("%d-%m-%Y")))]
+        return [Ephemeral(texts.rich("reflectie.channel_paused", until=texts.day(until)))]
     if sub in {"hervat", "resume"}:
         channel.paused_until = None
         return [Ephemeral(texts.rich("reflectie.channel_resumed"))]
@@ -148,7 +148,7 @@ def _snooze(ctx: HandlerContext, member: Member, args: list[str]) -> list[Reply]
     if until is None:
         return [Ephemeral(texts.rich("reflectie.bad_date"))]
     member.snoozed_until = until
-    return [Ephemeral(texts.rich("reflectie.snoozed", until=until.strftime("%d-%m-%Y")))]
+    return [Ephemeral(texts.rich("reflectie.snoozed", until=texts.day(until)))]
 
 
 def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
@@ -164,7 +164,7 @@ def overview(ctx: HandlerContext, channel: Channel) -> Ephemeral:
         lines.append(item.plain())
         blocks.append(Section(item))
         if schedule.next_fire_at is not None and not schedule.paused:
-            at = local_time(schedule.next_fire_at, schedule.timezone)
+            at = texts.moment(schedule.next_fire_at, schedule.timezone)
             blocks.append(Context(texts.rich("reflectie.next_run", at=at)))
         toggle = (
             Button(ACTION_RESUME, texts.get("reflectie.resume"), str(schedule.id))
@@ -219,7 +219,7 @@ def _schedule_line(ctx: HandlerContext, schedule: Schedule, channel: Channel) ->
         state = texts.get("reflectie.state_paused")
     elif channel.paused_until is not None:
         state = texts.rich(
-            "reflectie.state_channel_paused", until=channel.paused_until.strftime("%d-%m-%Y")
+            "reflectie.state_channel_paused", until=texts.day(channel.paused_until)
         ).plain()
     return texts.rich(
         "reflectie.list_item",
@@ -291,11 +291,13 @@ def create_schedule(
 ) -> Schedule:
     """Also used by the CLI. ``spec.rule`` is what a person typed; raises RuleError."""
     if spec.kind not in ctx.texts.decks or spec.kind == FOLLOWUP_KIND:
-        raise RuleError(f"unknown kind {spec.kind!r}")
+        raise RuleError(f"unknown kind {spec.kind!r}", "unknown_kind", value=spec.kind)
     if spec.delivery not in {"channel", "dm"}:
-        raise RuleError(f"unknown delivery {spec.delivery!r}")
+        raise RuleError(
+            f"unknown delivery {spec.delivery!r}", "unknown_delivery", value=spec.delivery
+        )
     if not 1 <= spec.window_hours <= 336:
-        raise RuleError("window must be 1 to 336 hours")
+        raise RuleError("window must be 1 to 336 hours", "window")
     cron = parse_rule(spec.rule)
     schedule = Schedule(
         channel_id=channel.id,
@@ -336,7 +338,11 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     try:
         schedule = create_schedule(ctx, _channel(ctx, event.place), spec, member)
     except RuleError as exc:
-        return [FormErrors({"wanneer": texts.rich("reflectie.bad_rule", problem=str(exc)).plain()})]
+        return [
+            FormErrors(
+                {"wanneer": texts.rich("reflectie.bad_rule", problem=exc.explain(texts)).plain()}
+            )
+        ]
     assert schedule.next_fire_at is not None
     return [
         Ephemeral(
@@ -345,7 +351,7 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
                 id=schedule.id,
                 kind=_deck(texts, schedule.kind).name,
                 when=describe_rule(schedule.cron, texts),
-                at=local_time(schedule.next_fire_at, schedule.timezone),
+                at=texts.moment(schedule.next_fire_at, schedule.timezone),
             )
         )
     ]
@@ -380,7 +386,7 @@ def resume_schedule(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
             ctx.texts.rich(
                 "reflectie.resumed",
                 id=schedule.id,
-                at=local_time(schedule.next_fire_at, schedule.timezone),
+                at=ctx.texts.moment(schedule.next_fire_at, schedule.timezone),
             )
         )
     ]
@@ -516,7 +522,7 @@ def _thread_answer(event: ThreadMessage, run_id: int, ctx: HandlerContext) -> li
     late = run.status == RunStatus.CLOSED or run.closes_at <= ctx.now()
     run_repo(ctx).add_to_answer(run, ctx.member(event.actor), question.id, stored, late)
     if findings:
-        return [Ephemeral(thread_notice(findings, ctx.texts))]
+        return [Ephemeral(thread_notice(findings, ctx.texts.on(event.actor.platform)))]
     return []
 
 

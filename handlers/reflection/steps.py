@@ -81,7 +81,7 @@ def prompt_card(texts: Texts, run: PromptRun, casus: Casus | None = None) -> Car
             texts.rich(
                 "reflectie.prompt.footer",
                 kind=deck.name,
-                until=local_time(run.closes_at, _zone_of(run)),
+                until=texts.moment(run.closes_at, _zone_of(run)),
             )
         )
     )
@@ -277,7 +277,7 @@ def reminder_card(texts: Texts, run: PromptRun) -> Card:
     text = texts.rich(
         "reflectie.prompt.reminder",
         kind=deck.name,
-        until=local_time(run.closes_at, _zone_of(run)),
+        until=texts.moment(run.closes_at, _zone_of(run)),
     )
     button = Button(ACTION_ANSWER, texts.get("reflectie.prompt.button"), str(run.id), "primary")
     return Card((Section(text), Actions((button,))), fallback=text)

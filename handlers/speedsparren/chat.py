@@ -149,14 +149,21 @@ def parse_request(text: str, texts: Texts, now: datetime, zone: str) -> Request:
 def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
     texts = ctx.texts
     member = ctx.member(event.actor)
-    if not is_facilitator(ctx, member):
+    facilitator = is_facilitator(ctx, member)
+    words = event.text.split()
+    if words and not facilitator:
         return [Ephemeral(texts.rich("speedsparren.only_facilitators"))]
+    if not facilitator:
+        # Anyone may see what is on; looking changes nothing (not even a channel row).
+        seen = ctx.repos.channels.find(event.place.platform, event.place.channel_id)
+        if seen is None:
+            return [Ephemeral(texts.rich("speedsparren.none_active"))]
+        return [Ephemeral(_status(ctx, seen, facilitator=False))]
     channel = ctx.repos.channels.ensure(
         event.place.platform, event.place.channel_id, event.place.team_id, event.place.name
     )
-    words = event.text.split()
     if not words:
-        return [Ephemeral(_status(ctx, channel))]
+        return [Ephemeral(_status(ctx, channel, facilitator=facilitator))]
     if words[0].lower() in _CANCEL:
         return cancel(ctx, channel)
     if words[0].lower() in _PLAN_WORDS:
@@ -175,8 +182,8 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
                 "speedsparren.started",
                 id=speedspar.id,
                 at=starts_at_text(ctx, speedspar),
-                rounds=speedspar.rounds,
-                minutes=speedspar.minutes,
+                rounds=texts.count("ronde", speedspar.rounds),
+                minutes=texts.count("minuut", speedspar.minutes),
             )
         ),
         PostMessage(
@@ -187,12 +194,13 @@ def speedsparren_command(event: CommandInvoked, ctx: HandlerContext) -> list[Rep
     ]
 
 
-def _status(ctx: HandlerContext, channel: Channel) -> Rich:
-    """Usage, and what the session in this channel is doing (for the facilitator)."""
+def _status(ctx: HandlerContext, channel: Channel, *, facilitator: bool) -> Rich:
+    """What the session in this channel is doing, or what is planned; for a facilitator also
+    how to start or cancel one."""
     texts = ctx.texts
     speedspar = speedspar_repo(ctx).active_in_channel(channel.id)
     if speedspar is None:
-        usage = texts.rich("speedsparren.usage")
+        usage = texts.rich("speedsparren.usage" if facilitator else "speedsparren.none_active")
         planned = [
             (s.next_fire_at, s)
             for s in ctx.repos.schedules.in_channel(channel)
@@ -205,17 +213,17 @@ def _status(ctx: HandlerContext, channel: Channel) -> Rich:
             "speedsparren.plan.upcoming",
             id=first.id,
             when=describe_rule(first.cron, texts),
-            at=clock_time(at, first.timezone, ctx.now()),
+            at=clock_time(texts, at, first.timezone, ctx.now()),
         )
         return Rich(f"{usage.template}\n{upcoming.template}", {**usage.params, **upcoming.params})
     state = texts.get(f"speedsparren.state.{speedspar.status.value}")
     return texts.rich(
-        "speedsparren.status",
+        "speedsparren.status" if facilitator else "speedsparren.status_member",
         id=speedspar.id,
         state=state,
         round=speedspar.current_round,
         rounds=speedspar.rounds,
-        count=len(speedspar_repo(ctx).participants(speedspar)),
+        participants=texts.count("deelnemer", len(speedspar_repo(ctx).participants(speedspar))),
         at=starts_at_text(ctx, speedspar),
     )
 

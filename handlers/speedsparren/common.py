@@ -4,8 +4,8 @@ helpers and cards that the chat handlers, the planning and the rounds all use.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from handlers.core import language as babel_language
 from handlers.core.context import HandlerContext
 from handlers.core.events import Place
 from handlers.core.replies import (
@@ -15,6 +15,7 @@ from handlers.core.replies import (
     Rich,
     Section,
 )
+from prompts import Texts
 from storage.models import (
     Channel,
     Member,
@@ -50,22 +51,25 @@ def place_of(channel: Channel) -> Place:
     return Place(channel.platform, channel.platform_channel_id, channel.team_id, channel.name)
 
 
-def clock_time(moment: datetime, zone: str, now: datetime | None = None) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    if now is not None and now.astimezone(ZoneInfo(zone)).date() != local.date():
-        return local.strftime("%d-%m-%Y %H:%M")
-    return local.strftime("%H:%M")
+def clock_time(texts: Texts, moment: datetime, zone: str, now: datetime | None = None) -> str:
+    """``15:00`` (today, or without ``now``), ``vrijdag 4 december om 15:00`` another day."""
+    if now is None:
+        return babel_language.moment(moment, texts.get("format.time"), texts.language, zone)
+    return texts.moment(moment, zone, now)
 
 
 def starts_at_text(ctx: HandlerContext, speedspar: SpeedsparSession) -> str:
-    return clock_time(speedspar.starts_at, ctx.zone, ctx.now())
+    return clock_time(ctx.texts, speedspar.starts_at, ctx.zone, ctx.now())
 
 
 def announcement(ctx: HandlerContext, speedspar: SpeedsparSession) -> Card:
     texts = ctx.texts
     at = starts_at_text(ctx, speedspar)
     text = texts.rich(
-        "speedsparren.announcement", at=at, rounds=speedspar.rounds, minutes=speedspar.minutes
+        "speedsparren.announcement",
+        at=at,
+        rounds=texts.count("ronde", speedspar.rounds),
+        minutes=texts.count("minuut", speedspar.minutes),
     )
     return Card(
         (

@@ -166,7 +166,7 @@ class SpeedsparSchedules:
         if result.started_id is not None:
             speedspar = speedspar_repo(ctx).get(result.started_id)
             assert speedspar is not None
-            at = clock_time(speedspar.starts_at, ctx.zone, ctx.now())
+            at = clock_time(ctx.texts, speedspar.starts_at, ctx.zone, ctx.now())
             return [Ephemeral(texts.rich("speedsparren.plan.started_now", id=schedule.id, at=at))]
         if result.skipped == "busy":
             active = speedspar_repo(ctx).active_in_channel(schedule.channel_id)

@@ -85,7 +85,7 @@ def check_schedule(texts: Texts, spec: NewSchedule, creator: Member | None) -> d
     try:
         parse_rule(spec.rule)
     except RuleError as exc:
-        errors["wanneer"] = texts.rich("reflectie.bad_rule", problem=str(exc)).plain()
+        errors["wanneer"] = texts.rich("reflectie.bad_rule", problem=exc.explain(texts)).plain()
     for field, value, key, bounds in (
         ("rondes", spec.rounds, "speedsparren.bad_rounds", ROUNDS),
         ("minuten", spec.minutes, "speedsparren.bad_minutes", MINUTES),
@@ -137,9 +137,9 @@ def schedule_details(texts: Texts, schedule: Schedule) -> str:
     """``3 rondes van 6 minuten, eerste ronde 10 minuten na de aankondiging`` (overviews)."""
     details = texts.rich(
         "speedsparren.plan.details",
-        rounds=schedule.rounds or DEFAULT_ROUNDS,
-        minutes=schedule.minutes or DEFAULT_MINUTES,
-        signup=schedule.signup_minutes or DEFAULT_SIGNUP,
+        rounds=texts.count("ronde", schedule.rounds or DEFAULT_ROUNDS),
+        minutes=texts.count("minuut", schedule.minutes or DEFAULT_MINUTES),
+        signup=texts.count("minuut", schedule.signup_minutes or DEFAULT_SIGNUP),
     ).plain()
     if schedule.facilitator_fills:
         details += ", " + texts.get("speedsparren.plan.details_fills")
@@ -226,7 +226,7 @@ def submit_schedule(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
                 id=schedule.id,
                 when=describe_rule(schedule.cron, texts),
                 details=schedule_details(texts, schedule),
-                at=clock_time(schedule.next_fire_at, schedule.timezone, ctx.now()),
+                at=clock_time(texts, schedule.next_fire_at, schedule.timezone, ctx.now()),
             )
         )
     ]

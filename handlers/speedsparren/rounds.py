@@ -401,7 +401,9 @@ def _card(
     )
     assert speedspar.round_ends_at is not None or speedspar.status != SpeedsparStatus.RUNNING
     until = speedspar.round_ends_at or ctx.now()
-    blocks.append(Context(texts.rich("speedsparren.ends", until=clock_time(until, ctx.zone))))
+    blocks.append(
+        Context(texts.rich("speedsparren.ends", until=clock_time(texts, until, ctx.zone)))
+    )
     blocks.append(
         Actions((Button(ACTION_STOP, texts.get("speedsparren.stop"), str(speedspar.id), "danger"),))
     )
@@ -427,8 +429,16 @@ def pending_post(ctx: HandlerContext, session_id: int) -> ChannelPost | None:
         card = announcement(ctx, speedspar)
     elif speedspar.post_pending == "summary":
         stats = summary(ctx, speedspar)
-        text = texts.rich("speedsparren.summary", **stats)
-        fallback = texts.rich("speedsparren.summary_fallback", participants=stats["participants"])
+        counted = {
+            "participants": texts.count("deelnemer", stats["participants"]),
+            "rounds": texts.count("ronde", stats["rounds"]),
+            "groups": texts.count("gesprek", stats["groups"]),
+            "shared": texts.count("deelde", stats["shared"]),
+        }
+        text = texts.rich(
+            "speedsparren.summary", cross=stats["cross"], share=stats["share"], **counted
+        )
+        fallback = texts.rich("speedsparren.summary_fallback", participants=counted["participants"])
         card = Card((Section(text),), fallback=fallback)
     else:
         card = notice_card(cancel_text(ctx, speedspar))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -118,10 +117,8 @@ def _may_lead(ctx: HandlerContext, werksessie: Werksessie, member: Member) -> bo
 
 
 def _until(ctx: HandlerContext, moment: datetime) -> str:
-    local = moment.astimezone(ZoneInfo(ctx.zone))
-    if local.date() != ctx.now().astimezone(ZoneInfo(ctx.zone)).date():
-        return local.strftime("%d-%m-%Y %H:%M")
-    return local.strftime("%H:%M")
+    """``15:00`` today, ``vrijdag 4 december om 15:00`` on another day."""
+    return ctx.texts.moment(moment, ctx.zone, ctx.now())
 
 
 # --- /werksessie ----------------------------------------------------------------------------
@@ -288,7 +285,7 @@ def session_card(ctx: HandlerContext, werksessie: Werksessie) -> Card:
 
 def _duration(texts: Texts, phase: Phase, mode: str) -> str:
     if mode == ASYNC:
-        return texts.rich("werksessie.days", n=phase.days).plain()
+        return texts.rich("werksessie.days", days=texts.count("dag", phase.days)).plain()
     return texts.rich("werksessie.minutes", n=phase.minutes).plain()
 
 
@@ -594,10 +591,21 @@ def reveal_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card
                 )
             )
     if len(answers) > REVEAL_MAX:
-        blocks.append(Context(texts.rich("werksessie.reveal.more", n=len(answers) - REVEAL_MAX)))
+        blocks.append(
+            Context(
+                texts.rich(
+                    "werksessie.reveal.more",
+                    answers=texts.count("antwoord", len(answers) - REVEAL_MAX),
+                )
+            )
+        )
     return Card(
         tuple(blocks),
-        fallback=texts.rich("werksessie.reveal.fallback", title=phase.title, n=len(answers)),
+        fallback=texts.rich(
+            "werksessie.reveal.fallback",
+            title=phase.title,
+            answers=texts.count("antwoord", len(answers)),
+        ),
     )
 
 
@@ -686,7 +694,9 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
         found = findings.get(field_id, [])
         if found:
             text = pseudonymise({field_id: text}, found, ctx.texts)[field_id]
-            replies[position].append(Ephemeral(thread_notice(found, ctx.texts)))
+            replies[position].append(
+                Ephemeral(thread_notice(found, ctx.texts.on(event.actor.platform)))
+            )
         author = ctx.member(event.actor)
         phase = method_of(ctx, werksessie).phases[werksessie.phase]
         inbrenger = _is_inbrenger(werksessie.casus, author)

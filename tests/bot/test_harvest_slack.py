@@ -89,7 +89,7 @@ async def test_oogsten_gives_a_private_summary_and_the_report_files(
     shown = section_text(blocks)
     assert "Oogst 04-09-2026 – 15-10-2026" in shown
     assert "4 ingebracht · 1 afgerond · 4 open" in shown
-    assert "6 van 4 mensen" in shown and "4 uit 3 organisaties" in shown
+    assert "6 bijdragen van 4 mensen" in shown and "4 deelnemers uit 3 organisaties" in shown
     assert "Vertrouwen groeit als ik kleine afspraken nakom." in shown
     assert PRIVATE_SUCCESS not in shown
     # The hostile title is escaped: no live <!channel>, no markup.

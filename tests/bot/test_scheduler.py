@@ -258,8 +258,8 @@ async def test_snoozed_person_gets_no_dm(server: RunningServer) -> None:
     slack.members["C200"] = ["U1", "U2"]
     clock = Clock(MONDAY)
     _schedule(services, clock, "vrijdag 15:00", delivery="dm")
-    _, text = await post(server, command_body("/reflectie", "snooze 2026-04-30", user="U2"))
-    assert "tot en met 30-04-2026" in json.loads(text)["text"]
+    _, text = await post(server, command_body("/reflectie", "afwezig 2026-04-30", user="U2"))
+    assert "tot en met donderdag 30 april 2026" in json.loads(text)["text"]
     clock.set(FRIDAY_1500 + timedelta(seconds=1))
     await scheduler_for(services).tick()
     assert [c["channel"] for c in slack.calls_to("chat.postMessage")] == ["DU1"]

@@ -100,6 +100,9 @@ async def test_three_rounds_with_nine_people_from_three_organisations(
     give_profiles(services, PEOPLE)
     scheduler = scheduler_for(services)
 
+    # Anyone may ask what is on; only facilitators start a session.
+    _, text = await post(server, command_body("/speedsparren", "", user="UG1"))
+    assert "Er loopt geen speedsparsessie in dit kanaal." in json.loads(text)["text"]
     # Only facilitators start a session; bad input gets a clear answer.
     _, text = await post(server, command_body("/speedsparren", "10:05", user="UG1"))
     assert "Alleen begeleiders" in json.loads(text)["text"]
@@ -133,6 +136,10 @@ async def test_three_rounds_with_nine_people_from_three_organisations(
     assert sum("Je doet al mee" in json.dumps(n, ensure_ascii=False) for n in notices) == 1
     _, text = await post(server, command_body("/speedsparren", "", user="UFAC01"))
     assert "(aanmelden loopt, start 10:05): ronde 0 van 3, 9 deelnemers" in json.loads(text)["text"]
+    _, text = await post(server, command_body("/speedsparren", "", user="UG1"))
+    member_view = json.loads(text)["text"]
+    assert "(aanmelden loopt, start 10:05): ronde 0 van 3, 9 deelnemers" in member_view
+    assert "Doe mee" in member_view and "annuleer" not in member_view
 
     # Before the start nothing happens; at the start everyone gets round 1.
     await scheduler.tick()
@@ -505,7 +512,7 @@ async def test_someone_who_snoozes_is_dropped_from_later_rounds(server: RunningS
     clock.set(START + timedelta(seconds=1))
     await scheduler.tick()
     _, text = await post(server, command_body("/reflectie", "snooze 2026-03-30", user="U4"))
-    assert "30-03-2026" in json.loads(text)["text"]
+    assert "maandag 30 maart 2026" in json.loads(text)["text"]
     clock.set(START + timedelta(minutes=6, seconds=1))
     await scheduler.tick()
     (trio,) = groups_of(services, 2)

@@ -528,7 +528,7 @@ async def test_an_async_session_sends_one_reminder_per_phase_to_who_did_not_take
     casus, werksessie = await set_up(server, "waarderend_onderzoek", mode="async")
     await start_session(server, werksessie)
     card = json.dumps(slack.calls_to("chat.postMessage")[-1], ensure_ascii=False)
-    assert "Fase 1 van 4: Ontdekken" in card and "25-03-2026 14:00" in card  # two days
+    assert "Fase 1 van 4: Ontdekken" in card and "woensdag 25 maart om 14:00" in card  # two days
     await reply(server, casus, "UB1", "Vorige maand lukte het met een vaste contactpersoon.", 1)
     await until(lambda: rows(services, WerksessieBijdrage), "the bijdrage")
 

@@ -538,6 +538,13 @@ async def test_help_and_an_unknown_word_get_a_clear_answer(teams: TeamsServer) -
     help_card = teams.connector.last("reply").card
     assert_valid_teams_card(help_card)
     assert "@Leerkring casus" in card_text(help_card)
+    shown = card_text(help_card)
+    from handlers.features import build_router
+
+    for word in build_router().commands:  # every command, grouped per role, from one source
+        if word != "leerkring":
+            assert word in shown, word
+    assert "Voor iedereen" in shown and "Voor begeleiders" in shown
     await ok(teams, message(teams.connector.url, "fietsen graag", mention_bot=True))
     answer = teams.connector.last("reply")
     assert "fietsen" in card_text(answer.card) and "casus" in card_text(answer.card)

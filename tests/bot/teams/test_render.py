@@ -253,7 +253,7 @@ def test_plain_text_names_people_and_drops_markup() -> None:
         inbrenger=Mention("aad-1"),
         insight="**i**",
         next_step="s",
-        count=2,
+        contributions=TEXTS.count("bijdrage", 2),
     )
     assert plain(text, NAMES, SOMEONE).startswith("Anna de Vries heeft de casus afgerond.")
     assert "**i**" in plain(text, NAMES, SOMEONE)  # user text is kept as typed

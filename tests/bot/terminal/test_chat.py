@@ -6,14 +6,16 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.terminal.chat import TerminalChat
+from handlers.core.guard import Finding
 from handlers.features import build_router
-from handlers.privacy.guard import StructuredGuard
+from handlers.privacy.guard import GuardNotReady, StructuredGuard
 from prompts import load_texts
 from storage.db import Database
 from storage.models import Bijdrage, Casus, CasusStatus
@@ -173,3 +175,56 @@ def test_reflection_can_be_planned_sent_and_answered_in_the_terminal(tmp_path: P
         answers = {a.question_id: a.text for a in session.scalars(select(Answer))}
     database.dispose()
     assert answers == {"goed": "Het gesprek met de moeder liep goed", "bijdrage": "Ik bleef rustig"}
+
+
+class _GuardStillLoading:
+    """The structured guard behind a loading phase: the first check is refused as not ready
+    (as the strict guard does while deduce loads), later checks go through."""
+
+    def __init__(self) -> None:
+        self._inner = StructuredGuard()
+        self.refused = 0
+
+    def check(self, fields: Mapping[str, str]) -> list[Finding]:
+        if not self.refused:
+            self.refused += 1
+            raise GuardNotReady("loading")
+        return self._inner.check(fields)
+
+
+def test_a_submission_refused_while_the_guard_loads_keeps_what_was_typed(
+    database: Database,
+) -> None:
+    texts = load_texts("nl")
+    guard = _GuardStillLoading()
+    runtime = Runtime(database, build_router(), texts, guard)
+    script = "\n".join(
+        [
+            "/casus Moeder weigert hulp",
+            "Vader weigert hulp",  # a new title instead of the one given with the command
+            "Het gezin heeft schulden.",
+            "",
+            "",
+            "",
+            "Wat zouden jullie doen?",
+            "",
+            "",  # no perspectives
+            # Refused: the guard is loading. The field is asked again with what was typed as
+            # its default; Enter keeps it.
+            "",
+            "/stop",
+            "",
+        ]
+    )
+    out = io.StringIO()
+    TerminalChat(runtime, texts, user="ik", stdin=io.StringIO(script), stdout=out).run()
+    output = out.getvalue()
+    assert guard.refused == 1
+    assert texts.get("privacy.not_ready") in output
+    # Asked again with what was typed as the default, not the form's old one.
+    assert "[Vader weigert hulp] (Enter om te houden)" in output
+    with database.session() as session:
+        casus = session.scalars(select(Casus)).one()
+        assert casus.title == "Vader weigert hulp"
+        assert casus.situation == "Het gezin heeft schulden."
+        assert casus.question == "Wat zouden jullie doen?"

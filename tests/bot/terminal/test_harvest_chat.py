@@ -44,6 +44,8 @@ def test_oogsten_in_the_terminal_prints_the_summary_and_saves_the_files(
     page = (chat.files_dir / saved[0]).read_text(encoding="utf-8")
     assert "Moeder met huurachterstand wil geen hulp" in page
     assert f"{chat.files_dir / saved[0]}" in printed
+    # The terminal's own words: no "direct messages" where there are none.
+    assert "staan als bestanden hieronder" in printed and "privéberichten" not in printed
 
 
 def test_a_failing_deferred_step_is_a_message_not_a_crash(database: Database) -> None:

@@ -28,7 +28,6 @@ SCRIPT = "\n".join(
         "Wat zouden jullie doen?",
         "",
         "1",
-        "",  # names and places: the default, check and warn me
         "3",  # sent back to the choice only: pseudonymise
         "/knop casus_anoniem_plaatsen 1",
         "/stop",
@@ -80,7 +79,6 @@ def test_terminal_reflection_answer_with_a_name_asks_and_stores_placeholders(
             "Vandaag sprak ik Fatima el Amrani op school.",
             "",  # end of the first answer
             "",  # the second question is optional
-            "",  # names and places: check and warn me
             "3",  # sent back to the choice only: pseudonymise
             "/stop",
             "",

@@ -345,8 +345,8 @@ def test_facilitator_gets_summary_and_files_and_the_harvest_is_logged(
         if isinstance(b, Section)
     )
     assert "4 ingebracht · 1 afgerond · 4 open" in text
-    assert "6 van 4 mensen" in text
-    assert "4 uit 3 organisaties" in text
+    assert "6 bijdragen van 4 mensen" in text
+    assert "4 deelnemers uit 3 organisaties" in text
     assert "Vertrouwen groeit als ik kleine afspraken nakom." in text
     assert "Jongere stopt met school" in text  # waiting for contributions
     assert PRIVATE_SUCCESS not in text  # private prompts are never quoted in the card

@@ -131,7 +131,7 @@ def test_a_method_without_phases_or_name_is_refused() -> None:
 
 
 def test_braces_in_a_method_text_are_refused_with_their_line() -> None:
-    text = _edited("Kort, ieder die iets te melden heeft.", "Kort, {iedereen}.")
+    text = _edited("Kort, en alleen wie iets te melden heeft.", "Kort, {iedereen}.")
     with pytest.raises(MethodFileError) as caught:
         parse_methods(text, "nl/methoden.toml")
     line = _line(text, "Kort, {iedereen}.")
