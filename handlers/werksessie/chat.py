@@ -450,6 +450,12 @@ def advance(
     )
     if not moved:
         return []
+    follow = None if finished else method.phases[nxt].followup_days
+    if follow is not None:
+        # The next cycle, for the inbrenger alone (privately, so an anonymous casus stays so).
+        repo(ctx).add_followup(
+            werksessie, werksessie.casus.inbrenger_id, now + timedelta(days=follow)
+        )
     claimed = now if claim else None
     posts: list[int | None] = []
     if expected >= 0 and method.phases[expected].kind == "schrijf_eerst":
