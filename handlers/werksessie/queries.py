@@ -203,6 +203,29 @@ class WerksessieRepository:
         )
         self.session.flush()
 
+    def public_bijdragen(self, session_id: int, phase: int) -> list[WerksessieBijdrage]:
+        """The thread replies of a phase, in the order they were stored."""
+        return list(
+            self.session.scalars(
+                select(WerksessieBijdrage)
+                .where(
+                    WerksessieBijdrage.session_id == session_id,
+                    WerksessieBijdrage.phase == phase,
+                    WerksessieBijdrage.private.is_(False),
+                )
+                .order_by(WerksessieBijdrage.id)
+            )
+        )
+
+    def phase_post(self, session_id: int, phase: int) -> WerksessiePost | None:
+        return self.session.scalars(
+            select(WerksessiePost).where(
+                WerksessiePost.session_id == session_id,
+                WerksessiePost.phase == phase,
+                WerksessiePost.kind == "fase",
+            )
+        ).one_or_none()
+
     def private_answers(self, session_id: int, phase: int) -> list[WerksessieBijdrage]:
         return list(
             self.session.scalars(
