@@ -22,6 +22,7 @@ from storage.models import (
     WerksessieBijdrage,
     WerksessieFollowup,
     WerksessiePost,
+    WerksessieReminder,
     WerksessieStatus,
 )
 from tests.bot.test_werksessie import (
@@ -449,3 +450,50 @@ async def test_a_follow_up_sent_but_not_recorded_is_found_and_not_sent_twice(
         if survivor is not None:
             await survivor.stop()
         second.close()
+
+
+async def test_async_reminders_skip_who_took_part_privately_and_an_inbrenger_who_closed(
+    server: RunningServer,
+) -> None:
+    """Async: one reminder per phase, halfway, to whoever may speak in it and did not take
+    part. A private write-first answer is taking part; so is closing the casus through its
+    form in the inbrenger's closing phase."""
+    slack = server.slack
+    clock = Clock(T0)
+    server.services.runtime.clock = clock
+    casus, werksessie = await set_up(server, "schrijf_eerst", mode="async")
+    await start_session(server, werksessie)
+    session = Session(server, casus, werksessie, 0)
+    everyone = {LEADER, "UG2", "UB1", "UB2", "UJ1"}  # besides the inbrenger
+
+    # The pitch: only the inbrenger speaks, and did.
+    await session.say(INBRENGER, "Een moeder wil geen hulp.")
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(T0 + timedelta(hours=12, seconds=1))
+    await session.scheduler.tick()
+    await session.scheduler.tick()
+    assert dms(slack, before) == {}
+
+    # First associations (the inbrenger listens): UB1 wrote privately.
+    await session.end_phase(0, "time")
+    await session.write("UB1", "Schaamte.", 1)
+    clock.set(clock.now + timedelta(hours=12, seconds=1))
+    await session.scheduler.tick()
+    await session.scheduler.tick()
+    assert dms(slack, before) == {user: 1 for user in everyone - {"UB1"}}
+    clock.set(clock.now + timedelta(hours=6))
+    await session.scheduler.tick()
+    assert dms(slack, before) == {user: 1 for user in everyone - {"UB1"}}  # once per phase
+
+    # Skipped ahead to the inbrenger's choice; the inbrenger closes through the casus form.
+    await session.end_phase(1, "next")
+    await session.end_phase(2, "next")
+    await session.end_phase(3, "next")
+    await session.close("Haar vraag eerst.", "Morgen vraag ik wat zij wil.")
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.set(clock.now + timedelta(hours=12, seconds=1))
+    await session.scheduler.tick()
+    await session.scheduler.tick()
+    assert dms(slack, before) == {}
+    reminders = Counter(r.phase for r in rows(server.services, WerksessieReminder))
+    assert reminders == Counter({1: 4})
