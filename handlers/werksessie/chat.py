@@ -459,6 +459,8 @@ def choose_leader(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         for member_id in repo(ctx).participant_ids(werksessie)[:LEADER_CHOICES]
         if (member := ctx.repos.members.get(member_id)) is not None
     ]
+    if not members:
+        return [Ephemeral(texts.rich("werksessie.leader.nobody"))]
     return [
         OpenForm(
             Form(

@@ -40,10 +40,9 @@ METHOD_LABEL = "oogsten.report.werksessie_methode."
 @cache
 def _labelled() -> frozenset[str]:
     """The methods with a label in the texts (every language has the same keys)."""
+    known: set[str] = load_texts("nl").keys()
     return frozenset(
-        key.removeprefix(METHOD_LABEL)
-        for key in load_texts("nl").keys()
-        if key.startswith(METHOD_LABEL)
+        key.removeprefix(METHOD_LABEL) for key in known if key.startswith(METHOD_LABEL)
     )
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk.models.blocks import Block as SlackBlock
 from sqlalchemy import select
 
 from bot.services import build_services
@@ -229,6 +230,9 @@ async def test_vijf_keer_waarom_grows_its_chain_in_one_message_and_the_lead_is_h
     edits = slack.calls_to("chat.update")
     assert len(edits) == len(chain)  # one edit per reply, of the same message
     assert {e["ts"] for e in edits} == {card_ts}
+    for edit in (edits[0], edits[-1]):
+        for block in edit["blocks"]:
+            SlackBlock.parse(block).validate_json()  # type: ignore[union-attr]
     final = "\n".join(section_texts(edits[-1]))
     assert "*De keten van waarom* (3 keer gevraagd)" in final
     for number, (question, answer) in enumerate(
