@@ -84,6 +84,9 @@ ACTION_LEADER = "werksessie_begeleider"
 # card of the inbrenger's closing opens the existing closing form of the casus.
 CASUS_CLOSE_ACTION = "casus_afronden"
 POST_RECORD = "werksessie_post"
+# The session's own card: where it landed is kept (posted_messages) so it can be edited when
+# the lead changes hands.
+CARD_RECORD = "werksessie_kaart"
 
 LIVE, ASYNC = "live", "async"
 EXTEND_MINUTES = 5
@@ -256,7 +259,12 @@ def submit_start(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     ctx.session.flush()
     repo(ctx).join(werksessie, member.id, ctx.now())
     return [
-        PostMessage(_place(casus), session_card(ctx, werksessie), thread_id=casus.message_id),
+        PostMessage(
+            _place(casus),
+            session_card(ctx, werksessie),
+            thread_id=casus.message_id,
+            record_as=Record(CARD_RECORD, werksessie.id),
+        ),
     ]
 
 
@@ -510,13 +518,17 @@ def submit_leader(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     announcement = texts.rich(
         "werksessie.leader.announced", begeleider=Mention(werksessie.begeleider.platform_user_id)
     )
-    return [
+    replies: list[Reply] = [
         PostMessage(
             _place(casus),
             Card((Section(announcement),), fallback=announcement),
             thread_id=casus.message_id,
         )
     ]
+    card_id = repo(ctx).message_of(CARD_RECORD, werksessie.id)
+    if card_id is not None:  # the session's card names the new procesbegeleider too
+        replies.append(UpdateMessage(_place(casus), card_id, session_card(ctx, werksessie)))
+    return replies
 
 
 # --- moving on ------------------------------------------------------------------------------

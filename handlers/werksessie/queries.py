@@ -217,6 +217,15 @@ class WerksessieRepository:
             )
         )
 
+    def message_of(self, kind: str, object_id: int) -> str | None:
+        """Where a post recorded as (``kind``, ``object_id``) landed."""
+        return self.session.scalars(
+            select(PostedMessage.message_id)
+            .where(PostedMessage.kind == kind, PostedMessage.object_id == object_id)
+            .order_by(PostedMessage.id.desc())
+            .limit(1)
+        ).one_or_none()
+
     def phase_post(self, session_id: int, phase: int) -> WerksessiePost | None:
         return self.session.scalars(
             select(WerksessiePost).where(

@@ -19,6 +19,7 @@ from storage.models import (
     Casus,
     CasusStatus,
     Member,
+    PostedMessage,
     Werksessie,
     WerksessieBijdrage,
     WerksessieFollowup,
@@ -200,6 +201,11 @@ async def test_vijf_keer_waarom_grows_its_chain_in_one_message_and_the_lead_is_h
     assert announced["thread_ts"] == session.casus.message_id
     assert "<@UB1> is nu de procesbegeleider" in json.dumps(announced, ensure_ascii=False)
     assert session.current().begeleider_id == ub1.id
+    # The session's card is edited to name the new procesbegeleider.
+    (edit,) = await slack.wait_for("chat.update", 1)
+    (card,) = rows(server.services, PostedMessage, PostedMessage.kind == "werksessie_kaart")
+    assert edit["ts"] == card.message_id and card.object_id == session.current().id
+    assert "*Procesbegeleider:* <@UB1>" in json.dumps(edit, ensure_ascii=False)
     session.leader = "UB1"
     await press(server, "werksessie_volgende", f"{sid}:0", "UJ1")  # still not UJ1
     await until(
@@ -226,8 +232,8 @@ async def test_vijf_keer_waarom_grows_its_chain_in_one_message_and_the_lead_is_h
     ]
     for updates, (user, said) in enumerate(chain, start=1):
         await session.say(user, said)
-        await until(lambda n=updates: len(slack.calls_to("chat.update")) >= n, "the chain edit")
-    edits = slack.calls_to("chat.update")
+        await until(lambda n=updates: len(slack.calls_to("chat.update")) >= n + 1, "the chain edit")
+    edits = slack.calls_to("chat.update")[1:]  # after the session card's edit
     assert len(edits) == len(chain)  # one edit per reply, of the same message
     assert {e["ts"] for e in edits} == {card_ts}
     for edit in (edits[0], edits[-1]):
