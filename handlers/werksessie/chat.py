@@ -481,7 +481,11 @@ def choose_leader(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
                         "begeleider",
                         texts.get("werksessie.leader.label"),
                         tuple(Option(str(m.id), _member_label(m)) for m in members),
-                        initial=str(werksessie.begeleider_id),
+                        initial=(
+                            str(werksessie.begeleider_id)
+                            if any(m.id == werksessie.begeleider_id for m in members)
+                            else None
+                        ),
                         hint=texts.get("werksessie.leader.hint"),
                     ),
                 ),
