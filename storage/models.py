@@ -681,3 +681,26 @@ class WerksessieReminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     claimed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WerksessieFollowup(Base):
+    """The next cycle of a method that asks for one (ALACT's *uitproberen*): when the phase
+    with ``vervolg_dagen`` begins, one row for the inbrenger, sent once at ``due_at`` by the
+    werksessie scheduler step; an outbox row (handlers/core/outbox.py)."""
+
+    __tablename__ = "werksessie_followups"
+    __table_args__ = (
+        UniqueConstraint("session_id"),
+        outbox_index("ix_werksessie_followups_unsent", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("werksessies.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,6 +24,7 @@ from handlers.core.replies import (
     Button,
     Card,
     Context,
+    Deferred,
     Ephemeral,
     Form,
     FormErrors,
@@ -39,6 +40,7 @@ from handlers.core.replies import (
     Section,
     Select,
     TextInput,
+    UpdateMessage,
     rich,
 )
 from handlers.core.router import Router
@@ -68,6 +70,7 @@ from storage.models import (
 
 START_FORM = "werksessie_start"
 WRITE_FORM = "werksessie_schrijf"
+LEADER_FORM = "werksessie_begeleider"
 ACTION_JOIN = "werksessie_doe_mee"
 ACTION_BEGIN = "werksessie_begin"
 ACTION_NEXT = "werksessie_volgende"
@@ -75,16 +78,23 @@ ACTION_EXTEND = "werksessie_verleng"
 ACTION_PAUSE = "werksessie_pauze"
 ACTION_STOP = "werksessie_stop"
 ACTION_WRITE = "werksessie_schrijf"
+ACTION_LEADER = "werksessie_begeleider"
 # The casus feature's own closing button (handlers/casus/chat.py, ACTION_CLOSE): the phase
 # card of the inbrenger's closing opens the existing closing form of the casus.
 CASUS_CLOSE_ACTION = "casus_afronden"
 POST_RECORD = "werksessie_post"
+# The session's own card: where it landed is kept (posted_messages) so it can be edited when
+# the lead changes hands.
+CARD_RECORD = "werksessie_kaart"
 
 LIVE, ASYNC = "live", "async"
 EXTEND_MINUTES = 5
 EXTEND_DAYS = 1
 ANSWER_MAX = 2000
 REVEAL_MAX = 40  # answers in one reveal post (Slack: at most 50 blocks)
+LEADER_CHOICES = 100  # a Slack static select holds at most 100 options
+CHAIN_SHOWN = 20  # links of a waarom chain in its card (Slack: at most 50 blocks)
+CHAIN_TEXT = 500  # characters of one question or answer in the chain
 
 
 def repo(ctx: HandlerContext) -> WerksessieRepository:
@@ -246,7 +256,12 @@ def submit_start(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     ctx.session.flush()
     repo(ctx).join(werksessie, member.id, ctx.now())
     return [
-        PostMessage(_place(casus), session_card(ctx, werksessie), thread_id=casus.message_id),
+        PostMessage(
+            _place(casus),
+            session_card(ctx, werksessie),
+            thread_id=casus.message_id,
+            record_as=Record(CARD_RECORD, werksessie.id),
+        ),
     ]
 
 
@@ -275,6 +290,7 @@ def session_card(ctx: HandlerContext, werksessie: Werksessie) -> Card:
                     Button(ACTION_JOIN, texts.get("werksessie.card.join"), sid, "primary"),
                     Button(ACTION_BEGIN, texts.get("werksessie.card.begin"), sid),
                     Button(ACTION_PAUSE, texts.get("werksessie.card.pause"), sid),
+                    Button(ACTION_LEADER, texts.get("werksessie.card.leader"), sid),
                     Button(ACTION_STOP, texts.get("werksessie.card.stop"), sid, "danger"),
                 )
             ),
@@ -421,6 +437,101 @@ def stop(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     return _posts_now(ctx, [post_id] if post_id is not None else [])
 
 
+# --- the procesbegeleider: the facilitator or a member they choose --------------------------
+
+
+def _member_label(member: Member) -> str:
+    name = member.display_name or f"@{member.platform_user_id}"
+    if member.organisation is not None:
+        name = f"{name} ({member.organisation.name})"
+    return name[:75]
+
+
+def choose_leader(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    """The procesbegeleider (or a facilitator) hands the lead to someone who signed up."""
+    texts = ctx.texts
+    werksessie = _led(ctx, event)
+    if isinstance(werksessie, list):
+        return werksessie
+    if werksessie.status not in (
+        WerksessieStatus.OPEN,
+        WerksessieStatus.RUNNING,
+        WerksessieStatus.PAUSED,
+    ):
+        return [Ephemeral(texts.rich("werksessie.over"))]
+    members = [
+        member
+        for member_id in repo(ctx).participant_ids(werksessie)[:LEADER_CHOICES]
+        if (member := ctx.repos.members.get(member_id)) is not None
+    ]
+    if not members:
+        return [Ephemeral(texts.rich("werksessie.leader.nobody"))]
+    return [
+        OpenForm(
+            Form(
+                form_id=LEADER_FORM,
+                title=texts.get("werksessie.leader.title"),
+                submit_label=texts.get("werksessie.leader.submit"),
+                cancel_label=texts.get("werksessie.leader.cancel"),
+                fields=(
+                    Select(
+                        "begeleider",
+                        texts.get("werksessie.leader.label"),
+                        tuple(Option(str(m.id), _member_label(m)) for m in members),
+                        initial=(
+                            str(werksessie.begeleider_id)
+                            if any(m.id == werksessie.begeleider_id for m in members)
+                            else None
+                        ),
+                        hint=texts.get("werksessie.leader.hint"),
+                    ),
+                ),
+                intro=texts.rich("werksessie.leader.intro"),
+                metadata={"session_id": werksessie.id},
+            )
+        )
+    ]
+
+
+def submit_leader(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
+    texts = ctx.texts
+    session_id = event.metadata.get("session_id")
+    werksessie = repo(ctx).get(session_id) if isinstance(session_id, int) else None
+    if werksessie is None or werksessie.status not in (
+        WerksessieStatus.OPEN,
+        WerksessieStatus.RUNNING,
+        WerksessieStatus.PAUSED,
+    ):
+        return [Ephemeral(texts.rich("werksessie.over"))]
+    if not _may_lead(ctx, werksessie, ctx.member(event.actor)):
+        return [Ephemeral(texts.rich("werksessie.only_begeleider"))]
+    chosen_id = parse_id(event.text("begeleider"))
+    if chosen_id is None or chosen_id not in repo(ctx).participant_ids(werksessie):
+        return [FormErrors({"begeleider": texts.get("werksessie.leader.not_signed_up")})]
+    if chosen_id == werksessie.begeleider_id:
+        return [Ephemeral(texts.rich("werksessie.leader.unchanged"))]
+    werksessie.begeleider_id = chosen_id
+    ctx.session.flush()
+    ctx.session.refresh(werksessie)
+    casus = werksessie.casus
+    if casus.message_id is None:
+        return []
+    announcement = texts.rich(
+        "werksessie.leader.announced", begeleider=Mention(werksessie.begeleider.platform_user_id)
+    )
+    replies: list[Reply] = [
+        PostMessage(
+            _place(casus),
+            Card((Section(announcement),), fallback=announcement),
+            thread_id=casus.message_id,
+        )
+    ]
+    card_id = repo(ctx).message_of(CARD_RECORD, werksessie.id)
+    if card_id is not None:  # the session's card names the new procesbegeleider too
+        replies.append(UpdateMessage(_place(casus), card_id, session_card(ctx, werksessie)))
+    return replies
+
+
 # --- moving on ------------------------------------------------------------------------------
 
 
@@ -447,6 +558,12 @@ def advance(
     )
     if not moved:
         return []
+    follow = None if finished else method.phases[nxt].followup_days
+    if follow is not None:
+        # The next cycle, for the inbrenger alone (privately, so an anonymous casus stays so).
+        repo(ctx).add_followup(
+            werksessie, werksessie.casus.inbrenger_id, now + timedelta(days=follow)
+        )
     claimed = now if claim else None
     posts: list[int | None] = []
     if expected >= 0 and method.phases[expected].kind == "schrijf_eerst":
@@ -552,9 +669,11 @@ def phase_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card:
             )
         ),
     ]
-    if phase.kind == "vragen":
+    if phase.questions_only:
         blocks.append(Context(texts.rich("werksessie.phase.questions_only")))
-    if ends is not None:
+    if phase.kind == "keten":
+        blocks.extend(chain_blocks(ctx, werksessie, index))
+    if ends is not None and index == werksessie.phase:
         blocks.append(Context(texts.rich("werksessie.phase.until", until=_until(ctx, ends))))
     blocks.append(Actions(tuple(buttons)))
     return Card(
@@ -566,6 +685,81 @@ def phase_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card:
             title=phase.title,
         ),
     )
+
+
+@dataclass
+class Link:
+    """One *waarom?* of the chain and the inbrenger's answer to it (``question`` None: the
+    inbrenger's own starting point)."""
+
+    question: str | None
+    answer: str | None = None
+
+
+def chain(ctx: HandlerContext, werksessie: Werksessie, index: int) -> list[Link]:
+    """The chain so far, from the phase's bijdragen in order: a question of one of the others
+    opens a link, the inbrenger's next reply answers it (a second reply adds to the answer).
+    A reply that is not a question (it got a nudge) is kept, but is no link."""
+    links: list[Link] = []
+    casus = werksessie.casus
+    for bijdrage in repo(ctx).public_bijdragen(werksessie.id, index):
+        if _is_inbrenger(casus, bijdrage.author):
+            if links and (links[-1].answer is None):
+                links[-1].answer = bijdrage.text
+            elif links:
+                links[-1].answer = f"{links[-1].answer} {bijdrage.text}"
+            else:
+                links.append(Link(None, bijdrage.text))
+        elif bijdrage.nudged is None and is_question(bijdrage.text):
+            links.append(Link(bijdrage.text))
+    return links
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= CHAIN_TEXT else text[: CHAIN_TEXT - 1] + "…"
+
+
+def chain_blocks(ctx: HandlerContext, werksessie: Werksessie, index: int) -> list[Block]:
+    texts = ctx.texts
+    links = chain(ctx, werksessie, index)
+    asked = sum(1 for link in links if link.question is not None)
+    blocks: list[Block] = [Section(texts.rich("werksessie.chain.header", n=asked))]
+    if not links:
+        blocks.append(Context(texts.rich("werksessie.chain.empty")))
+        return blocks
+    shown = links[-CHAIN_SHOWN:]
+    if len(links) > len(shown):
+        blocks.append(Context(texts.rich("werksessie.chain.earlier", n=len(links) - len(shown))))
+    number = asked - sum(1 for link in shown if link.question is not None)
+    for link in shown:
+        if link.question is None:
+            text = texts.rich("werksessie.chain.start", start=_short(link.answer or ""))
+        else:
+            number += 1
+            text = (
+                texts.rich("werksessie.chain.waiting", n=number, question=_short(link.question))
+                if link.answer is None
+                else texts.rich(
+                    "werksessie.chain.link",
+                    n=number,
+                    question=_short(link.question),
+                    answer=_short(link.answer),
+                )
+            )
+        blocks.append(Section(text))
+    return blocks
+
+
+def refresh_chain(ctx: HandlerContext, session_id: int, index: int) -> list[Reply]:
+    """The chain's card, edited to show every link stored so far. Run after the replies were
+    committed (``Deferred``), so it shows them; each edit shows the whole chain, so a later
+    edit is never a step back."""
+    werksessie = repo(ctx).get(session_id)
+    post = repo(ctx).phase_post(session_id, index)
+    if werksessie is None or post is None or post.message_id is None:
+        return []  # the card is not posted yet: it shows the chain when it is
+    casus = werksessie.casus
+    return [UpdateMessage(_place(casus), post.message_id, phase_card(ctx, werksessie, index))]
 
 
 def reveal_card(ctx: HandlerContext, werksessie: Werksessie, index: int) -> Card:
@@ -687,6 +881,7 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
         return replies
     findings = group_findings(check_posted(ctx.guard, texts))
     rows: list[dict[str, object]] = []
+    chains: dict[tuple[int, int], int] = {}  # a chain's card to edit: its last reply here
     for field_id, text in texts.items():
         position = int(field_id)
         event = events[position]
@@ -700,8 +895,10 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
         author = ctx.member(event.actor)
         phase = method_of(ctx, werksessie).phases[werksessie.phase]
         inbrenger = _is_inbrenger(werksessie.casus, author)
+        if phase.kind == "keten":
+            chains[(werksessie.id, werksessie.phase)] = position
         nudge: str | None = None
-        if phase.kind == "vragen" and not inbrenger and not is_question(text):
+        if phase.questions_only and not inbrenger and not is_question(text):
             nudge = "geen_vraag"
         elif phase.speaks == "niet_inbrenger" and inbrenger:
             nudge = "inbrenger_luistert"
@@ -722,6 +919,9 @@ def thread_replies(events: Sequence[ThreadMessage], ctx: HandlerContext) -> list
             }
         )
     repo(ctx).add_bijdragen(rows)
+    for (session_id, phase_index), position in chains.items():
+        # One edit of the chain's card per session and batch, after the commit.
+        replies[position].append(Deferred(refresh_chain, (session_id, phase_index)))
     return replies
 
 
@@ -800,6 +1000,8 @@ def register(router: Router) -> None:
     router.command("werksessie", start_command)
     router.form(START_FORM, submit_start)
     router.form(WRITE_FORM, submit_write)
+    router.form(LEADER_FORM, submit_leader)
+    router.action(ACTION_LEADER, choose_leader)
     router.action(ACTION_JOIN, join)
     router.action(ACTION_BEGIN, begin)
     router.action(ACTION_NEXT, next_phase)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from handlers.core.context import HandlerContext
 from handlers.core.events import MessageRef
@@ -22,12 +23,13 @@ from handlers.core.replies import Card, Context, Section
 from handlers.core.router import Router
 from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
 from handlers.werksessie import chat
-from handlers.werksessie.queries import POST, REMINDER, claim_post
-from storage.models import Werksessie, WerksessiePost
+from handlers.werksessie.queries import FOLLOWUP, POST, REMINDER, claim_post
+from storage.models import CasusStatus, Werksessie, WerksessieFollowup, WerksessiePost
 
 log = logging.getLogger(__name__)
 
 REMINDER_STEPS = OutboxSteps(REMINDER)
+FOLLOWUP_STEPS = OutboxSteps(FOLLOWUP)
 
 
 def wake_key(session_id: int, what: str = "fase") -> str:
@@ -74,6 +76,8 @@ def plan_reminders(ctx: HandlerContext) -> None:
                 continue
             if phase.speaks == "niet_inbrenger" and is_inbrenger:
                 continue
+            if phase.kind == "afsluiting" and is_inbrenger and casus.status == CasusStatus.CLOSED:
+                continue  # closed through the casus's own form: that is taking part
             owed.append(member_id)
         repo.add_reminders(werksessie.id, werksessie.phase, owed)
 
@@ -122,6 +126,63 @@ def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
     return out
 
 
+def _followup_card(ctx: HandlerContext, row: WerksessieFollowup) -> Card | None:
+    werksessie = chat.repo(ctx).get(row.session_id)
+    if werksessie is None:
+        return None
+    texts = ctx.texts
+    method = chat.methods(ctx).get(werksessie.method)
+    name = method.name if method is not None else werksessie.method
+    casus = werksessie.casus
+    step = casus.next_step
+    if not step and method is not None:
+        closing = [i for i, p in enumerate(method.phases) if p.kind == "afsluiting"]
+        if closing:
+            step = chat.repo(ctx).last_words(werksessie.id, closing[-1], row.member_id)
+    since = row.created_at.astimezone(ZoneInfo(ctx.zone)).strftime("%d-%m-%Y")
+    body = (
+        texts.rich(
+            "werksessie.followup.text", method=name, title=casus.title, step=step, since=since
+        )
+        if step
+        else texts.rich(
+            "werksessie.followup.text_no_step", method=name, title=casus.title, since=since
+        )
+    )
+    return Card(
+        (
+            Section(body),
+            Section(texts.rich("werksessie.followup.question")),
+            Context(texts.rich("werksessie.followup.context")),
+        ),
+        fallback=texts.rich("werksessie.followup.fallback", method=name),
+    )
+
+
+def pending_followups(ctx: HandlerContext) -> list[Reminder]:
+    """The follow-ups that are due: the next cycle, one private message to the inbrenger."""
+    out: list[Reminder] = []
+    now = ctx.now()
+    for row in chat.repo(ctx).unsent_followups():
+        if row.due_at > now:
+            continue
+        member = ctx.repos.members.get(row.member_id)
+        card = _followup_card(ctx, row)
+        if member is None or card is None:
+            continue
+        out.append(
+            Reminder(
+                row.id,
+                row.status,
+                member.platform,
+                member.platform_user_id,
+                card,
+                outbox_key(FOLLOWUP.name, row.id),
+            )
+        )
+    return out
+
+
 def pending_posts(ctx: HandlerContext) -> list[chat.PendingPost]:
     out = []
     for post in chat.repo(ctx).unposted():
@@ -151,6 +212,9 @@ def wake_times(ctx: HandlerContext) -> list[tuple[str, datetime]]:
         at = _reminder_time(werksessie)
         if at is not None and at > ctx.now():
             out.append((wake_key(werksessie.id, "herinnering"), at))
+    for row in chat.repo(ctx).unsent_followups():
+        if row.due_at > ctx.now():
+            out.append((wake_key(row.session_id, "vervolg"), row.due_at))
     return out
 
 
@@ -192,20 +256,22 @@ async def post_owed(engine: Engine, items: list[chat.PendingPost]) -> int:
     return posted
 
 
-async def send_reminders(engine: Engine, items: list[Reminder]) -> int:
+async def send_reminders(
+    engine: Engine, items: list[Reminder], steps: OutboxSteps = REMINDER_STEPS
+) -> int:
     sends = []
     for item in items:
         try:
             messenger = engine.messengers.get(item.platform)
         except DeliveryFailed as exc:
-            await engine.call(REMINDER_STEPS.finished, item.row_id, None, exc.reason)
+            await engine.call(steps.finished, item.row_id, None, exc.reason)
             continue
         sends.append(
             direct_once(
                 engine.runtime,
                 engine.semaphore,
                 messenger,
-                REMINDER_STEPS,
+                steps,
                 item.row_id,
                 item.status,
                 item.user_id,
@@ -221,6 +287,7 @@ class Work:
     moved: int
     posts: list[chat.PendingPost]
     reminders: list[Reminder]
+    followups: list[Reminder]
     wakes: list[tuple[str, datetime]]
 
 
@@ -228,19 +295,23 @@ def due_work(ctx: HandlerContext) -> Work:
     """Everything of this tick in one unit of work: the sessions moved on, then what they owe."""
     moved = move_due(ctx)
     plan_reminders(ctx)
-    return Work(moved, pending_posts(ctx), pending_reminders(ctx), wake_times(ctx))
+    return Work(
+        moved, pending_posts(ctx), pending_reminders(ctx), pending_followups(ctx), wake_times(ctx)
+    )
 
 
 async def tick_step(engine: Engine) -> Mapping[str, int]:
     work = await engine.call(due_work)
     posted = await post_owed(engine, work.posts) if work.posts else 0
     reminded = await send_reminders(engine, work.reminders) if work.reminders else 0
+    followed = await send_reminders(engine, work.followups, FOLLOWUP_STEPS) if work.followups else 0
     for key, at in work.wakes:
         engine.wake_at(at, key)
     counts = {
         "werksessie_moved": work.moved,
         "werksessie_posted": posted,
         "werksessie_reminded": reminded,
+        "werksessie_followed_up": followed,
     }
     return {name: value for name, value in counts.items() if value}
 

@@ -1,10 +1,13 @@
 """Werksessies as a harvest source: sessions held per method, phases completed, the insights
 and steps for tomorrow of their casussen, and per organisation who took part in whose casus.
 
-Figure labels are text keys, or a method's name (a plain label)."""
+Figure labels are text keys, so the report shows them in its own language: a method's figure
+is ``oogsten.report.werksessie_methode.<method>`` (the shipped methods have one in every
+language); a method a facilitator added has its name from the method file as a plain label."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, and_, func, select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from handlers.core.router import Router
 from handlers.core.sections import Scope, SourceItem, SourceSection
 from handlers.werksessie.methods import load_methods
+from prompts import load_texts
 from storage.models import (
     Casus,
     Member,
@@ -30,6 +34,22 @@ HELD = (
     WerksessieStatus.STOPPED,
 )
 MAX_ITEMS = 30
+METHOD_LABEL = "oogsten.report.werksessie_methode."
+
+
+@cache
+def _labelled() -> frozenset[str]:
+    """The methods with a label in the texts (every language has the same keys)."""
+    known: set[str] = load_texts("nl").keys()
+    return frozenset(
+        key.removeprefix(METHOD_LABEL) for key in known if key.startswith(METHOD_LABEL)
+    )
+
+
+def method_label(method: str, names: dict[str, str]) -> str:
+    if method in _labelled():
+        return METHOD_LABEL + method
+    return names.get(method, method)
 
 
 def _held(scope: Scope) -> Any:
@@ -113,7 +133,7 @@ class WerksessieSource:
                 ("oogsten.report.werksessie_sessions", sessions),
                 ("oogsten.report.werksessie_phases", phases),
                 ("oogsten.report.werksessie_closed", len(closed)),
-                *((names.get(method, method), int(n)) for method, n, _ in per_method),
+                *((method_label(method, names), int(n)) for method, n, _ in per_method),
             ),
             items=tuple(items[:MAX_ITEMS]),
             texts=tuple(t for _, insight, step, _ in closed for t in (insight, step) if t),

@@ -15,10 +15,11 @@ from typing import Any
 import prompts
 
 SPEAKERS = ("iedereen", "niet_inbrenger", "inbrenger")
-KINDS = ("open", "vragen", "schrijf_eerst", "afsluiting")
+KINDS = ("open", "vragen", "keten", "schrijf_eerst", "afsluiting")
 TEXT_FIELDS = ("titel", "instructie")
 MAX_MINUTES = 240
 MAX_DAYS = 60
+MAX_FOLLOWUP_DAYS = 365
 BRACES = "gebruik geen accolades { } in de tekst (opmaak: **vet**, _cursief_)"
 
 
@@ -31,9 +32,17 @@ class Phase:
     title: str
     instructions: str
     speaks: str  # iedereen | niet_inbrenger | inbrenger
-    kind: str  # open | vragen | schrijf_eerst | afsluiting
+    kind: str  # open | vragen | keten | schrijf_eerst | afsluiting
     minutes: int
     days: int
+    # When this phase begins, the next cycle is planned for the inbrenger this many days on
+    # (ALACT's *uitproberen*); None: no follow-up.
+    followup_days: int | None = None
+
+    @property
+    def questions_only(self) -> bool:
+        """The others only ask (``vragen``; ``keten``: the chain of *waarom?*)."""
+        return self.kind in ("vragen", "keten")
 
     @property
     def inbrenger_listens(self) -> bool:
@@ -127,11 +136,28 @@ def _phase(raw: Any, fail: Any) -> Phase:
         value = raw.get(field)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
             raise fail(field, f"'{field}' moet een heel getal van 1 tot en met {most} zijn")
-    unknown = sorted(set(raw) - {*TEXT_FIELDS, "spreekt", "soort", "minuten", "dagen"})
+    followup = raw.get("vervolg_dagen")
+    if followup is not None and (
+        isinstance(followup, bool)
+        or not isinstance(followup, int)
+        or not 1 <= followup <= MAX_FOLLOWUP_DAYS
+    ):
+        raise fail(
+            "vervolg_dagen",
+            f"'vervolg_dagen' moet een heel getal van 1 tot en met {MAX_FOLLOWUP_DAYS} zijn",
+        )
+    known = {*TEXT_FIELDS, "spreekt", "soort", "minuten", "dagen", "vervolg_dagen"}
+    unknown = sorted(set(raw) - known)
     if unknown:
         raise fail(unknown[0], f"onbekend veld '{unknown[0]}'")
     return Phase(
-        raw["titel"].strip(), raw["instructie"].strip(), speaks, kind, raw["minuten"], raw["dagen"]
+        raw["titel"].strip(),
+        raw["instructie"].strip(),
+        speaks,
+        kind,
+        raw["minuten"],
+        raw["dagen"],
+        followup,
     )
 
 

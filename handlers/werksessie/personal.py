@@ -15,6 +15,7 @@ from handlers.core.personal import Expired, Person, when
 from storage.models import (
     Werksessie,
     WerksessieBijdrage,
+    WerksessieFollowup,
     WerksessieParticipant,
     WerksessieReminder,
 )
@@ -27,7 +28,7 @@ class WerksessieData:
     def export(self, session: Session, person: Person) -> Mapping[str, Any]:
         member = person.member
         if member is None:
-            return {"werksessies": {"sessions": [], "bijdragen": []}}
+            return {"werksessies": {"sessions": [], "bijdragen": [], "followups": []}}
         sessions = [
             {
                 "session_id": werksessie.id,
@@ -58,7 +59,22 @@ class WerksessieData:
                 .order_by(WerksessieBijdrage.id)
             )
         ]
-        return {"werksessies": {"sessions": sessions, "bijdragen": bijdragen}}
+        followups = [
+            {
+                "session_id": f.session_id,
+                "due_at": when(f.due_at),
+                "status": f.status,
+                "sent_at": when(f.sent_at),
+            }
+            for f in session.scalars(
+                select(WerksessieFollowup)
+                .where(WerksessieFollowup.member_id == member.id)
+                .order_by(WerksessieFollowup.id)
+            )
+        ]
+        return {
+            "werksessies": {"sessions": sessions, "bijdragen": bijdragen, "followups": followups}
+        }
 
     def erase(self, session: Session, person: Person) -> Mapping[str, int]:
         member = person.member
@@ -68,6 +84,7 @@ class WerksessieData:
             session, delete(WerksessieBijdrage).where(WerksessieBijdrage.author_id == member.id)
         )
         session.execute(delete(WerksessieReminder).where(WerksessieReminder.member_id == member.id))
+        session.execute(delete(WerksessieFollowup).where(WerksessieFollowup.member_id == member.id))
         session.execute(
             delete(WerksessieParticipant).where(WerksessieParticipant.member_id == member.id)
         )

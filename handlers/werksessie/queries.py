@@ -15,6 +15,7 @@ from storage.models import (
     PostedMessage,
     Werksessie,
     WerksessieBijdrage,
+    WerksessieFollowup,
     WerksessieParticipant,
     WerksessiePost,
     WerksessieReminder,
@@ -29,6 +30,7 @@ IN_PHASE = (WerksessieStatus.RUNNING, WerksessieStatus.PAUSED)
 
 POST = Outbox("werksessie_post", WerksessiePost, "id", "message_id", "claimed_at")
 REMINDER = Outbox("werksessie_reminder", WerksessieReminder, "id", "status", "claimed_at")
+FOLLOWUP = Outbox("werksessie_vervolg", WerksessieFollowup, "id", "status", "claimed_at")
 
 
 def _rowcount(result: object) -> int:
@@ -201,6 +203,38 @@ class WerksessieRepository:
         )
         self.session.flush()
 
+    def public_bijdragen(self, session_id: int, phase: int) -> list[WerksessieBijdrage]:
+        """The thread replies of a phase, in the order they were stored."""
+        return list(
+            self.session.scalars(
+                select(WerksessieBijdrage)
+                .where(
+                    WerksessieBijdrage.session_id == session_id,
+                    WerksessieBijdrage.phase == phase,
+                    WerksessieBijdrage.private.is_(False),
+                )
+                .order_by(WerksessieBijdrage.id)
+            )
+        )
+
+    def message_of(self, kind: str, object_id: int) -> str | None:
+        """Where a post recorded as (``kind``, ``object_id``) landed."""
+        return self.session.scalars(
+            select(PostedMessage.message_id)
+            .where(PostedMessage.kind == kind, PostedMessage.object_id == object_id)
+            .order_by(PostedMessage.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def phase_post(self, session_id: int, phase: int) -> WerksessiePost | None:
+        return self.session.scalars(
+            select(WerksessiePost).where(
+                WerksessiePost.session_id == session_id,
+                WerksessiePost.phase == phase,
+                WerksessiePost.kind == "fase",
+            )
+        ).one_or_none()
+
     def private_answers(self, session_id: int, phase: int) -> list[WerksessieBijdrage]:
         return list(
             self.session.scalars(
@@ -249,6 +283,47 @@ class WerksessieRepository:
                 .limit(200)
             )
         )
+
+    # --- follow-ups (the next cycle) ---
+    def add_followup(self, werksessie: Werksessie, member_id: int, due_at: datetime) -> bool:
+        """One per session (its unique key): a second move into the phase adds nothing."""
+        return insert_ignoring_conflict(
+            self.session,
+            WerksessieFollowup,
+            {
+                "session_id": werksessie.id,
+                "member_id": member_id,
+                "due_at": due_at,
+                "status": "pending",
+                "created_at": utcnow(),
+            },
+        )
+
+    def unsent_followups(self) -> list[WerksessieFollowup]:
+        """Not sent yet, due or not (few: one per session that reached its follow-up phase;
+        the due time is compared by the caller, as ``due`` does)."""
+        return list(
+            self.session.scalars(
+                select(WerksessieFollowup)
+                .where(waiting(WerksessieFollowup.status))
+                .order_by(WerksessieFollowup.due_at, WerksessieFollowup.id)
+                .limit(200)
+            )
+        )
+
+    def last_words(self, session_id: int, phase: int, member_id: int) -> str | None:
+        """What ``member_id`` last wrote in ``phase`` (the intention, when the casus was not
+        closed through its form)."""
+        return self.session.scalars(
+            select(WerksessieBijdrage.text)
+            .where(
+                WerksessieBijdrage.session_id == session_id,
+                WerksessieBijdrage.phase == phase,
+                WerksessieBijdrage.author_id == member_id,
+            )
+            .order_by(WerksessieBijdrage.id.desc())
+            .limit(1)
+        ).one_or_none()
 
     def casus(self, werksessie: Werksessie) -> Casus:
         return werksessie.casus

@@ -353,7 +353,7 @@ async def test_a_full_incidentmethode_session_with_five_people_from_three_organi
     assert figures["oogsten.report.werksessie_sessions"] == 1
     assert figures["oogsten.report.werksessie_phases"] == 7
     assert figures["oogsten.report.werksessie_closed"] == 1
-    assert figures["Incidentmethode"] == 1
+    assert figures["oogsten.report.werksessie_methode.incidentmethode"] == 1
     crossings = {item.title: item.lines for item in section.items if "→" in item.title}
     assert crossings == {
         "Buurtteam Noord → Gemeente Utrecht": ("2",),

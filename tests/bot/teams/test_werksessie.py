@@ -189,3 +189,125 @@ async def test_a_full_incidentmethode_in_teams(teams: TeamsServer) -> None:
     assert "luistert de inbrenger" in everything
     closed = teams.rows(Casus)[0]
     assert closed.status == CasusStatus.CLOSED and closed.next_step == "Morgen bel ik haar."
+
+
+async def test_vijf_keer_waarom_grows_its_chain_in_one_teams_message(teams: TeamsServer) -> None:
+    """The chain of waarom and answers is one card in the casus thread, updated in place
+    (the connector's update of that activity) after each reply."""
+    clock = Clock(T0)
+    teams.services.runtime.clock = clock
+    give_profiles(teams)
+    casus = await bring_in(teams, CLEAN, user=ANNA)
+    before = len(teams.connector.calls("reply"))
+    await ok(
+        teams,
+        message(teams.connector.url, f"werksessie {casus.id}", user=FLOOR, mention_bot=True),
+    )
+    form = teams.connector.calls("reply")[before]
+    assert form.response_id is not None
+    await ok(
+        teams,
+        card_submit(
+            teams.connector.url,
+            form.card,
+            form.response_id,
+            {"methode": "vijf_keer_waarom", "vorm": "live", "namen": "met"},
+            user=FLOOR,
+            thread=form.conversation_id.partition(";messageid=")[2],
+        ),
+    )
+    (session_card,) = thread_posts(teams, casus)
+    for user in ORGS:
+        await press(teams, session_card, "werksessie_doe_mee", user, casus)
+    await press(teams, session_card, "werksessie_begin", FLOOR, casus)
+    await say(teams, casus, ANNA, "Ze komt steeds niet op afspraken.")
+    await press(teams, thread_posts(teams, casus)[-1], "werksessie_volgende", FLOOR, casus)
+    chain_card = thread_posts(teams, casus)[-1]
+    assert "Fase 2 van 3: Waarom?" in card_text(chain_card.card)
+    assert chain_card.response_id is not None
+
+    chain = [
+        (KARIM, "Waarom komt ze niet?"),
+        (ANNA, "Ze heeft geen vervoer."),
+        (JOOST, "Regel een taxi."),  # not a question: a nudge, no link
+        (EVA, "Waarom heeft ze geen vervoer?"),
+        (ANNA, "De bus rijdt niet meer."),
+    ]
+    for user, text in chain:
+        await say(teams, casus, user, text)
+    updates = [
+        u for u in teams.connector.calls("update") if u.activity_id == chain_card.response_id
+    ]
+    assert len(updates) == len(chain)
+    for update in updates:
+        assert_valid_teams_card(update.card)
+    final = card_text(updates[-1].card)
+    assert "De keten van waarom (2 keer gevraagd)" in final
+    assert final.index("Waarom komt ze niet?") < final.index("Ze heeft geen vervoer.")
+    assert final.index("Ze heeft geen vervoer.") < final.index("Waarom heeft ze geen vervoer?")
+    assert final.index("Waarom heeft ze geen vervoer?") < final.index("De bus rijdt niet meer.")
+    assert "taxi" not in final
+    assert sum("Fase 2 van 3" in card_text(s.card) for s in thread_posts(teams, casus)
+               if "attachments" in s.body) == 1  # fmt: skip
+
+
+async def test_the_facilitator_hands_the_lead_to_a_participant_in_teams(teams: TeamsServer) -> None:
+    give_profiles(teams)
+    casus = await bring_in(teams, CLEAN, user=ANNA)
+    before = len(teams.connector.calls("reply"))
+    await ok(
+        teams,
+        message(teams.connector.url, f"werksessie {casus.id}", user=FLOOR, mention_bot=True),
+    )
+    form = teams.connector.calls("reply")[before]
+    assert form.response_id is not None
+    await ok(
+        teams,
+        card_submit(
+            teams.connector.url,
+            form.card,
+            form.response_id,
+            {"methode": "alact", "vorm": "live", "namen": "met"},
+            user=FLOOR,
+            thread=form.conversation_id.partition(";messageid=")[2],
+        ),
+    )
+    (session_card,) = thread_posts(teams, casus)
+    for user in (KARIM, EVA):
+        await press(teams, session_card, "werksessie_doe_mee", user, casus)
+
+    before = len(teams.connector.calls("reply"))
+    await press(teams, session_card, "werksessie_begeleider", FLOOR, casus)
+    choose = teams.connector.calls("reply")[before]
+    assert_valid_teams_card(choose.card)
+    choices = [
+        c["title"]
+        for item in choose.card["body"]
+        if item.get("type") == "Input.ChoiceSet"
+        for c in item["choices"]
+    ]
+    assert "Karim El Amrani (Buurtteam Noord)" in choices and len(choices) == 3
+    karim = next(m for m in teams.rows(Member) if m.platform_user_id == KARIM.aad)
+    assert choose.response_id is not None
+    await ok(
+        teams,
+        card_submit(
+            teams.connector.url,
+            choose.card,
+            choose.response_id,
+            {"begeleider": str(karim.id)},
+            user=FLOOR,
+            thread=choose.conversation_id.partition(";messageid=")[2],
+        ),
+    )
+    assert teams.rows(Werksessie)[0].begeleider_id == karim.id
+    assert "is nu de procesbegeleider" in card_text(thread_posts(teams, casus)[-1].card)
+    edited = [
+        u for u in teams.connector.calls("update") if u.activity_id == session_card.response_id
+    ]
+    assert len(edited) == 1
+    assert_valid_teams_card(edited[0].card)
+    # Karim leads now: he starts the session.
+    await press(teams, session_card, "werksessie_begin", KARIM, casus)
+    assert teams.rows(Werksessie)[0].status == WerksessieStatus.RUNNING
+    assert "Fase 1 van 5: Handelen" in card_text(thread_posts(teams, casus)[-1].card)

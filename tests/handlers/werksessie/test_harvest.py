@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handlers.core.sections import Scope
-from handlers.werksessie.harvest import WerksessieSource
+from handlers.harvest.render import source_label
+from handlers.werksessie.harvest import WerksessieSource, method_label
+from handlers.werksessie.methods import load_methods
+from prompts import load_texts
 from storage import migrate
 from storage.db import Database
 from storage.models import (
@@ -84,8 +87,9 @@ def test_harvest_counts_match_a_seeded_set_of_sessions(database: Database) -> No
     assert figures["oogsten.report.werksessie_sessions"] == 2
     assert figures["oogsten.report.werksessie_phases"] == 9
     assert figures["oogsten.report.werksessie_closed"] == 1
-    assert figures["Incidentmethode"] == 1 and figures["Balint-stijl: schrijf eerst"] == 1
-    assert "ALACT (Korthagen)" not in figures
+    method = "oogsten.report.werksessie_methode."
+    assert figures[method + "incidentmethode"] == 1 and figures[method + "schrijf_eerst"] == 1
+    assert method + "alact" not in figures
     items = {item.title: item.lines for item in section.items}
     assert items["Casus van G1"] == ("Eerst vertrouwen", "Morgen bellen")
     assert items["Gemeente → Gemeente"] == ("1",)  # G2 in G1's casus
@@ -93,3 +97,41 @@ def test_harvest_counts_match_a_seeded_set_of_sessions(database: Database) -> No
     assert items["Jeugdzorg → Gemeente"] == ("1",)
     assert items["Gemeente → Buurtteam"] == ("1",)  # G2 in B1's casus
     assert len(actions) == 6  # sign-ups of the two sessions held in the period
+
+    # Every label of the section is the report's language's own.
+    labels = {
+        language: [source_label(load_texts(language), key) for key, _ in section.figures]
+        for language in ("nl", "en")
+    }
+    assert labels["nl"] == [
+        "Werksessies gehouden",
+        "Fasen doorlopen",
+        "Casussen afgerond met een stap voor morgen",
+        "Werksessies met de incidentmethode",
+        "Werksessies met Balint-stijl: schrijf eerst",
+    ]
+    assert labels["en"] == [
+        "Working sessions held",
+        "Phases completed",
+        "Cases closed with a step for tomorrow",
+        "Working sessions with the incident method",
+        "Working sessions with Balint style: write first",
+    ]
+    for language in ("nl", "en"):
+        texts = load_texts(language)
+        assert source_label(texts, section.title) == texts.get("oogsten.report.werksessies")
+
+
+def test_every_shipped_method_has_a_harvest_label_in_both_languages() -> None:
+    for language in ("nl", "en"):
+        texts = load_texts(language)
+        for key, method in load_methods(language).items():
+            label = source_label(texts, method_label(key, {}))
+            assert label.startswith(("Werksessies met", "Working sessions with")), label
+            assert method.name.split(":")[0].split(" (")[0].lower() in label.lower(), label
+
+
+def test_a_method_a_facilitator_added_is_labelled_with_its_name() -> None:
+    assert method_label("eigen_methode", {"eigen_methode": "Onze eigen methode"}) == (
+        "Onze eigen methode"
+    )

@@ -27,7 +27,13 @@ def test_both_languages_have_the_same_methods_phases_and_placeholders() -> None:
     for key in nl:
         assert len(nl[key].phases) == len(en[key].phases), key
         for a, b in zip(nl[key].phases, en[key].phases, strict=True):
-            assert (a.speaks, a.kind, a.minutes, a.days) == (b.speaks, b.kind, b.minutes, b.days)
+            assert (a.speaks, a.kind, a.minutes, a.days, a.followup_days) == (
+                b.speaks,
+                b.kind,
+                b.minutes,
+                b.days,
+                b.followup_days,
+            )
             for text_nl, text_en in ((a.title, b.title), (a.instructions, b.instructions)):
                 assert set(PLACEHOLDER.findall(text_nl)) == set(PLACEHOLDER.findall(text_en))
         assert set(PLACEHOLDER.findall(nl[key].when)) == set(PLACEHOLDER.findall(en[key].when))
@@ -137,4 +143,34 @@ def test_braces_in_a_method_text_are_refused_with_their_line() -> None:
     line = _line(text, "Kort, {iedereen}.")
     assert str(caught.value).startswith(
         f"nl/methoden.toml, regel {line}: methode 'incidentmethode', fase 1: gebruik geen accolades"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_vijf_keer_waarom_grows_a_chain_and_alact_plans_the_next_cycle(language: str) -> None:
+    methods = load_methods(language)
+    assert [p.kind for p in methods["vijf_keer_waarom"].phases] == ["open", "keten", "afsluiting"]
+    assert methods["vijf_keer_waarom"].phases[1].questions_only
+    alact = methods["alact"].phases
+    assert [p.followup_days for p in alact] == [None, None, None, None, 7]
+    assert alact[3].kind == "afsluiting"  # the intention comes before trying it
+    assert [p.kind for p in methods["waarderend_onderzoek"].phases][-1] == "afsluiting"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0", "'vervolg_dagen' moet een heel getal van 1 tot en met 365 zijn"),
+        ('"een week"', "'vervolg_dagen' moet een heel getal"),
+        ("true", "'vervolg_dagen' moet een heel getal"),
+    ],
+)
+def test_a_wrong_follow_up_names_its_line(value: str, problem: str) -> None:
+    text = _edited("vervolg_dagen = 7", f"vervolg_dagen = {value}")
+    with pytest.raises(MethodFileError) as caught:
+        parse_methods(text, "nl/methoden.toml")
+    line = _line(text, f"vervolg_dagen = {value}")
+    assert str(caught.value) == (
+        f"nl/methoden.toml, regel {line}: methode 'alact', fase 5: {problem}"
+        + ("" if problem.endswith("zijn") else " van 1 tot en met 365 zijn")
     )
