@@ -80,9 +80,12 @@ class ReflectieverslagData:
 
     def purge(self, session: Session, expired: Expired) -> Mapping[str, int]:
         now = expired.now or utcnow()
-        kept = dict(
-            session.execute(select(ReflectieBewaring.member_id, ReflectieBewaring.years)).tuples()
-        )
+        kept = {
+            member_id: years
+            for member_id, years in session.execute(
+                select(ReflectieBewaring.member_id, ReflectieBewaring.years)
+            )
+        }
         removed = expired.removed
         candidates = session.scalars(
             select(WerksessieReflectie).where(

@@ -224,8 +224,9 @@ def takeaways_of(
 
 def closed_unasked(session: Session, since: datetime) -> list[tuple[Werksessie, Casus]]:
     """Sessions closed since ``since`` for which nobody was asked yet."""
-    return list(
-        session.execute(
+    return [
+        (werksessie, casus)
+        for werksessie, casus in session.execute(
             select(Werksessie, Casus)
             .join(Casus, Casus.id == Werksessie.casus_id)
             .where(
@@ -235,8 +236,8 @@ def closed_unasked(session: Session, since: datetime) -> list[tuple[Werksessie, 
             )
             .order_by(Werksessie.id)
             .limit(50)
-        ).tuples()
-    )
+        )
+    ]
 
 
 def add_asks(session: Session, werksessie: Werksessie, roles: Iterable[tuple[int, str]]) -> None:
