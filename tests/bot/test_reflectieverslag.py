@@ -164,7 +164,9 @@ async def test_everyone_is_asked_once_privately_and_only_their_own_reflection_is
     opened = len(slack.calls_to("views.open"))
     await post(
         server,
-        interactive_body(block_action("reflectieverslag_reflecteer", str(anna_row.id), user="U222")),
+        interactive_body(
+            block_action("reflectieverslag_reflecteer", str(anna_row.id), user="U222")
+        ),
     )
     await until(
         lambda: any(
@@ -312,8 +314,18 @@ async def test_the_facilitators_statement_has_participation_and_no_reflection(
     assert call["channel_id"] == "DUFAC01"
     (item,) = json.loads(call["files"])
     statement = server.slack.uploads[item["id"]].decode()
-    for expected in ("u111", "Gemeente Utrecht", "23-03-2026", "Incidentmethode", "procesbegeleider", "65 min",
-                     "Naam supervisor", "Register en registratienummer", "Handtekening"):  # fmt: skip
+    expected_texts = (
+        "u111",
+        "Gemeente Utrecht",
+        "23-03-2026",
+        "Incidentmethode",
+        "procesbegeleider",
+        "65 min",
+        "Naam supervisor",
+        "Register en registratienummer",
+        "Handtekening",
+    )
+    for expected in expected_texts:
         assert expected in statement, expected
     for private in (*ANNA_REFLECTION.values(), ANNA_ANSWER, ANNA_TAKEAWAY, CLIENT_TITLE):
         assert private not in statement

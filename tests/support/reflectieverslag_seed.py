@@ -132,13 +132,21 @@ def seed(database: Database, platform: str, people: People, channels: tuple[str,
             session, carlas, anna, [carla], T0 + timedelta(hours=3), 45, method="vijf_keer_waarom"
         )
         without = _werksessie(session, bobs, facilitator, [bob, carla], T0 - timedelta(days=2), 30)
-        earlier = _werksessie(session, carlas, facilitator, [anna], datetime(2024, 5, 1, tzinfo=UTC), 50)
+        in_2024 = datetime(2024, 5, 1, tzinfo=UTC)
+        earlier = _werksessie(session, carlas, facilitator, [anna], in_2024, 50)
         running = _werksessie(
-            session, bobs, facilitator, [anna], T0 + timedelta(hours=5), 0,
+            session,
+            bobs,
+            facilitator,
+            [anna],
+            T0 + timedelta(hours=5),
+            0,
             status=WerksessieStatus.RUNNING,
-        )  # fmt: skip
+        )
 
-        def answer(member: Member, kind: str, question: str, text: str, casus_id: int | None) -> None:
+        def answer(
+            member: Member, kind: str, question: str, text: str, casus_id: int | None
+        ) -> None:
             run = PromptRun(
                 fire_key=f"seed:{member.id}:{kind}",
                 channel_id=one.id,
