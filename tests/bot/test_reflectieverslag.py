@@ -380,3 +380,53 @@ async def test_export_erasure_and_retention_with_her_own_period(server: RunningS
             for r in session.scalars(select(WerksessieReflectie))
         }
     assert "U111" not in owners and {"U222", "U333", "UFAC01"} <= owners
+
+
+async def test_a_real_werksessie_ends_and_everyone_reflects_into_their_record(
+    server: RunningServer,
+) -> None:
+    """Through /werksessie itself: set up, started at T0, stopped by the procesbegeleider after
+    forty minutes; the next tick asks each of the six once; UB1 reflects and gets the record."""
+    from tests.bot.test_werksessie import set_up, start_session
+
+    slack, services = server.slack, server.services
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    scheduler = scheduler_for(services)
+    _casus, werksessie = await set_up(server, "vijf_keer_waarom")
+    await start_session(server, werksessie)
+    clock.set(T0 + timedelta(minutes=40))
+    await post(
+        server,
+        interactive_body(block_action("werksessie_stop", str(werksessie.id), user="UFAC01")),
+    )
+    await until(lambda: rows(services, type(werksessie))[0].finished_at is not None, "stopped")
+    await scheduler.tick()
+    await scheduler.tick()
+    everyone = ("UG1", "UG2", "UB1", "UB2", "UJ1", "UFAC01")
+    assert {user: len(asks_to(slack, user)) for user in everyone} == dict.fromkeys(everyone, 1)
+    roles = {r.role for r in rows(services, WerksessieReflectie)}
+    assert roles == {"inbrenger", "deelnemer", "procesbegeleider"}
+
+    row = row_of(server, "UB1", werksessie.id)
+    assert row.role == "deelnemer"
+    await reflect(server, "UB1", row.id, {"normatief": "Autonomie tegenover bescherming."})
+    _, text = await post(server, command_body("/reflectieverslag", "12 maanden", user="UB1"))
+    assert "1 werksessie(s), 1 reflectie(s)" in text
+    record = json.loads((await uploads_for(server, "UB1", 2))["json"])
+    (item,) = record["werksessies"]
+    assert (item["method"], item["role"], item["live_minutes"]) == (
+        "vijf_keer_waarom",
+        "deelnemer",
+        40,
+    )
+    assert item["reflection"]["normatief"] == "Autonomie tegenover bescherming."
+    assert item["others"] == {
+        "people": 5,
+        "organisations": {
+            "Buurtteam Noord": 1,
+            "Gemeente Utrecht": 2,
+            "Jeugdzorg Midden": 1,
+            "organisatie onbekend": 1,
+        },
+    }
