@@ -165,10 +165,17 @@ def _statement(event: CommandInvoked, ctx: HandlerContext, words: list[str]) -> 
         return [Ephemeral(texts.rich("reflectieverslag.only_facilitators"))]
     if not words:
         return [Ephemeral(texts.rich("reflectieverslag.statement_usage"))]
-    person = queries.member_by_reference(ctx.session, event.actor.platform, words[0])
+    # A name may be several words (Teams keeps a mention as the person's name): the longest
+    # run of words at the start that names exactly one person; the rest is the period.
+    person, rest = None, ""
+    for size in range(min(len(words), 6), 0, -1):
+        who = " ".join(words[:size])
+        person = queries.member_by_reference(ctx.session, event.actor.platform, who)
+        if person is not None:
+            rest = " ".join(words[size:])
+            break
     if person is None:
         return [Ephemeral(texts.rich("reflectieverslag.no_such_person", who=words[0][:80]))]
-    rest = " ".join(words[1:])
     try:
         period = parse_period(rest, _today(ctx))
     except PeriodError:

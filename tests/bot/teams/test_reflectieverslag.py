@@ -128,3 +128,30 @@ async def test_someone_else_accepting_her_card_gets_nothing(
     # A card made for Anna uploads nothing for Karim.
     assert secured.connector.uploads == []
     assert REFLECTION not in secured.connector.everything()
+
+
+async def test_a_facilitator_gets_a_statement_for_a_person_named_with_spaces(
+    secured: TeamsServer, identity: IdentityStandIn
+) -> None:
+    seeded(secured)
+    with secured.services.database.session() as session:
+        anna = session.scalar(select(Member).where(Member.platform_user_id == ANNA.aad))
+        assert anna is not None
+        anna.is_facilitator = True  # Anna leads the practice here; the statement is for Karim
+        karim = session.scalar(select(Member).where(Member.platform_user_id == KARIM.aad))
+        assert karim is not None
+        karim.display_name = KARIM.name
+    cards = await consents(secured, identity, f"reflectieverslag verklaring {KARIM.name} 2026")
+    (card,) = cards
+    context = card.body["attachments"][0]["content"]["acceptContext"]
+    assert context["source"] == "reflectieverslag-verklaring"
+    url = secured.connector.url
+    status, _ = await secured.post(
+        file_consent_invoke(url, context, "accept", upload_url=secured.connector.upload_url("v")),
+        token=identity.token(url),
+    )
+    assert status == 200
+    (upload,) = secured.connector.uploads
+    statement = upload.body.decode()
+    assert KARIM.name in statement and "Incidentmethode" in statement and "inbrenger" in statement
+    assert KARIMS not in statement and REFLECTION not in statement
