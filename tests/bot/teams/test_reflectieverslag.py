@@ -5,6 +5,7 @@ uploaded to the upload URL Teams gives. Every activity carries a Bot Framework J
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from tests.support.teams_standin import (
     KARIM,
     IdentityStandIn,
     file_consent_invoke,
+    inputs_of,
     message,
 )
 
@@ -155,3 +157,53 @@ async def test_a_facilitator_gets_a_statement_for_a_person_named_with_spaces(
     statement = upload.body.decode()
     assert KARIM.name in statement and "Incidentmethode" in statement and "inbrenger" in statement
     assert KARIMS not in statement and REFLECTION not in statement
+
+
+async def test_the_reflection_form_on_teams_stores_only_her_own(
+    secured: TeamsServer, identity: IdentityStandIn
+) -> None:
+    from bot.teams.render import MARKER
+    from handlers.reflectieverslag.engine import plan_asks
+    from tests.support.reflectieverslag_seed import T0
+    from tests.support.scheduling import Clock
+    from tests.support.teams_standin import card_submit
+
+    ids = seed(secured.services.database, "teams", PEOPLE, (CHANNEL, "19:schulden@thread.tacv2"))
+    runtime = secured.services.runtime
+    runtime.clock = Clock(T0 + timedelta(hours=4))
+    assert runtime.call_sync(plan_asks) == 9
+    with secured.services.database.session() as session:
+        anna = session.scalar(select(Member).where(Member.platform_user_id == ANNA.aad))
+        assert anna is not None
+        row_id = session.scalar(
+            select(WerksessieReflectie.id).where(
+                WerksessieReflectie.member_id == anna.id,
+                WerksessieReflectie.session_id == ids.incident,
+            )
+        )
+    url = secured.connector.url
+    button = {MARKER: "button", "action_id": "reflectieverslag_reflecteer", "value": str(row_id)}
+    before = len(secured.connector.calls("reply"))
+    status, text = await secured.post(
+        message(url, None, kind="personal", value=button), token=identity.token(url)
+    )
+    assert status == 200, text
+    (form,) = secured.connector.calls("reply")[before:]
+    assert form.response_id is not None
+    assert set(inputs_of(form.card)) >= {"technisch", "normatief", "persoonlijk"}
+    status, text = await secured.post(
+        card_submit(url, form.card, form.response_id, {"persoonlijk": REFLECTION}, kind="personal"),
+        token=identity.token(url),
+    )
+    assert status == 200, text
+    with secured.services.database.session() as session:
+        stored = session.get(WerksessieReflectie, row_id)
+        assert stored is not None and stored.persoonlijk == REFLECTION
+        assert stored.answered_at == T0 + timedelta(hours=4)
+
+    # Karim pressing Anna's button gets no form.
+    status, _ = await secured.post(
+        message(url, None, kind="personal", value=button, user=KARIM), token=identity.token(url)
+    )
+    assert status == 200
+    assert "niet (meer) bij jou" in secured.connector.everything()
