@@ -17,11 +17,16 @@ from handlers.core.context import HandlerContext
 from handlers.core.events import Actor, ButtonPressed, CommandInvoked, FormSubmitted
 from handlers.core.forms import FieldRule, clean_text
 from handlers.core.replies import (
+    Actions,
+    Block,
+    Button,
+    Card,
     Ephemeral,
     Form,
     FormErrors,
     OpenForm,
     Reply,
+    Section,
     TextInput,
     UploadFile,
 )
@@ -59,6 +64,8 @@ ANSWER_MAX = 1500
 KEEP_WORDS = frozenset({"bewaar", "bewaren", "keep"})
 STATEMENT_WORDS = frozenset({"verklaring", "statement"})
 HELP_WORDS = frozenset({"help", "hulp", "?"})
+REFLECT_WORDS = frozenset({"reflecteer", "reflecteren", "reflect"})
+REFLECT_LIST = 10
 
 
 def _today(ctx: HandlerContext) -> date:
@@ -82,6 +89,8 @@ def command(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
         return _keep(event, ctx, words[1:])
     if first in STATEMENT_WORDS:
         return _statement(event, ctx, words[1:])
+    if first in REFLECT_WORDS:
+        return _open_reflections(event, ctx)
     try:
         period = parse_period(event.text, _today(ctx))
     except PeriodError:
@@ -214,6 +223,28 @@ def _statement(event: CommandInvoked, ctx: HandlerContext, words: list[str]) -> 
             )
         ),
     ]
+
+
+def _open_reflections(event: CommandInvoked, ctx: HandlerContext) -> list[Reply]:
+    """The person's latest sessions with a button each: a question that did not arrive, or a
+    reflection to add to later, is one command away."""
+    texts = ctx.texts
+    member = ctx.member(event.actor)
+    rows = queries.reflections_of(ctx.session, member.id, REFLECT_LIST)
+    if not rows:
+        return [Ephemeral(texts.rich("reflectieverslag.reflect.none"))]
+    blocks: list[Block] = [Section(texts.rich("reflectieverslag.reflect.intro"))]
+    for row in rows:
+        key = (
+            "reflectieverslag.reflect.done" if row.answered_at else "reflectieverslag.reflect.open"
+        )
+        blocks.append(Section(texts.rich(key, **describe(ctx, row))))
+        label = (
+            "reflectieverslag.reflect.edit" if row.answered_at else "reflectieverslag.ask.button"
+        )
+        blocks.append(Actions((Button(ACTION_REFLECT, texts.get(label), str(row.id)),)))
+    text = texts.rich("reflectieverslag.reflect.intro")
+    return [Ephemeral(text, Card(tuple(blocks), fallback=text))]
 
 
 # --- files made again (Teams asks before it sends a file) ------------------------------------

@@ -267,6 +267,18 @@ def unsent_asks(session: Session) -> list[WerksessieReflectie]:
     )
 
 
+def reflections_of(session: Session, member_id: int, limit: int) -> list[WerksessieReflectie]:
+    """The person's latest reflection rows (one per session they were asked about)."""
+    return list(
+        session.scalars(
+            select(WerksessieReflectie)
+            .where(WerksessieReflectie.member_id == member_id)
+            .order_by(WerksessieReflectie.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 # --- keeping ------------------------------------------------------------------------------
 
 

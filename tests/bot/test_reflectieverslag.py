@@ -430,3 +430,27 @@ async def test_a_real_werksessie_ends_and_everyone_reflects_into_their_record(
             "organisatie onbekend": 1,
         },
     }
+
+
+async def test_reflect_later_lists_her_sessions_with_a_button_each(server: RunningServer) -> None:
+    ids = seeded(server)
+    _, text = await post(server, command_body("/reflectieverslag", "reflecteer", user="U111"))
+    assert "nog niet gevraagd" in text
+    await ask_everyone(server, ids)
+    await reflect(server, "U111", row_of(server, "U111", ids.incident).id, ANNA_REFLECTION)
+    _, text = await post(server, command_body("/reflectieverslag", "reflecteer", user="U111"))
+    answer = json.loads(text)
+    assert answer["response_type"] == "ephemeral"
+    buttons = [
+        element["value"]
+        for block in answer["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert buttons == [
+        str(row_of(server, "U111", ids.guided).id),
+        str(row_of(server, "U111", ids.incident).id),
+    ]
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert "reflectie ingevuld" in shown and "Aanpassen" in shown
+    assert ANNA_REFLECTION["technisch"] not in shown and CLIENT_TITLE not in shown
