@@ -454,3 +454,39 @@ async def test_reflect_later_lists_her_sessions_with_a_button_each(server: Runni
     shown = json.dumps(answer, ensure_ascii=False)
     assert "reflectie ingevuld" in shown and "Aanpassen" in shown
     assert ANNA_REFLECTION["technisch"] not in shown and CLIENT_TITLE not in shown
+
+
+async def test_two_processes_ticking_together_ask_each_person_once(
+    server: RunningServer, database_target: Any
+) -> None:
+    """A second set of services on the same database (its own runtime and claims, as another
+    process has), both ticking at the same moment; then a lost answer from Slack."""
+    import asyncio
+
+    from bot.services import build_services
+    from tests.conftest import make_settings
+
+    slack = server.slack
+    ids = seeded(server)
+    clock = Clock(T0 + timedelta(hours=4))
+    server.services.runtime.clock = clock
+    other = build_services(make_settings(database_target.url, SLACK_API_URL=slack.url))
+    schedulers = []
+    try:
+        other.runtime.clock = clock
+        schedulers = [scheduler_for(server.services), scheduler_for(other)]
+        slack.lose_answers["chat.postMessage"] = 1  # sent, but the answer never arrives
+        await asyncio.gather(*(s.tick() for s in schedulers))
+        await asyncio.gather(*(s.tick() for s in schedulers))
+        await asyncio.gather(*(s.tick() for s in schedulers))
+    finally:
+        for scheduler in schedulers:
+            await scheduler.stop()
+        other.close()
+    assert slack.lose_answers["chat.postMessage"] == 0  # the lost answer happened
+    counts = {user: len(asks_to(slack, user)) for user in ("UFAC01", "U111", "U222", "U333")}
+    # Each person once per session; the lost answer's DM was found in the DM, not sent again.
+    assert counts == {"UFAC01": 2, "U111": 2, "U222": 2, "U333": 3}
+    assert all(r.status == "sent" for r in rows(server.services, WerksessieReflectie))
+    assert len(rows(server.services, WerksessieReflectie)) == 9
+    assert ids.incident in {r.session_id for r in rows(server.services, WerksessieReflectie)}
