@@ -704,3 +704,42 @@ class WerksessieFollowup(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     claimed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WerksessieReflectie(Base):
+    """One person's reflection on a werksessie they took part in, on the three dimensions of
+    the SKJ (technisch-instrumenteel, normatief, persoonlijk). The row is written when the
+    session is over and is also the outbox row of the private question (``status``), so each
+    person is asked once; the texts stay empty until they answer. Private to the person."""
+
+    __tablename__ = "werksessie_reflecties"
+    __table_args__ = (
+        UniqueConstraint("session_id", "member_id"),
+        outbox_index("ix_werksessie_reflecties_unsent", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("werksessies.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # inbrenger | deelnemer | procesbegeleider
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    technisch: Mapped[str | None] = mapped_column(Text)
+    normatief: Mapped[str | None] = mapped_column(Text)
+    persoonlijk: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReflectieBewaring(Base):
+    """How many years a person keeps their own reflection record (``/reflectieverslag
+    bewaar``); without a row, the default (five years, the SKJ registration period)."""
+
+    __tablename__ = "reflectie_bewaring"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    years: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -50,11 +50,13 @@ class Person:
 @dataclass(frozen=True)
 class Expired:
     """A retention purge: texts created before ``cutoff`` are replaced by ``removed``
-    (``title`` for titles)."""
+    (``title`` for titles). ``now`` is the purge's moment, for a part that keeps some texts
+    for a period of its own (None: the wall clock)."""
 
     cutoff: datetime
     removed: str
     title: str
+    now: datetime | None = None
 
 
 class PersonalData(Protocol):

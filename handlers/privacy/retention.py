@@ -57,6 +57,7 @@ def purge_expired(ctx: HandlerContext, months: int) -> PurgeResult:
         cutoff,
         removed=ctx.texts.get("privacy.retention.removed"),
         title=ctx.texts.get("privacy.retention.title"),
+        now=ctx.now(),
     )
     counts = ctx.registry.personal_data.purge(session, expired)
     casussen, bijdragen = counts["casussen"], counts["bijdragen"]
