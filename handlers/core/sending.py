@@ -1,6 +1,7 @@
 """Sending one outbox DM, shared by every scheduler step that sends on its own (prompt DMs,
-reminders, welcomes, speedspar round DMs, meedenk-requests), and the claims that let any number of processes
-deliver the same rows with each person getting one DM.
+reminders, welcomes, speedspar round DMs, meedenk-requests), and the claims that let any
+number of processes deliver the same rows with each person getting one DM. A DM waits for the
+person's working day (handlers/core/workdays.py).
 
 The row's states live in ``handlers/core/outbox.py``; this is the sending side of them."""
 

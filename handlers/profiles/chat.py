@@ -125,7 +125,8 @@ def describe(ctx: HandlerContext, member: Member) -> Rich:
         expertise=", ".join(expertise) or unknown,
         work_days=describe_days(texts, _days(profile)),
         requests=texts.get(
-            "profiel.requests_on" if profile is None or profile.open_to_requests
+            "profiel.requests_on"
+            if profile is None or profile.open_to_requests
             else "profiel.requests_off"
         ),
     )

@@ -1,0 +1,163 @@
+"""Wie kan meedenken: once a casus is in its channel, the inbrenger privately sees up to three
+members of other organisations who know about the perspectives the casus seeks, each with a
+button *Vraag om mee te denken*. The button stores one request (handlers/meedenken/queries.py);
+the scheduler's tick sends its one DM (engine.py) through the outbox, on the member's working
+day. The casus feature does not know this feature: it listens to the casus being posted
+(``router.after_posted``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.core.context import HandlerContext
+from handlers.core.events import Actor, ButtonPressed, MessageRef
+from handlers.core.replies import (
+    Actions,
+    Button,
+    Card,
+    Context,
+    Ephemeral,
+    Mention,
+    Param,
+    Reply,
+    Section,
+)
+from handlers.core.router import Router
+from handlers.ids import parse_id
+from handlers.meedenken import queries
+from handlers.meedenken.queries import Candidate
+from handlers.privacy.anonymity import inbrenger_hash
+from prompts import Texts
+from storage.models import Casus, CasusStatus, Member
+
+ACTION_ASK = "meedenken_vraag"
+POSTED_KIND = "casus"  # the record kind of a casus post (handlers/casus)
+
+
+def _asker(ctx: HandlerContext, casus: Casus) -> Member | None:
+    """The real inbrenger: the member row, or for an anonymous casus the member whose keyed
+    hash it carries (None when it cannot be told; then no organisation is left out)."""
+    if not casus.anonymous:
+        return casus.inbrenger
+    if ctx.hmac_secret is None or not casus.inbrenger_hash:
+        return None
+    platform = casus.channel.platform
+    for member in ctx.session.scalars(select(Member).where(Member.platform == platform)):
+        if inbrenger_hash(ctx.hmac_secret, platform, member.platform_user_id) == (
+            casus.inbrenger_hash
+        ):
+            return member
+    return None
+
+
+def _is_inbrenger(ctx: HandlerContext, casus: Casus, actor: Actor) -> bool:
+    if casus.anonymous:
+        secret = ctx.hmac_secret
+        return secret is not None and casus.inbrenger_hash == inbrenger_hash(
+            secret, actor.platform, actor.user_id
+        )
+    inbrenger = casus.inbrenger
+    return inbrenger.platform == actor.platform and inbrenger.platform_user_id == actor.user_id
+
+
+def _person(candidate: Candidate) -> Param:
+    return Mention(candidate.user_id)
+
+
+def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Ephemeral:
+    intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=len(found))
+    blocks: list[Section | Actions | Context] = [Section(intro)]
+    for candidate in found:
+        expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
+        blocks.append(
+            Section(
+                texts.rich(
+                    "meedenken.suggest.person",
+                    person=_person(candidate),
+                    organisation=candidate.organisation,
+                    expertise=expertise,
+                )
+            )
+        )
+        blocks.append(
+            Actions(
+                (
+                    Button(
+                        ACTION_ASK,
+                        texts.get("meedenken.suggest.ask"),
+                        f"{casus.id}:{candidate.member_id}",
+                        "primary",
+                    ),
+                )
+            )
+        )
+    blocks.append(Context(texts.rich("meedenken.suggest.footer", max=queries.PER_CASUS)))
+    fallback = texts.rich("meedenken.suggest.fallback", title=casus.title)
+    return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
+
+
+def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Reply]:
+    """The casus is in its channel: a private suggestion for the inbrenger, when anyone fits."""
+    casus = ctx.session.get(Casus, casus_id)
+    if casus is None or casus.status == CasusStatus.CLOSED:
+        return []
+    found = queries.candidates(ctx.session, casus, _asker(ctx, casus), ctx.now(), ctx.zone)
+    if not found:
+        return []
+    return [suggestion_card(ctx.texts, casus, found)]
+
+
+def _parse(value: str) -> tuple[int, int] | None:
+    casus_part, _, member_part = value.partition(":")
+    casus_id, member_id = parse_id(casus_part), parse_id(member_part)
+    if casus_id is None or member_id is None:
+        return None
+    return casus_id, member_id
+
+
+def ask(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
+    """*Vraag om mee te denken*: one request, stored once, within the limits."""
+    texts = ctx.texts
+    parsed = _parse(event.value)
+    if parsed is None:
+        return [Ephemeral(texts.rich("general.unknown_action"))]
+    casus = ctx.session.get(Casus, parsed[0])
+    member = ctx.session.get(Member, parsed[1])
+    if casus is None or member is None:
+        return [Ephemeral(texts.rich("meedenken.ask.gone"))]
+    if not _is_inbrenger(ctx, casus, event.actor):
+        return [Ephemeral(texts.rich("meedenken.ask.only_inbrenger"))]
+    if casus.status != CasusStatus.OPEN or casus.message_id is None:
+        return [Ephemeral(texts.rich("meedenken.ask.closed", title=casus.title))]
+    person = Mention(member.platform_user_id)
+    session, now = ctx.session, ctx.now()
+    asker = _asker(ctx, casus)
+    queries.lock(session, casus, member)
+    if queries.existing(session, casus.id, member.id) is not None:
+        return [Ephemeral(texts.rich("meedenken.ask.already", person=person))]
+    if not queries.eligible(session, casus, asker, member, now, ctx.zone):
+        return [Ephemeral(texts.rich("meedenken.ask.unavailable", person=person))]
+    if queries.count_for_casus(session, casus.id) >= queries.PER_CASUS:
+        return [Ephemeral(texts.rich("meedenken.ask.casus_full", max=queries.PER_CASUS))]
+    if queries.asked_since(session, member.id, now - queries.PER_MEMBER):
+        return [Ephemeral(texts.rich("meedenken.ask.this_week", person=person))]
+    if queries.add(session, casus, member, asker, now) is None:
+        return [Ephemeral(texts.rich("meedenken.ask.already", person=person))]
+    return [Ephemeral(texts.rich("meedenken.ask.sent", person=person, title=casus.title))]
+
+
+def request_card(texts: Texts, title: str, inbrenger: Param | None, link: str | None) -> Card:
+    who: Param = inbrenger if inbrenger is not None else texts.get("meedenken.dm.someone")
+    text = texts.rich("meedenken.dm.text", inbrenger=who, title=title)
+    blocks: list[Section | Context] = [Section(text)]
+    if link:
+        blocks.append(Section(texts.rich("meedenken.dm.link", link=link)))
+    else:
+        blocks.append(Context(texts.rich("meedenken.dm.no_link")))
+    blocks.append(Context(texts.rich("meedenken.dm.footer")))
+    return Card(tuple(blocks), fallback=texts.rich("meedenken.dm.fallback", title=title))
+
+
+def register(router: Router) -> None:
+    router.action(ACTION_ASK, ask)
+    router.after_posted(POSTED_KIND, casus_posted)
