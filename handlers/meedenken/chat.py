@@ -16,6 +16,7 @@ from handlers.core.replies import (
     Button,
     Card,
     Context,
+    DirectMessage,
     Ephemeral,
     Mention,
     Param,
@@ -64,7 +65,7 @@ def _person(candidate: Candidate) -> Param:
     return Mention(candidate.user_id)
 
 
-def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Ephemeral:
+def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Card:
     intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=len(found))
     blocks: list[Section | Actions | Context] = [Section(intro)]
     for candidate in found:
@@ -93,18 +94,25 @@ def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Ephem
         )
     blocks.append(Context(texts.rich("meedenken.suggest.footer", max=queries.PER_CASUS)))
     fallback = texts.rich("meedenken.suggest.fallback", title=casus.title)
-    return Ephemeral(fallback, Card(tuple(blocks), fallback=fallback))
+    return Card(tuple(blocks), fallback=fallback)
 
 
 def casus_posted(ctx: HandlerContext, casus_id: int, ref: MessageRef) -> list[Reply]:
-    """The casus is in its channel: a private suggestion for the inbrenger, when anyone fits."""
+    """The casus is in its channel: a private suggestion for the inbrenger, when anyone fits.
+    It is a direct message, not a notice in the channel: it stays where they can find it, with
+    its buttons, on every platform (and a form's notices on Slack are for failed posts). It
+    follows the post once; one lost with a crashed process is not sent again."""
     casus = ctx.session.get(Casus, casus_id)
     if casus is None or casus.status == CasusStatus.CLOSED:
         return []
-    found = queries.candidates(ctx.session, casus, _asker(ctx, casus), ctx.now(), ctx.zone)
+    asker = _asker(ctx, casus)
+    if asker is None:
+        return []
+    found = queries.candidates(ctx.session, casus, asker, ctx.now(), ctx.zone)
     if not found:
         return []
-    return [suggestion_card(ctx.texts, casus, found)]
+    card = suggestion_card(ctx.texts, casus, found)
+    return [DirectMessage(asker.platform, asker.platform_user_id, card)]
 
 
 def _parse(value: str) -> tuple[int, int] | None:

@@ -90,7 +90,7 @@ def candidates(
         session.scalars(select(MeedenkRequest.member_id).where(MeedenkRequest.casus_id == casus.id))
     )
     found: list[tuple[Member, tuple[str, ...]]] = []
-    for member, expertise in session.execute(query).tuples():
+    for member, expertise in session.execute(query):
         known = set(expertise or [])
         matches = tuple(p for p in sought if p in known)
         if matches and member.id not in asked_here and not is_away(member, now, zone):
