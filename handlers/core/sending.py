@@ -162,8 +162,9 @@ class OutboxSteps:
 
     outbox: Outbox
     done: Callable[..., None] | None = None
-    # A DM about something happening right now that the person joined (a speedspar round):
-    # sent on any day. Every other DM waits for the person's working day.
+    # A DM about something happening right now that the person joined (a speedspar round),
+    # or the answer to their own step (the welcome after joining a channel): sent on any
+    # day. Every other DM waits for the person's working day.
     live: bool = False
 
     def unsent(self, ctx: Any, row_id: int) -> None:
