@@ -33,6 +33,7 @@ from storage.models import Casus, CasusStatus, Member
 
 ACTION_ASK = "meedenken_vraag"
 POSTED_KIND = "casus"  # the record kind of a casus post (handlers/casus)
+LABEL_MAX = 75  # Slack's limit for a button's text
 
 
 def _asker(ctx: HandlerContext, casus: Casus) -> Member | None:
@@ -65,6 +66,14 @@ def _person(candidate: Candidate) -> Param:
     return Mention(candidate.user_id)
 
 
+def ask_label(texts: Texts, candidate: Candidate) -> str:
+    """*Vraag … om mee te denken*, with the person's name: on Teams a card's buttons sit
+    together under it, so each says whom it asks. Plain text (a label is never markup)."""
+    name = candidate.name or candidate.organisation
+    label = texts.get("meedenken.suggest.ask").replace("{name}", name)
+    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
+
+
 def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Card:
     intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=len(found))
     blocks: list[Section | Actions | Context] = [Section(intro)]
@@ -85,7 +94,7 @@ def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Card:
                 (
                     Button(
                         ACTION_ASK,
-                        texts.get("meedenken.suggest.ask"),
+                        ask_label(texts, candidate),
                         f"{casus.id}:{candidate.member_id}",
                         "primary",
                     ),

@@ -109,7 +109,7 @@ async def test_suggestions_order_opt_out_snooze_and_one_dm_per_request(
     # Both perspectives first; then one per organisation before a second of the same one.
     assert mentions(notice["blocks"]) == ["UB1", "UC1", "UG1"]
     assert "Schuldhulp Utrecht" in rendered and "Jeugdzorg Midden" in rendered
-    assert "Vraag om mee te denken" in rendered
+    assert "Vraag ub1 om mee te denken" in rendered
     for absent in ("UA1", "UD1", "UE1", "UF1", "U111"):
         assert f"<@{absent}>" not in rendered
 
