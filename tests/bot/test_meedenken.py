@@ -5,6 +5,7 @@ three requests per casus, one per member per week, and the harvest's counts. Bot
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.services import build_services
 from handlers.core.sections import Scope
 from handlers.meedenken.harvest import MeedenkenSource
 from handlers.profiles.chat import save_profile
@@ -123,11 +125,14 @@ async def test_suggestions_order_opt_out_snooze_and_one_dm_per_request(
     assert "al gevraagd" in await press(server, f"{casus.id}:{ub1}")
     assert [(r.member_id, r.status) for r in requests(server)] == [(ub1, "pending")]
 
-    # Two schedulers (as two processes) and a second tick: one DM.
-    first, second = scheduler_for(services), scheduler_for(services)
-    await first.tick()
-    await second.tick()
-    await first.tick()
+    # Two processes on the same database tick at the same moment, then again: one DM.
+    other = build_services(services.settings)
+    other.runtime.clock = clock
+    first, second = scheduler_for(services), scheduler_for(other)
+    await asyncio.gather(first.tick(), second.tick())
+    await asyncio.gather(first.tick(), second.tick())
+    await second.stop()
+    other.close()
     dms = [c for c in slack.calls_to("chat.postMessage") if c["channel"] == "DUB1"]
     assert len(dms) == 1
     dm = json.dumps(dms[0], ensure_ascii=False)

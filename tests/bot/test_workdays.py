@@ -6,7 +6,7 @@ DMs of people who do work on Friday are unchanged."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
