@@ -215,3 +215,28 @@ async def test_one_request_per_member_per_week_and_the_least_recently_asked_firs
         profile = session.get(MemberProfile, member_id(server, "UE1"))
         assert profile is not None and profile.open_to_requests
         assert session.scalar(select(Casus.id).where(Casus.id == third.id)) == third.id
+
+
+async def test_export_and_erasure_cover_the_requests(server: RunningServer) -> None:
+    from handlers.privacy.rights import erase, export_json
+
+    services = server.services
+    services.runtime.clock = Clock(TUESDAY)
+    seed(server)
+    casus, _ = await suggestion_after(server, "U111", CLEAN)
+    assert "Verstuurd" in await press(server, f"{casus.id}:{member_id(server, 'UB1')}")
+
+    def exported(user: str) -> Any:
+        return json.loads(services.runtime.call_sync(lambda ctx: export_json(ctx, "slack", user)))
+
+    received = exported("UB1")["meedenken"]["received"]
+    assert [(r["casus_id"], r["status"]) for r in received] == [(casus.id, "pending")]
+    assert [r["casus_id"] for r in exported("U111")["meedenken"]["sent"]] == [casus.id]
+    assert exported("UB1")["member"]["open_to_requests"] is True
+    assert exported("UB1")["member"]["work_days"] == [1, 2, 3, 4, 5]
+
+    services.runtime.call_sync(lambda ctx: erase(ctx, "slack", "U111"))
+    (request,) = requests(server)
+    assert request.asked_by_id is None  # the count stays, the name goes
+    services.runtime.call_sync(lambda ctx: erase(ctx, "slack", "UB1"))
+    assert requests(server) == []
