@@ -158,7 +158,10 @@ def ask(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
         return [Ephemeral(texts.rich("meedenken.ask.casus_full", max=queries.PER_CASUS))]
     if queries.asked_since(session, member.id, now - queries.PER_MEMBER):
         return [Ephemeral(texts.rich("meedenken.ask.this_week", person=person))]
-    if queries.add(session, casus, member, asker, now) is None:
+    # An anonymous casus keeps its placeholder as the one who asked: no row ties the real
+    # inbrenger to it.
+    asked_by = casus.inbrenger if casus.anonymous else asker
+    if queries.add(session, casus, member, asked_by, now) is None:
         return [Ephemeral(texts.rich("meedenken.ask.already", person=person))]
     return [Ephemeral(texts.rich("meedenken.ask.sent", person=person, title=casus.title))]
 

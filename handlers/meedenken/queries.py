@@ -189,7 +189,8 @@ def asked_since(session: Session, member_id: int, since: datetime) -> bool:
 def add(
     session: Session, casus: Casus, member: Member, asker: Member | None, now: datetime
 ) -> MeedenkRequest | None:
-    """The pending request, or None when one for this casus and member was stored meanwhile."""
+    """The pending request, or None when one for this casus and member was stored meanwhile.
+    ``asker`` is stored as who asked (for an anonymous casus: its placeholder member)."""
     request = MeedenkRequest(
         casus_id=casus.id,
         member_id=member.id,

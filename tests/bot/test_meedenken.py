@@ -240,3 +240,28 @@ async def test_export_and_erasure_cover_the_requests(server: RunningServer) -> N
     assert request.asked_by_id is None  # the count stays, the name goes
     services.runtime.call_sync(lambda ctx: erase(ctx, "slack", "UB1"))
     assert requests(server) == []
+
+
+async def test_an_anonymous_casus_gets_suggestions_without_tying_the_inbrenger_to_it(
+    server: RunningServer,
+) -> None:
+    from tests.bot.test_privacy_anonymous import SECRET, bring_in_anonymously
+
+    services, slack = server.services, server.slack
+    services.runtime.hmac_secret = SECRET
+    services.runtime.clock = Clock(TUESDAY)
+    seed(server)
+    casus = await bring_in_anonymously(server)
+    suggestion = (await slack.wait_for("chat.postMessage", 2))[-1]
+    assert suggestion["channel"] == "DU111"  # found again through the keyed hash
+    assert mentions(suggestion["blocks"]) == ["UB1", "UC1", "UE1"]  # not Wijkteam Oost
+    # Someone else cannot use it; the inbrenger can.
+    ub1 = member_id(server, "UB1")
+    assert "Alleen de inbrenger" in await press(server, f"{casus.id}:{ub1}", "UC1")
+    assert "Verstuurd" in await press(server, f"{casus.id}:{ub1}")
+    (request,) = requests(server)
+    assert request.asked_by_id == casus.inbrenger_id != member_id(server, "U111")
+    await scheduler_for(services).tick()
+    (dm,) = [c for c in slack.calls_to("chat.postMessage") if c["channel"] == "DUB1"]
+    text = json.dumps(dm, ensure_ascii=False)
+    assert "Een collega heeft een casus ingebracht" in text and "U111" not in text
