@@ -1,8 +1,8 @@
 """Working days, end to end on Slack: someone who works Tuesday to Thursday sets it in
 /profiel (a signed modal), and Friday's reflection DM reaches them on Tuesday at the start of
 the day, once, across a restart in between, with the clock controlled. A reminder that falls
-on a day off is not sent that day (here it expires with the run). The channel post and the
-DMs of people who do work on Friday are unchanged."""
+on a day off is not sent that day (here it expires with the run), nor is a prompt whose run
+closes before the person's working day. The DMs of people who work on Friday are unchanged."""
 
 from __future__ import annotations
 
@@ -54,18 +54,19 @@ async def test_a_tuesday_to_thursday_member_gets_fridays_prompt_on_tuesday_once(
     server: RunningServer,
 ) -> None:
     slack = server.slack
-    slack.members["C200"] = ["UPART", "UFULL", "UFRI"]
+    slack.members["C200"] = ["UPART", "UFULL", "UFRI", "UWED"]
     clock = Clock(MONDAY)
     first = server.services
     first.runtime.clock = clock
     shown = await set_work_days(server, "UPART", ["2", "3", "4"])
     assert "dinsdag, woensdag, donderdag" in shown
     await set_work_days(server, "UFRI", ["5"])
+    await set_work_days(server, "UWED", ["3"])
     with server.database.session() as session:
         stored = {
             p.member.platform_user_id: p.work_days for p in session.scalars(select(MemberProfile))
         }
-    assert stored == {"UPART": "234", "UFRI": "5"}
+    assert stored == {"UPART": "234", "UFRI": "5", "UWED": "3"}
 
     def plan(ctx: Any) -> int:
         channel = ctx.repos.channels.ensure("slack", "C200")
@@ -112,6 +113,8 @@ async def test_a_tuesday_to_thursday_member_gets_fridays_prompt_on_tuesday_once(
         assert deliveries["UPART"].sent_at == at(31, 8, 0, 30)
         assert deliveries["UFRI"].reminder_status == "expired"
         assert deliveries["UFULL"].reminder_status == "sent"
+        # Wednesday only: the window closed before their working day; the prompt expired.
+        assert deliveries["UWED"].status == "expired" and dms_to(server, "UWED") == []
         await survivor.stop()
     finally:
         second.close()
