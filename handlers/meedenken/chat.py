@@ -22,6 +22,7 @@ from handlers.core.replies import (
     Param,
     Reply,
     Section,
+    UpdateMessage,
 )
 from handlers.core.router import Router
 from handlers.ids import parse_id
@@ -74,9 +75,26 @@ def ask_label(texts: Texts, candidate: Candidate) -> str:
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
 
 
-def suggestion_card(texts: Texts, casus: Casus, found: list[Candidate]) -> Card:
-    intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=len(found))
+def suggestion_card(
+    texts: Texts, casus: Casus, found: list[Candidate], asked: tuple[Candidate, ...] = ()
+) -> Card:
+    """The suggestion; ``asked``: those already asked for this casus, shown without a button."""
+    count = len(found) + len(asked)
+    intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=count)
     blocks: list[Section | Actions | Context] = [Section(intro)]
+    for candidate in asked:
+        expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
+        blocks.append(
+            Section(
+                texts.rich(
+                    "meedenken.suggest.person",
+                    person=_person(candidate),
+                    organisation=candidate.organisation,
+                    expertise=expertise,
+                )
+            )
+        )
+        blocks.append(Context(texts.rich("meedenken.suggest.asked", person=_person(candidate))))
     for candidate in found:
         expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
         blocks.append(
@@ -163,7 +181,38 @@ def ask(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
     asked_by = casus.inbrenger if casus.anonymous else asker
     if queries.add(session, casus, member, asked_by, now) is None:
         return [Ephemeral(texts.rich("meedenken.ask.already", person=person))]
-    return [Ephemeral(texts.rich("meedenken.ask.sent", person=person, title=casus.title))]
+    replies: list[Reply] = []
+    if event.place is not None and event.message_id:
+        # The suggestion shows who was asked (no second button for them), and who else could.
+        refreshed = _refreshed(ctx, casus, asker)
+        replies.append(UpdateMessage(event.place, event.message_id, refreshed))
+    replies.append(Ephemeral(texts.rich("meedenken.ask.sent", person=person, title=casus.title)))
+    return replies
+
+
+def _refreshed(ctx: HandlerContext, casus: Casus, asker: Member | None) -> Card:
+    asked = tuple(queries.asked_for(ctx.session, casus))
+    room = queries.PER_CASUS - len(asked)
+    represented = frozenset(
+        org
+        for candidate in asked
+        if (member := ctx.session.get(Member, candidate.member_id)) is not None
+        and (org := member.organisation_id) is not None
+    )
+    found = (
+        queries.candidates(
+            ctx.session,
+            casus,
+            asker,
+            ctx.now(),
+            ctx.zone,
+            limit=min(room, queries.SUGGESTED),
+            represented=represented,
+        )
+        if room > 0
+        else []
+    )
+    return suggestion_card(ctx.texts, casus, found, asked)
 
 
 def request_card(texts: Texts, title: str, inbrenger: Param | None, link: str | None) -> Card:

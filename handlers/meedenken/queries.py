@@ -61,12 +61,14 @@ def candidates(
     now: datetime,
     zone: str,
     limit: int = SUGGESTED,
+    represented: frozenset[int] = frozenset(),
 ) -> list[Candidate]:
     """Members on the casus's platform whose expertise matches a perspective the casus seeks,
     of another organisation than the inbrenger's (``asker``; their own organisation is
     unknown: any organisation), who allow it, are not snoozed, were not asked this week and
     not yet for this casus. Best first: most perspectives matched, then asked longest ago
-    (never first); one per organisation before a second of the same."""
+    (never first); one per organisation before a second of the same (``represented``: the
+    organisations of those already asked for this casus)."""
     sought = [p for p in casus.perspectives or [] if isinstance(p, str)]
     if not sought:
         return []
@@ -107,7 +109,7 @@ def candidates(
         ),
     )
     chosen: list[tuple[Member, tuple[str, ...]]] = []
-    seen: set[int | None] = set()
+    seen: set[int | None] = set(represented)
     for item in ranked:  # spread over organisations first
         if item[0].organisation_id not in seen:
             chosen.append(item)
@@ -126,6 +128,31 @@ def candidates(
         )
         for m, matches in chosen[:limit]
     ]
+
+
+def asked_for(session: Session, casus: Casus) -> list[Candidate]:
+    """Who was asked to think along on this casus, in the order they were asked."""
+    sought = [p for p in casus.perspectives or [] if isinstance(p, str)]
+    out = []
+    for request in session.scalars(
+        select(MeedenkRequest)
+        .where(MeedenkRequest.casus_id == casus.id)
+        .order_by(MeedenkRequest.id)
+    ):
+        member = request.member
+        profile = session.get(MemberProfile, member.id)
+        known = set(profile.expertise or []) if profile else set()
+        out.append(
+            Candidate(
+                member.id,
+                member.platform_user_id,
+                member.display_name,
+                member.organisation.name if member.organisation else "",
+                tuple(p for p in sought if p in known),
+                request.created_at,
+            )
+        )
+    return out
 
 
 def eligible(

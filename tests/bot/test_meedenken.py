@@ -122,6 +122,13 @@ async def test_suggestions_order_opt_out_snooze_and_one_dm_per_request(
     # The button pressed twice (or delivered twice): one request.
     ub1 = member_id(server, "UB1")
     assert "Verstuurd" in await press(server, f"{casus.id}:{ub1}")
+    # The suggestion now shows UB1 as asked, without a button, and the two others still.
+    update = slack.calls_to("chat.update")[-1]
+    assert "<@UB1> is gevraagd om mee te denken" in json.dumps(update, ensure_ascii=False)
+    buttons = [
+        e["value"] for b in update["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == [f"{casus.id}:{member_id(server, u)}" for u in ("UC1", "UG1")]
     assert "al gevraagd" in await press(server, f"{casus.id}:{ub1}")
     assert [(r.member_id, r.status) for r in requests(server)] == [(ub1, "pending")]
 

@@ -63,6 +63,13 @@ async def test_suggestion_button_and_one_request_dm_in_teams(teams: TeamsServer)
     )
     await ok(teams, press)
     await ok(teams, {**press, "id": press["id"] + "1"})  # pressed again
+    (updated,) = [
+        s for s in teams.connector.calls("update") if "meedenken_vraag" in json.dumps(s.body)
+    ]
+    assert updated.activity_id == suggestion.response_id
+    text = card_text(updated.card)
+    assert "Karim El Amrani" in text and "is gevraagd om mee te denken" in text
+    assert [a["title"] for a in updated.card["actions"]] == ["Vraag Floor Jansen om mee te denken"]
     (request,) = teams.rows(MeedenkRequest)
     assert request.casus_id == casus.id and request.status == "pending"
 
