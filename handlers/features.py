@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     casus,
     harvest,
+    meedenken,
     privacy,
     profiles,
     reflectieverslag,
@@ -23,6 +24,7 @@ FEATURES = (
     speedsparren,
     werksessie,
     reflectieverslag,
+    meedenken,
     harvest,
     privacy,
 )

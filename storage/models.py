@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     column,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -431,6 +432,11 @@ class MemberProfile(Base):
     welcomed_at: Mapped[datetime | None] = mapped_column()
     welcome_claimed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
+    # The ISO weekdays this person works ("1234" = Monday to Thursday); None is Monday to
+    # Friday. DMs due on another day wait (handlers/core/workdays.py).
+    work_days: Mapped[str | None] = mapped_column(String(7))
+    # False: never suggested to an inbrenger as someone who could think along (meedenken).
+    open_to_requests: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     member: Mapped[Member] = relationship()
 
@@ -743,3 +749,33 @@ class ReflectieBewaring(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     years: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeedenkRequest(Base):
+    """An inbrenger asked a member from another organisation to think along on their casus:
+    one row per casus and member (a pressed-again or redelivered button adds none), and an
+    outbox row for the one DM (handlers/core/outbox.py)."""
+
+    __tablename__ = "meedenk_requests"
+    __table_args__ = (
+        UniqueConstraint("casus_id", "member_id"),
+        Index("ix_meedenk_requests_member_created", "member_id", "created_at"),
+        outbox_index("ix_meedenk_requests_unsent", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    casus_id: Mapped[int] = mapped_column(ForeignKey("casussen.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # Who asked (the inbrenger; for an anonymous casus the placeholder member).
+    asked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    casus: Mapped[Casus] = relationship()
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])

@@ -133,6 +133,18 @@ class SlackMessenger:
                     log.warning("overflow post failed: %s", exc.reason)
         return MessageRef(PLATFORM, place.channel_id, ts)
 
+    async def thread_link(self, place: Place, message_id: str) -> str | None:
+        """The permalink of a message (handlers/core/messaging.py: thread_link)."""
+        try:
+            answer = await self.client.chat_getPermalink(
+                channel=place.channel_id, message_ts=message_id
+            )
+        except Exception as exc:
+            log.info("chat.getPermalink failed: %s", type(exc).__name__)
+            return None
+        link = answer.get("permalink")
+        return str(link) if link else None
+
     async def direct(self, user_id: str, content: Card, key: str | None = None) -> MessageRef:
         return await self._to_direct(
             user_id, lambda channel: self.post(Place(PLATFORM, channel), content, key=key)

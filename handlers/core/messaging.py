@@ -100,6 +100,20 @@ async def find_earlier_post(
         return None
 
 
+async def thread_link(messenger: Messenger, place: Place, message_id: str) -> str | None:
+    """A link to a message (and its thread) for people to click, where the platform gives one
+    (a messenger with ``thread_link``: Slack's permalink); None otherwise or when it fails."""
+    link = getattr(messenger, "thread_link", None)
+    if link is None:
+        return None
+    try:
+        found = await link(place, message_id)
+    except DeliveryFailed as exc:
+        log.info("no link to %s in %s: %s", message_id, place.channel_id, exc.reason)
+        return None
+    return found if isinstance(found, str) and found else None
+
+
 class Messengers:
     def __init__(self) -> None:
         self._by_platform: dict[str, Messenger] = {}

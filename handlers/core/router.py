@@ -9,6 +9,7 @@ arrive in bursts and must be stored before the platform's ack, so their handlers
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -27,6 +28,8 @@ from handlers.core.personal import PersonalData
 from handlers.core.registry import EngineStep, Registry, ScheduleKind
 from handlers.core.replies import Ephemeral, Reply, Rich
 from handlers.core.sections import HarvestSource
+
+log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 Handler = Callable[[E, HandlerContext], list[Reply]]
@@ -70,6 +73,7 @@ class Router:
         self._member_joined: list[Handler[MemberJoined]] = []
         self._posted: dict[str, PostedHook] = {}
         self._failed: dict[str, FailedHook] = {}
+        self._after_posted: dict[str, list[PostedHook]] = {}
         self._files: dict[str, FileSource] = {}
         self._files_delivered: dict[str, FileDelivered] = {}
         self.registry = Registry()
@@ -107,6 +111,13 @@ class Router:
     def on_posted(self, kind: str, hook: PostedHook, on_failure: FailedHook) -> None:
         self._posted[kind] = hook
         self._failed[kind] = on_failure
+
+    def after_posted(self, kind: str, listener: PostedHook) -> None:
+        """Told once a post of ``kind`` is recorded, after the owner's hook and in the same unit
+        of work (e.g. a casus is in its channel: another feature suggests who could think
+        along). The owner does not name its listeners. A listener that fails is logged and
+        undone on its own (a savepoint); the post stays recorded."""
+        self._after_posted.setdefault(kind, []).append(listener)
 
     def harvest_section(self, source: HarvestSource) -> None:
         self.registry.harvest_sections.register(source)
@@ -195,7 +206,14 @@ class Router:
         self, kind: str, ctx: HandlerContext, object_id: int, ref: MessageRef
     ) -> list[Reply]:
         hook = self._posted.get(kind)
-        return hook(ctx, object_id, ref) if hook else []
+        replies = hook(ctx, object_id, ref) if hook else []
+        for listener in self._after_posted.get(kind, ()):
+            try:
+                with ctx.session.begin_nested():
+                    replies.extend(listener(ctx, object_id, ref))
+            except Exception:
+                log.exception("after posting %s %s: a listener failed", kind, object_id)
+        return replies
 
     def post_failed(
         self, kind: str, ctx: HandlerContext, object_id: int, reason: str

@@ -1,6 +1,7 @@
 """Sending one outbox DM, shared by every scheduler step that sends on its own (prompt DMs,
-reminders, welcomes, speedspar round DMs), and the claims that let any number of processes
-deliver the same rows with each person getting one DM.
+reminders, welcomes, speedspar round DMs, meedenk-requests), and the claims that let any
+number of processes deliver the same rows with each person getting one DM. A DM waits for the
+person's working day (handlers/core/workdays.py).
 
 The row's states live in ``handlers/core/outbox.py``; this is the sending side of them."""
 
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from handlers.core import workdays
 from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
 from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.replies import Card
@@ -54,9 +56,19 @@ class Claims:
             raise RuntimeError("the runtime of these claims is gone")
         return runtime
 
-    async def take(self, outbox: Outbox, row_id: int, seen: str) -> bool:
+    async def take(
+        self, outbox: Outbox, row_id: int, seen: str, recipient: tuple[str, str] | None = None
+    ) -> bool:
+        """With ``recipient`` (platform, user id), a DM: not claimed while that person is not
+        working (handlers/core/workdays.py); the row stays as it is for a later tick."""
+
         def step(ctx: Any) -> bool:
             session = ctx.session
+            if recipient is not None:
+                held = workdays.hold_for(session, *recipient, ctx.now(), ctx.zone)
+                if held is not None:
+                    log.debug("%s %s: held until %s (working days)", outbox.name, row_id, held)
+                    return False
             return claims.claim(session, outbox, row_id, seen, ctx.now(), LEASE)
 
         return await self._took(outbox, row_id, await self.runtime().call(step))
@@ -150,6 +162,10 @@ class OutboxSteps:
 
     outbox: Outbox
     done: Callable[..., None] | None = None
+    # A DM about something happening right now that the person joined (a speedspar round),
+    # or the answer to their own step (the welcome after joining a channel): sent on any
+    # day. Every other DM waits for the person's working day.
+    live: bool = False
 
     def unsent(self, ctx: Any, row_id: int) -> None:
         not_sent(self._row(ctx, row_id), self.outbox.status, self.outbox.sending)
@@ -179,11 +195,14 @@ async def direct_once(
     ``sending`` with nobody at it (the answer was lost, or the process that claimed it died).
     A row found ``sending`` is looked for by its key first. Marked after: sent, or failed for
     good. A transient failure leaves it for the next tick (back to ``pending`` when the
-    platform proved nothing was posted)."""
+    platform proved nothing was posted). A DM to someone on a day they do not work is left
+    ``pending`` until their next working day (handlers/core/workdays.py), unless
+    ``steps.live``."""
     async with semaphore:
         held = claims_of(runtime)
-        if not await held.take(steps.outbox, row_id, status):
-            return False  # another process has it, or had it meanwhile
+        recipient = None if steps.live else (messenger.platform, user_id)
+        if not await held.take(steps.outbox, row_id, status, recipient):
+            return False  # another process has it (had it meanwhile), or it is a day off
         try:
             ref = None
             if status != "pending":

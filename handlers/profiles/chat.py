@@ -1,4 +1,5 @@
-"""Member profiles: organisation, role and expertise areas.
+"""Member profiles: organisation, role and expertise areas, working days, and whether others
+may ask one to think along on their casus (meedenken).
 
 A person who joins a channel where Leerkring is active gets one friendly direct message with
 a button to the profile form, once per person (not on every channel join). ``/profiel`` shows
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from handlers.core import workdays
 from handlers.core.context import HandlerContext
 from handlers.core.events import ButtonPressed, CommandInvoked, FormSubmitted, MemberJoined
 from handlers.core.forms import FieldRule, clean_text, validate
@@ -30,6 +32,7 @@ from handlers.core.replies import (
     Reply,
     Rich,
     Section,
+    Select,
     TextInput,
 )
 from handlers.core.router import Router
@@ -42,6 +45,9 @@ COMMAND = "profiel"
 ACTION_EDIT = "profiel_bewerken"
 FORM_PROFILE = "profiel"
 MAX_NAME = 200
+FIELD_DAYS = "werkdagen"
+FIELD_REQUESTS = "meedenken"
+YES, NO = "ja", "nee"
 
 
 def profile_form(ctx: HandlerContext, member: Member) -> Form:
@@ -74,8 +80,37 @@ def profile_form(ctx: HandlerContext, member: Member) -> Form:
                 tuple(Option(p.id, p.label) for p in texts.perspectives),
                 initial=tuple(e for e in (profile.expertise if profile else []) if e in known),
             ),
+            MultiSelect(
+                FIELD_DAYS,
+                texts.get("profiel.form.work_days"),
+                tuple(Option(str(d), day_name(texts, d)) for d in workdays.WEEKDAYS),
+                initial=tuple(str(d) for d in sorted(_days(profile))),
+                hint=texts.get("profiel.form.work_days_hint"),
+            ),
+            Select(
+                FIELD_REQUESTS,
+                texts.get("profiel.form.requests"),
+                (
+                    Option(YES, texts.get("profiel.form.requests_yes")),
+                    Option(NO, texts.get("profiel.form.requests_no")),
+                ),
+                initial=YES if profile is None or profile.open_to_requests else NO,
+                hint=texts.get("profiel.form.requests_hint"),
+            ),
         ),
     )
+
+
+def day_name(texts: Texts, day: int) -> str:
+    return texts.get(f"profiel.day.{day}")
+
+
+def _days(profile: MemberProfile | None) -> frozenset[int]:
+    return workdays.parse(profile.work_days if profile else None)
+
+
+def describe_days(texts: Texts, days: frozenset[int]) -> str:
+    return ", ".join(day_name(texts, d) for d in sorted(days))
 
 
 def describe(ctx: HandlerContext, member: Member) -> Rich:
@@ -88,6 +123,12 @@ def describe(ctx: HandlerContext, member: Member) -> Rich:
         organisation=member.organisation.name if member.organisation else unknown,
         role=member.role or unknown,
         expertise=", ".join(expertise) or unknown,
+        work_days=describe_days(texts, _days(profile)),
+        requests=texts.get(
+            "profiel.requests_on"
+            if profile is None or profile.open_to_requests
+            else "profiel.requests_off"
+        ),
     )
 
 
@@ -210,6 +251,12 @@ def submit_profile(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     save_profile(
         ctx, member, values["organisatie"], values["rol"], [p for p in known if p in chosen]
     )
+    profile = profile_repo(ctx).ensure(member)
+    days = [int(d) for d in event.choices(FIELD_DAYS) if d.isdigit()]
+    profile.work_days = workdays.stored(days)  # none chosen: Monday to Friday
+    answer = event.text(FIELD_REQUESTS)
+    if answer in (YES, NO):
+        profile.open_to_requests = answer == YES
     return [Ephemeral(texts.rich("profiel.saved"))]
 
 

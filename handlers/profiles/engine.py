@@ -17,7 +17,8 @@ def _welcomed(ctx: Any, member_id: int, message_id: str | None, error: str | Non
     profiles.mark_welcomed(ctx, member_id, error)
 
 
-WELCOME_DM = OutboxSteps(outboxes.WELCOME_DM, _welcomed)
+# The answer to the person's own step (they just joined a channel): sent on any day.
+WELCOME_DM = OutboxSteps(outboxes.WELCOME_DM, _welcomed, live=True)
 
 
 async def welcome_step(engine: Engine) -> Mapping[str, int]:

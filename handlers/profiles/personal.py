@@ -1,4 +1,5 @@
-"""What the profile holds about a person: their expertise and when they were welcomed. It is
+"""What the profile holds about a person: their expertise, working days, whether they may be
+asked to think along, and when they were welcomed. It is
 exported with the member and erased with them."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from handlers.core import workdays
 from handlers.core.personal import Expired, Person, when
 from storage.models import MemberProfile
 
@@ -24,6 +26,8 @@ class ProfileData:
             "member": {
                 "expertise": list(profile.expertise or []) if profile else [],
                 "welcomed_at": when(profile.welcomed_at) if profile else None,
+                "work_days": sorted(workdays.parse(profile.work_days if profile else None)),
+                "open_to_requests": profile.open_to_requests if profile else True,
             }
         }
 

@@ -315,13 +315,17 @@ class Closing:
 
 def close_due(ctx: HandlerContext) -> list[int]:
     """Close every run whose window ended. Its summary is owed from the same transaction on
-    (``summary_status``); reminders that did not go out by now are not sent any more."""
+    (``summary_status``); reminders that did not go out by now are not sent any more, nor
+    are prompt DMs still waiting (for someone whose working day did not come before the
+    window closed: handlers/core/workdays.py)."""
     closed: list[int] = []
     for run in run_repo(ctx).due_for_closing(ctx.now()):
         run.status = RunStatus.CLOSED
         for delivery in run_repo(ctx).deliveries(run):
             if delivery.reminder_status in ("pending", "sending"):
                 delivery.reminder_status = "expired"
+            if delivery.status == "pending":
+                delivery.status = "expired"
         if run.kind != FOLLOWUP_KIND:
             run.summary_status = "pending"
         closed.append(run.id)

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 20  # boundaries one session may pass in one go (guards against a loop)
 
 
-SPEEDSPAR_DM = OutboxSteps(outboxes.SPEEDSPAR_DM)
+# Round, closing and cancellation DMs of a session the person joined: sent on any day.
+SPEEDSPAR_DM = OutboxSteps(outboxes.SPEEDSPAR_DM, live=True)
 
 
 def wake_key(session_id: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from bot.services import Services, build_services
 from handlers.casus.queries import casus_repo
+from handlers.profiles.queries import profile_repo
 from handlers.reflection.chat import NewSchedule, create_schedule
 from storage.models import Answer, PromptDelivery, PromptRun, RunStatus, Schedule
 from tests.conftest import DatabaseTarget, RunningServer, make_settings
@@ -133,7 +134,14 @@ async def test_weekly_wat_ging_goed_from_planning_to_summary(server: RunningServ
     assert all(p.get("thread_ts") == run.message_id for p in thread_posts[-3:])
     assert len(rows(services, Answer)) == 6
 
-    # At 80% of the 48-hour window the fourth person gets one gentle reminder, by DM.
+    # At 80% of the 48-hour window the fourth person gets one gentle reminder, by DM. That is
+    # Sunday morning: U4 works every day (someone on Monday to Friday is not reminded on a
+    # day off; tests/bot/test_workdays.py).
+    def every_day(ctx: Any) -> None:
+        member = ctx.repos.members.ensure("slack", "U4")
+        profile_repo(ctx).ensure(member).work_days = "1234567"
+
+    services.runtime.call_sync(every_day)
     clock.set(FRIDAY_1500 + timedelta(hours=38.5))
     assert (await scheduler.tick())["reminded"] == 1
     assert [c["users"] for c in slack.calls_to("conversations.open")] == ["U4"]

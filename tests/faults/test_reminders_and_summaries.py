@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.profiles.queries import profile_repo
 from storage.models import PromptDelivery, PromptRun, RunStatus
 from tests.bot.test_scheduler import FRIDAY_1500, MONDAY, _schedule
 from tests.faults.conftest import ServedApp
@@ -41,9 +42,22 @@ def reminders_at_slack(served: ServedApp) -> Counter[str]:
     )
 
 
+def work_every_day(served: ServedApp) -> None:
+    """The reminder moment is Sunday morning: these people work every day, so it is due for
+    them (someone on Monday to Friday would get it on Monday; tests/bot/test_workdays.py)."""
+
+    def step(ctx: Any) -> None:
+        for user in PEOPLE:
+            member = ctx.repos.members.ensure("slack", user)
+            profile_repo(ctx).ensure(member).work_days = "1234567"
+
+    served.services.runtime.call_sync(step)
+
+
 async def prompt_in_channel(served: ServedApp) -> tuple[Clock, Any]:
     """A channel prompt to three people; nobody answers."""
     served.slack.members["C200"] = PEOPLE
+    work_every_day(served)
     clock = Clock(MONDAY)
     _schedule(served.services, clock, "vrijdag 15:00")
     scheduler = scheduler_for(served.services)

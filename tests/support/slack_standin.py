@@ -257,6 +257,10 @@ class SlackStandIn:
                     "response_metadata": {"next_cursor": ""},
                 }
             )
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+            link = f"https://leerkring-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return web.json_response({"ok": True, "channel": channel, "permalink": link})
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": "1700000000.999999"})
         if method == "files.getUploadURLExternal":

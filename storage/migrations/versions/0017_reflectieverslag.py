@@ -2,7 +2,7 @@
 outbox row of the question), and how long they keep their own record
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 """
 
 from __future__ import annotations

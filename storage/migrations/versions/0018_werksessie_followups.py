@@ -2,7 +2,7 @@
 sent once to the inbrenger at its time
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 """
 
 from __future__ import annotations

@@ -103,9 +103,13 @@ async def bring_in(
     server: TeamsServer, values: dict[str, Any] = CLEAN, user: TeamsUser = ANNA
 ) -> Casus:
     form = await open_intake(server, user=user)
-    before = len(server.connector.calls("send"))
+
+    def posts() -> int:  # in the channel (a suggestion of who could think along may follow)
+        return len([s for s in server.connector.calls("send") if s.conversation_id == CHANNEL])
+
+    before = posts()
     await submit(server, form, values, user=user)
-    assert len(server.connector.calls("send")) == before + 1, server.connector.everything()
+    assert posts() == before + 1, server.connector.everything()
     return server.rows(Casus)[-1]
 
 

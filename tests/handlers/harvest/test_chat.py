@@ -452,13 +452,14 @@ def test_html_is_well_formed_escaped_and_has_the_chart(
     assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
     assert "<script>" not in page and "&lt;script&gt;" in page and "&amp; [BSN]" in page
     headings = [el.text for el in root.iter("h2")]
-    assert headings[:7] == [
+    assert headings[:8] == [
         "Kerncijfers",
         "Casussen",
         "Successen",
         "Leervragen",
         "Speedsparren",
         "Werksessies",
+        "Meedenken over casussen",
         "Samenwerking",
     ]
     assert "Thema's" in headings
