@@ -194,4 +194,7 @@ def make_scheduler(services: Services) -> Scheduler:
         grace=timedelta(minutes=settings.schedule_grace_minutes),
         followup_after=timedelta(weeks=weeks) if weeks else None,
         retention_months=settings.retention_months,
+        praktijk_followup_after=timedelta(weeks=settings.praktijk_followup_weeks)
+        if settings.praktijk_followup_weeks
+        else None,
     )

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from handlers import casus, harvest, privacy, profiles, reflection, speedsparren, werksessie
+from handlers import (
+    casus,
+    harvest,
+    praktijkvoorbeeld,
+    privacy,
+    profiles,
+    reflection,
+    speedsparren,
+    werksessie,
+)
 from handlers.core import help
 from handlers.core.router import Router
 
-FEATURES = (help, casus, reflection, profiles, speedsparren, werksessie, harvest, privacy)
+FEATURES = (
+    help,
+    casus,
+    reflection,
+    profiles,
+    speedsparren,
+    werksessie,
+    praktijkvoorbeeld,
+    harvest,
+    privacy,
+)
 
 
 def build_router() -> Router:
