@@ -55,14 +55,26 @@ class PraktijkSource:
 
     def collect(self, session: Session, scope: Scope) -> SourceSection:
         texts = self._texts()
+        # Practices shared in the period, or answered, or whose steps were followed up in it.
         answered = select(PraktijkVertaling.practice_id).where(
             _in(PraktijkVertaling.created_at, scope)
+        )
+        followed = (
+            select(PraktijkVertaling.practice_id)
+            .join(PraktijkVervolg, PraktijkVervolg.translation_id == PraktijkVertaling.id)
+            .where(
+                or_(_in(PraktijkVervolg.sent_at, scope), _in(PraktijkVervolg.answered_at, scope))
+            )
         )
         query = (
             select(Praktijkvoorbeeld)
             .where(
                 Praktijkvoorbeeld.message_id.is_not(None),
-                or_(_in(Praktijkvoorbeeld.created_at, scope), Praktijkvoorbeeld.id.in_(answered)),
+                or_(
+                    _in(Praktijkvoorbeeld.created_at, scope),
+                    Praktijkvoorbeeld.id.in_(answered),
+                    Praktijkvoorbeeld.id.in_(followed),
+                ),
             )
             .order_by(Praktijkvoorbeeld.id)
         )
@@ -85,11 +97,17 @@ class PraktijkSource:
                 .where(PraktijkVertaling.practice_id.in_(ids))
             ):
                 followups[f.translation_id] = f
-        shared_in_period = sum(1 for p in practices if scope.start <= p.created_at < scope.end)
+
+        # The key figures count what happened in the period; each practice's item shows all
+        # of its answers, also those given before or after it.
+        def within(moment: Any) -> bool:
+            return moment is not None and scope.start <= moment < scope.end
+
         all_answers = [t for group in translations.values() for t in group]
-        steps = [t for t in all_answers if t.step]
-        followed = [followups[t.id] for t in steps if t.id in followups and followups[t.id].sent_at]
-        told = [f for f in followed if f.answered_at is not None]
+        answers = [t for t in all_answers if within(t.created_at)]
+        steps = [t for t in answers if t.step]
+        sent = [f for f in followups.values() if within(f.sent_at)]
+        told = [f for f in followups.values() if within(f.answered_at)]
         items = [
             self._item(texts, practice, translations[practice.id], followups)
             for practice in practices[:MAX_PRACTICES]
@@ -104,10 +122,10 @@ class PraktijkSource:
             title="oogsten.report.praktijk",
             empty="oogsten.report.praktijk_empty",
             figures=(
-                ("oogsten.report.praktijk_shared", shared_in_period),
-                ("oogsten.report.praktijk_answers", len(all_answers)),
+                ("oogsten.report.praktijk_shared", sum(within(p.created_at) for p in practices)),
+                ("oogsten.report.praktijk_answers", len(answers)),
                 ("oogsten.report.praktijk_steps", len(steps)),
-                ("oogsten.report.praktijk_followed", len(followed)),
+                ("oogsten.report.praktijk_followed", len(sent)),
                 ("oogsten.report.praktijk_told", len(told)),
             ),
             items=tuple(items),

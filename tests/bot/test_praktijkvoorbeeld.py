@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
 from bot.services import Services, build_services
+from handlers.casus.anonymous import ANONYMOUS_USER_ID
 from handlers.core.messaging import outbox_key
 from handlers.core.sections import Scope
 from handlers.praktijkvoorbeeld.harvest import PraktijkSource
@@ -306,6 +307,20 @@ async def test_a_practice_translated_by_three_members_harvested_and_followed_up(
         "(nagevraagd: Goed: de moeder kwam, met haar zus.)"
     ) in lines
     assert lines[-1] == "3 stappen voor morgen, 3 nagevraagd, 1 vertelden hoe het ging"
+    # A harvest of the follow-up weeks alone: the practice is there for its follow-ups; the
+    # key figures count only what happened in those weeks.
+    with services.database.session() as session:
+        section = PraktijkSource().collect(
+            session, Scope(T0 + timedelta(weeks=4), T0 + timedelta(weeks=6))
+        )
+    assert dict(section.figures) == {
+        "oogsten.report.praktijk_shared": 0,
+        "oogsten.report.praktijk_answers": 0,
+        "oogsten.report.praktijk_steps": 0,
+        "oogsten.report.praktijk_followed": 3,
+        "oogsten.report.praktijk_told": 1,
+    }
+    assert [item.title for item in section.items] == [PRACTICE["titel"]]
 
 
 async def test_the_report_of_oogsten_shows_the_practice_with_its_chart(
@@ -406,3 +421,98 @@ async def test_a_follow_up_sent_by_a_process_that_died_is_not_sent_again(
         if survivor is not None:
             await survivor.stop()
         second.close()
+
+
+async def answer_followup(server: RunningServer, user: str, text: str) -> None:
+    slack = server.slack
+    dm = next(c for c in slack.calls_to("chat.postMessage") if c["channel"] == f"D{user}")
+    button = next(e for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"])
+    opened = len(slack.calls_to("views.open"))
+    await post(
+        server,
+        interactive_body(
+            block_action("praktijk_vervolg", button["value"], user=user, channel=f"D{user}")
+        ),
+    )
+    view = (await slack.wait_for("views.open", opened + 1))[-1]["view"]
+    status, answer = await post(
+        server, interactive_body(view_submission(view, {"hoe": text}, user=user))
+    )
+    assert status == 200 and "errors" not in answer, answer
+
+
+async def my_data(server: RunningServer, user: str) -> dict[str, Any]:
+    slack = server.slack
+    uploads = len(slack.calls_to("files.completeUploadExternal"))
+    status, _ = await post(server, command_body("/mijn-gegevens", "", user=user))
+    assert status == 200
+    await slack.wait_for("files.completeUploadExternal", uploads + 1)
+    content = slack.uploads[f"F{len(slack.uploads):08d}"]
+    return dict(json.loads(content))
+
+
+async def erase(server: RunningServer, user: str) -> None:
+    status, _ = await post(
+        server, interactive_body(block_action("privacy_verwijder_ja", "", user=user))
+    )
+    assert status == 200
+    await until(
+        lambda: not rows(server.services, Member, Member.platform_user_id == user), "erasure"
+    )
+
+
+async def test_practices_and_answers_in_the_export_erasure_and_retention(
+    server: RunningServer,
+) -> None:
+    """AVG: the export holds one's practices, translations (private ones too) and what one
+    told about the step; erasure removes the translations and follow-ups and keeps a shared
+    practice without a name, with the answers of others; retention replaces the texts."""
+    from handlers.core.personal import Expired
+    from handlers.features import build_router
+    from tests.bot.test_privacy_anonymous import everything_stored
+
+    services = server.services
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    practice = await share(server)
+    for user, score, take, step, share_to in ANSWERS:
+        await translate(server, practice, user, answer_values(score, take, step, share_to))
+    await until(lambda: len(rows(services, PraktijkVertaling)) == 3, "three answers")
+    scheduler = scheduler_for(services, praktijk_followup_after=timedelta(weeks=4))
+    clock.set(T0 + timedelta(weeks=4, minutes=1))
+    await scheduler.tick()
+    await answer_followup(server, "UD1", "Mijn teamleider gaf me twee uur per week.")
+
+    exported = await my_data(server, "UD1")
+    (mine,) = exported["praktijk_vertalingen"]
+    assert (mine["score"], mine["shared"], mine["take_along"]) == (7, False, "Eén plan")
+    assert mine["followup"]["how_it_went"] == "Mijn teamleider gaf me twee uur per week."
+    assert exported["praktijkvoorbeelden"] == []
+    assert "Het vaste gezicht" not in json.dumps(exported, ensure_ascii=False)
+    authored = await my_data(server, AUTHOR)
+    assert [p["title"] for p in authored["praktijkvoorbeelden"]] == [PRACTICE["titel"]]
+    assert authored["praktijk_vertalingen"] == []
+
+    await erase(server, "UD1")
+    stored = everything_stored(server)
+    for gone in ("UD1", "Eén plan", "Ik vraag mijn teamleider", "twee uur per week"):
+        assert gone not in stored, gone
+    assert len(rows(services, PraktijkVervolg)) == 2
+    await erase(server, AUTHOR)
+    stored = everything_stored(server)
+    assert AUTHOR not in stored and PRACTICE["proces"] in stored  # kept, without a name
+    assert "Het vaste gezicht" in stored  # the answers of others keep their context
+    (kept,) = rows(services, Praktijkvoorbeeld)
+    anonymous = {m.id: m.platform_user_id for m in rows(services, Member)}[kept.author_id]
+    assert anonymous == ANONYMOUS_USER_ID
+
+    parts = build_router().registry.personal_data
+    with services.database.session() as session:
+        counts = parts.purge(
+            session, Expired(T0 + timedelta(weeks=10), removed="[verlopen]", title="[verlopen]")
+        )
+    assert counts["answers"] >= 2
+    stored = everything_stored(server)
+    for gone in (PRACTICE["proces"], PRACTICE["titel"], "Het vaste gezicht", "keukentafelgesprek."):
+        assert gone not in stored, gone
+    assert [t.score for t in rows(services, PraktijkVertaling)] == [7, 4]  # the scores stay
