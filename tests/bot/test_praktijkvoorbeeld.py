@@ -516,3 +516,58 @@ async def test_practices_and_answers_in_the_export_erasure_and_retention(
     for gone in (PRACTICE["proces"], PRACTICE["titel"], "Het vaste gezicht", "keukentafelgesprek."):
         assert gone not in stored, gone
     assert [t.score for t in rows(services, PraktijkVertaling)] == [7, 4]  # the scores stay
+
+
+async def test_someone_who_snoozes_gets_the_follow_up_when_the_snooze_is_over(
+    server: RunningServer,
+) -> None:
+    services = server.services
+    clock = Clock(T0)
+    services.runtime.clock = clock
+    practice = await share(server)
+    for user, score, take, step, share_to in ANSWERS[:2]:
+        await translate(server, practice, user, answer_values(score, take, step, share_to))
+    await until(lambda: len(rows(services, PraktijkVertaling)) == 2, "two answers")
+    _, text = await post(server, command_body("/reflectie", "snooze 2026-04-25", user="UC1"))
+    assert "25-04-2026" in json.loads(text)["text"]
+
+    scheduler = scheduler_for(services, praktijk_followup_after=timedelta(weeks=4))
+    clock.set(T0 + timedelta(weeks=4, minutes=1))  # 20 April
+    await scheduler.tick()
+    assert dms(server) == Counter({"UB1": 1})
+    clock.set(datetime(2026, 4, 26, 9, 0, tzinfo=AMS))
+    await scheduler.tick()
+    await scheduler.tick()
+    assert dms(server) == Counter({"UB1": 1, "UC1": 1})
+
+
+async def test_two_processes_sending_the_same_follow_ups_send_each_once(
+    server: RunningServer, database_target: Any
+) -> None:
+    """Two processes (a replica, ``leerkring schedule run``) that both found the same owed
+    follow-ups: the claim lets one of them send each DM."""
+    from handlers.praktijkvoorbeeld import engine
+
+    first, slack = server.services, server.slack
+    first.runtime.clock = Clock(T0)
+    practice = await share(server)
+    for user, score, take, step, share_to in ANSWERS:
+        await translate(server, practice, user, answer_values(score, take, step, share_to))
+    await until(lambda: len(rows(first, PraktijkVertaling)) == 3, "three answers")
+    second = build_services(make_settings(database_target.url, SLACK_API_URL=slack.url))
+    try:
+        later = Clock(T0 + timedelta(weeks=4, minutes=1))
+        first.runtime.clock = second.runtime.clock = later
+        engines = [scheduler_for(first), scheduler_for(second)]
+        for services in (first, second):
+            services.runtime.call_sync(engine.plan_followups, timedelta(weeks=4))
+        owed = [s.runtime.call_sync(engine.pending_followups) for s in (first, second)]
+        assert [len(items) for items in owed] == [3, 3]
+        sent = await asyncio.gather(
+            *(engine.send_followups(e, items) for e, items in zip(engines, owed, strict=True))
+        )
+        assert sum(sent) == 3
+        assert dms(server) == Counter({"UB1": 1, "UC1": 1, "UD1": 1})
+        assert [f.status for f in rows(first, PraktijkVervolg)] == ["sent"] * 3
+    finally:
+        second.close()
