@@ -35,6 +35,7 @@ from handlers.core.replies import (
     Section,
     Select,
     TextInput,
+    UpdateMessage,
     rich,
 )
 from handlers.core.router import MessageRef, Router
@@ -153,7 +154,8 @@ def submit_practice(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]:
     return [PostMessage(place, card, record_as=Record(RECORD_PRACTICE, practice_id))]
 
 
-def practice_card(practice: Praktijkvoorbeeld, texts: Texts) -> Card:
+def practice_card(practice: Praktijkvoorbeeld, texts: Texts, answered: int = 0) -> Card:
+    """The card in the channel; ``answered``: how many translated it so far (shown, not who)."""
     author = Mention(practice.author.platform_user_id)
     blocks: list[Block] = [
         Header(texts.rich("praktijk.card.header", title=practice.title).plain()),
@@ -182,6 +184,9 @@ def practice_card(practice: Praktijkvoorbeeld, texts: Texts) -> Card:
         )
     )
     blocks.append(Context(texts.rich("praktijk.card.footer", number=practice.id)))
+    if answered:
+        key = "praktijk.card.answered_one" if answered == 1 else "praktijk.card.answered"
+        blocks.append(Context(texts.rich(key, count=answered)))
     return Card(
         tuple(blocks),
         fallback=texts.rich("praktijk.card.fallback", author=author, title=practice.title),
@@ -307,15 +312,20 @@ def submit_translation(event: FormSubmitted, ctx: HandlerContext) -> list[Reply]
     )
     if translation is None:  # a second submission, or the same one delivered twice
         return [Ephemeral(texts.rich("praktijk.already"))]
+    place = place_of(practice)
+    assert practice.message_id is not None  # checked by _refusal
+    count = praktijk_repo(ctx.session).translation_count(practice.id)
+    update = UpdateMessage(place, practice.message_id, practice_card(practice, texts, count))
     if not shared:
-        return [Ephemeral(texts.rich("praktijk.kept_private"))]
+        return [Ephemeral(texts.rich("praktijk.kept_private")), update]
     return [
         PostMessage(
-            place_of(practice),
+            place,
             translation_card(translation, texts),
             thread_id=practice.message_id,
             record_as=Record(RECORD_TRANSLATION, translation.id),
-        )
+        ),
+        update,
     ]
 
 

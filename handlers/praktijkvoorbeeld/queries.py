@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.claims import Outbox
@@ -98,6 +98,16 @@ class PraktijkRepository:
                 PraktijkVertaling.member_id == member_id,
             )
         ).one_or_none()
+
+    def translation_count(self, practice_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(PraktijkVertaling)
+                .where(PraktijkVertaling.practice_id == practice_id)
+            )
+            or 0
+        )
 
     def translation(self, translation_id: int) -> PraktijkVertaling | None:
         return self.session.get(PraktijkVertaling, translation_id)

@@ -204,6 +204,14 @@ async def test_a_practice_translated_by_three_members_harvested_and_followed_up(
     in_thread = json.dumps(posts, ensure_ascii=False)
     assert "<@UB1>" in in_thread and "7/10" in in_thread and "Het vaste gezicht" in in_thread
     assert "<@UC1>" in in_thread and "4/10" in in_thread
+    # The card counts the translations (not who, nor what the private one said).
+    await until(lambda: len(slack.calls_to("chat.update")) == 3, "the card updated thrice")
+    updated = slack.calls_to("chat.update")[-1]
+    assert updated["ts"] == practice.message_id
+    valid(updated["blocks"])
+    assert "3 collega's vertaalden dit al naar hun eigen praktijk." in json.dumps(
+        updated["blocks"], ensure_ascii=False
+    )
     # The private answer reached no channel.
     assert "Eén plan" not in slack.posted_texts()
     assert "Ik vraag mijn teamleider" not in slack.posted_texts()

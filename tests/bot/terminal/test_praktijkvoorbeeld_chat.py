@@ -93,7 +93,9 @@ def test_a_practice_shared_translated_and_followed_up_in_the_terminal(
             "/knop praktijk_vertaal 1",  # a second time
         ],
     )
-    assert output.count("━━ Praktijkvoorbeeld: Keukentafelgesprek ━━") == 1
+    header = "━━ Praktijkvoorbeeld: Keukentafelgesprek ━━"
+    assert output.count(header) == 3  # posted once, then updated with each translation
+    assert output.count(f"✎ {header}") == 2
     assert "[Vertaal naar mijn praktijk: /knop praktijk_vertaal 1]" in output
     assert "Dit is je eigen praktijkvoorbeeld" in output
     assert "↳ @bob vertaalde dit naar de eigen praktijk: 7/10" in output
