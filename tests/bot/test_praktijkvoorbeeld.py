@@ -579,3 +579,48 @@ async def test_two_processes_sending_the_same_follow_ups_send_each_once(
         assert [f.status for f in rows(first, PraktijkVervolg)] == ["sent"] * 3
     finally:
         second.close()
+
+
+async def test_a_card_posted_but_never_recorded_is_found_and_one_never_posted_removed(
+    server: RunningServer,
+) -> None:
+    """The process (or the database) went away between posting the card and recording it: the
+    scheduler finds the card by its key and records it, so it is not posted again and can be
+    answered; a practice whose card never arrived is removed after a while."""
+    from handlers.core.events import Place
+    from handlers.praktijkvoorbeeld import chat
+
+    services, slack = server.services, server.slack
+    clock = Clock(T0)
+    services.runtime.clock = clock
+
+    def store(ctx: Any) -> int:
+        from handlers.praktijkvoorbeeld.queries import praktijk_repo
+
+        channel = ctx.repos.channels.ensure("slack", "C100", "T1", "casuistiek")
+        author = ctx.repos.members.ensure("slack", AUTHOR)
+        return praktijk_repo(ctx.session).add(channel, author, dict(PRACTICE), ctx.now())
+
+    posted_id, lost_id = services.runtime.call_sync(store), services.runtime.call_sync(store)
+    card = services.runtime.call_sync(
+        lambda ctx: chat.practice_card(ctx.session.get(Praktijkvoorbeeld, posted_id), ctx.texts)
+    )
+    sent = await services.messengers.get("slack").post(
+        Place("slack", "C100", "T1"), card, key=outbox_key(chat.RECORD_PRACTICE, posted_id)
+    )
+    before = len(slack.calls_to("chat.postMessage"))
+
+    scheduler = scheduler_for(services)
+    clock.set(T0 + timedelta(minutes=2))
+    await scheduler.tick()
+    assert len(slack.calls_to("chat.postMessage")) == before
+    found = rows(services, Praktijkvoorbeeld, Praktijkvoorbeeld.id == posted_id)[0]
+    assert found.message_id == sent.message_id
+    lost = rows(services, Praktijkvoorbeeld, Praktijkvoorbeeld.id == lost_id)[0]
+    assert lost.message_id is None  # not given up yet
+    clock.set(T0 + timedelta(minutes=16))
+    await scheduler.tick()
+    assert [p.id for p in rows(services, Praktijkvoorbeeld)] == [posted_id]
+    _, text = await translate(server, found, "UB1", answer_values("6", "x", "", "draad"))
+    assert "errors" not in text
+    await until(lambda: thread_posts(server, found), "the answer in the recovered thread")
