@@ -624,3 +624,20 @@ async def test_a_card_posted_but_never_recorded_is_found_and_one_never_posted_re
     _, text = await translate(server, found, "UB1", answer_values("6", "x", "", "draad"))
     assert "errors" not in text
     await until(lambda: thread_posts(server, found), "the answer in the recovered thread")
+
+
+async def test_a_card_the_channel_refuses_is_not_stored_and_the_person_is_told(
+    server: RunningServer,
+) -> None:
+    slack = server.slack
+    opened = len(slack.calls_to("views.open"))
+    await post(server, command_body("/praktijkvoorbeeld", "", user=AUTHOR))
+    view = (await slack.wait_for("views.open", opened + 1))[-1]["view"]
+    slack.fail["chat.postMessage"] = "not_in_channel"
+    status, text = await post(
+        server, interactive_body(view_submission(view, PRACTICE, user=AUTHOR))
+    )
+    assert status == 200
+    answer = json.loads(text)  # the form stays open and says why
+    assert answer["response_action"] == "errors" and "/invite" in answer["errors"]["titel"]
+    assert rows(server.services, Praktijkvoorbeeld) == []
