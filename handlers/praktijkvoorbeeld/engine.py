@@ -107,11 +107,17 @@ async def send_followups(engine: Engine, items: list[FollowupDM]) -> int:
     return await all_done(sends)
 
 
+def due_followups(ctx: HandlerContext, after: timedelta | None) -> list[FollowupDM]:
+    """This tick's work in one unit of work: plan what became due (unless the follow-up is
+    switched off), then everything still owed. The rows are committed before anything is sent."""
+    if after is not None:
+        plan_followups(ctx, after)
+    return pending_followups(ctx)
+
+
 async def followup_step(engine: Engine) -> Mapping[str, int]:
     after = engine.option("praktijk_followup_after", FOLLOWUP_AFTER)
-    if after is not None:
-        await engine.call(plan_followups, after)
-    items = await engine.call(pending_followups)
+    items = await engine.call(due_followups, after)
     sent = await send_followups(engine, items) if items else 0
     return {"praktijk_followups": sent} if sent else {}
 
