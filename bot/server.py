@@ -195,4 +195,7 @@ def make_scheduler(services: Services) -> Scheduler:
         followup_after=timedelta(weeks=weeks) if weeks else None,
         retention_months=settings.retention_months,
         metrics=services.metrics,
+        praktijk_followup_after=timedelta(weeks=settings.praktijk_followup_weeks)
+        if settings.praktijk_followup_weeks
+        else None,
     )

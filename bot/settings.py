@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     casus_followup_weeks: int = Field(
         default=4, ge=0, le=52, alias="LEERKRING_CASUS_FOLLOWUP_WEEKS"
     )
+    # A step for tomorrow named under a praktijkvoorbeeld is followed up after this (0: never).
+    praktijk_followup_weeks: int = Field(
+        default=4, ge=0, le=52, alias="LEERKRING_PRAKTIJK_FOLLOWUP_WEEKS"
+    )
     tick_seconds: float = Field(default=15, gt=0, le=300, alias="LEERKRING_TICK_SECONDS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LEERKRING_LOG_LEVEL"

@@ -6,6 +6,7 @@ from handlers import (
     casus,
     harvest,
     meedenken,
+    praktijkvoorbeeld,
     privacy,
     profiles,
     reflectieverslag,
@@ -25,6 +26,7 @@ FEATURES = (
     werksessie,
     reflectieverslag,
     meedenken,
+    praktijkvoorbeeld,
     harvest,
     privacy,
 )

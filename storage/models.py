@@ -779,3 +779,83 @@ class MeedenkRequest(Base):
 
     casus: Mapped[Casus] = relationship()
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
+
+
+class Praktijkvoorbeeld(Base):
+    """A good practice shared with ``/praktijkvoorbeeld``, in the four parts of the NJi
+    checklist: the aim and the need it answers, the results (what changed, success factors,
+    bottlenecks), the process and tips for others. Posted as a card; ``message_id`` is set
+    once the post is recorded (the thread of the answers)."""
+
+    __tablename__ = "praktijkvoorbeelden"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    aim: Mapped[str] = mapped_column(Text)
+    changed: Mapped[str] = mapped_column(Text)
+    success_factors: Mapped[str | None] = mapped_column(Text)
+    bottlenecks: Mapped[str | None] = mapped_column(Text)
+    process: Mapped[str] = mapped_column(Text)
+    tips: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    channel: Mapped[Channel] = relationship()
+    author: Mapped[Member] = relationship()
+
+
+class PraktijkVertaling(Base):
+    """One member's translation of a praktijkvoorbeeld to their own practice: a score from 0
+    to 10, what they take along and what not, what the translation needs and a step for
+    tomorrow. ``shared``: posted in the card's thread (``message_id``); otherwise only the
+    facilitators see it (the harvest). One per member and practice."""
+
+    __tablename__ = "praktijk_vertalingen"
+    __table_args__ = (UniqueConstraint("practice_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("praktijkvoorbeelden.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    take_along: Mapped[str | None] = mapped_column(Text)
+    leave_out: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[str | None] = mapped_column(Text)
+    step: Mapped[str | None] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(default=False)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    practice: Mapped[Praktijkvoorbeeld] = relationship()
+    member: Mapped[Member] = relationship()
+
+
+class PraktijkVervolg(Base):
+    """The follow-up of a step for tomorrow, N weeks after it was named ("hoe ging je stap?"):
+    an outbox DM (handlers/core/outbox.py), one per translation, and what the person answered."""
+
+    __tablename__ = "praktijk_vervolgen"
+    __table_args__ = (
+        UniqueConstraint("translation_id"),
+        outbox_index("ix_praktijk_vervolgen_unsent", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("praktijk_vertalingen.id", ondelete="CASCADE")
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    how_it_went: Mapped[str | None] = mapped_column(Text)
+    learned: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    translation: Mapped[PraktijkVertaling] = relationship()
