@@ -135,10 +135,10 @@ def _record_replies(ctx: HandlerContext, actor: Actor, period: Period) -> list[R
             texts.rich(
                 "reflectieverslag.sent",
                 period=label,
-                sessions=record.sessions,
-                reflections=record.reflections,
-                answers=record.answers,
-                takeaways=record.takeaways,
+                sessions=texts.count("werksessie", record.sessions),
+                reflections=texts.count("reflectie", record.reflections),
+                answers=texts.count("antwoord", record.answers),
+                takeaways=texts.count("inzicht", record.takeaways),
             )
         ),
     ]
@@ -218,7 +218,7 @@ def _statement(event: CommandInvoked, ctx: HandlerContext, words: list[str]) -> 
                 "reflectieverslag.statement_ready",
                 name=statement.name,
                 period=label,
-                sessions=statement.sessions,
+                sessions=texts.count("werksessie", statement.sessions),
                 hours=hours_text(statement.hours, texts.language),
             )
         ),

@@ -482,7 +482,9 @@ def build_statement(
         f"<tr><td>{_t(texts, 'doc.period')}</td><td>{escape(label)}</td></tr>",
         "</table>",
         "<table>" + "".join(rows) + "</table>",
-        f"<p><b>{_t(texts, 'statement.total', sessions=len(facts), hours=total)}</b></p>",
+        "<p><b>"
+        + _t(texts, "statement.total", sessions=texts.count("werksessie", len(facts)), hours=total)
+        + "</b></p>",
         '<table class="meta sign">',
         *(
             f"<tr><td>{_t(texts, 'statement.' + key)}</td><td></td></tr>"

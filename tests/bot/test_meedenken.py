@@ -104,7 +104,7 @@ async def test_suggestions_order_opt_out_snooze_and_one_dm_per_request(
     seed(server)
     await switch_off(server, "UE1")
     status, text = await post(server, command_body("/reflectie", "snooze 2026-04-30", user="UF1"))
-    assert status == 200 and "30-04-2026" in text
+    assert status == 200 and "donderdag 30 april 2026" in text
 
     casus, notice = await suggestion_after(server, "U111", CLEAN)
     rendered = json.dumps(notice, ensure_ascii=False)

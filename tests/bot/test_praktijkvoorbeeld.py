@@ -537,7 +537,7 @@ async def test_someone_who_snoozes_gets_the_follow_up_when_the_snooze_is_over(
         await translate(server, practice, user, answer_values(score, take, step, share_to))
     await until(lambda: len(rows(services, PraktijkVertaling)) == 2, "two answers")
     _, text = await post(server, command_body("/reflectie", "snooze 2026-04-25", user="UC1"))
-    assert "25-04-2026" in json.loads(text)["text"]
+    assert "zaterdag 25 april 2026" in json.loads(text)["text"]
 
     scheduler = scheduler_for(services, praktijk_followup_after=timedelta(weeks=4))
     clock.set(T0 + timedelta(weeks=4, minutes=1))  # 20 April

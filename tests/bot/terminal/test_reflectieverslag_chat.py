@@ -35,6 +35,7 @@ def test_reflect_in_the_terminal_then_write_the_record_as_files(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     ids = seed(database, "terminal", PEOPLE, ("leerkring", "schulden"))
     texts = load_texts("nl")
     runtime = Runtime(database, build_router(), texts, StructuredGuard())
@@ -61,8 +62,8 @@ def test_reflect_in_the_terminal_then_write_the_record_as_files(
     TerminalChat(runtime, texts, user="ik", stdin=io.StringIO("\n".join(script)), stdout=out).run()
     output = out.getvalue()
     assert "Je reflectie is bewaard" in output
-    assert "2 werksessie(s), 1 reflectie(s)" in output
-    files = sorted((tmp_path / "oogst").iterdir())
+    assert "2 werksessies, 1 reflectie" in output
+    files = sorted((tmp_path / "data" / "leerkring" / "bestanden").iterdir())
     assert [f.suffix for f in files] == [".html", ".json"]
     record = json.loads(files[1].read_text("utf-8"))
     first = record["werksessies"][0]
