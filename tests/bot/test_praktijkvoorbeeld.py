@@ -536,14 +536,14 @@ async def test_someone_who_snoozes_gets_the_follow_up_when_the_snooze_is_over(
     for user, score, take, step, share_to in ANSWERS[:2]:
         await translate(server, practice, user, answer_values(score, take, step, share_to))
     await until(lambda: len(rows(services, PraktijkVertaling)) == 2, "two answers")
-    _, text = await post(server, command_body("/reflectie", "snooze 2026-04-25", user="UC1"))
-    assert "zaterdag 25 april 2026" in json.loads(text)["text"]
+    _, text = await post(server, command_body("/reflectie", "snooze 2026-04-23", user="UC1"))
+    assert "donderdag 23 april 2026" in json.loads(text)["text"]
 
     scheduler = scheduler_for(services, praktijk_followup_after=timedelta(weeks=4))
     clock.set(T0 + timedelta(weeks=4, minutes=1))  # 20 April
     await scheduler.tick()
     assert dms(server) == Counter({"UB1": 1})
-    clock.set(datetime(2026, 4, 26, 9, 0, tzinfo=AMS))
+    clock.set(datetime(2026, 4, 24, 9, 0, tzinfo=AMS))  # Friday, a working day
     await scheduler.tick()
     await scheduler.tick()
     assert dms(server) == Counter({"UB1": 1, "UC1": 1})
