@@ -146,7 +146,7 @@ def test_samenwerking_participants_and_cross_organisation_links(
         None: 1,
     }
     assert (harvest.people, harvest.organisations) == (4, 3)
-    links = {(lk.contributor_organisation, lk.casus_organisation): lk for lk in harvest.links}
+    links = {(lk.contributor_organisation, lk.owner_organisation): lk for lk in harvest.links}
     assert {k: (v.contributions, v.people) for k, v in links.items()} == {
         ("Jeugdzorg Plus", "Wijkteam Noord"): (3, 1),
         ("Schuldhulp Stad", "Wijkteam Noord"): (1, 1),
@@ -242,7 +242,12 @@ def test_pluggable_sources_join_the_report(database: Database, story: dict[str, 
                 Member.id.label("member_id"), literal(NOW, UTCDateTime()).label("at")
             ).where(Member.platform_user_id == "UFAC02")
 
+    from handlers.casus.harvest import CasusSource
+    from handlers.reflection.harvest import ReflectionSource
+
     registry = SourceRegistry()
+    registry.register(CasusSource())
+    registry.register(ReflectionSource())
     registry.register(Speedspar())
     registry.register(Intervisie())  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -256,7 +261,12 @@ def test_pluggable_sources_join_the_report(database: Database, story: dict[str, 
             now=NOW,
             options=HarvestOptions(registry=registry),
         )
-    assert [s.key for s in harvest.sections] == ["speedsparren", "intervisie"]
+    assert [s.key for s in harvest.sections] == [
+        "casus",
+        "reflection",
+        "speedsparren",
+        "intervisie",
+    ]
     # Fenna (Wijkteam Noord) took part in the other source only.
     assert dict(harvest.participants)["Wijkteam Noord"] == 2
     texts = load_texts("nl")
@@ -570,7 +580,9 @@ def test_summariser_seam_is_off_by_default_and_used_when_plugged_in(
             channel_id=None,
             channel_label=None,
             now=NOW,
-            options=HarvestOptions(summariser=summarise),
+            options=HarvestOptions(
+                summariser=summarise, registry=build_router().registry.harvest_sections
+            ),
         )
     assert seen == [4]
     texts = load_texts("nl")
