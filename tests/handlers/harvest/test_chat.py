@@ -462,7 +462,7 @@ def test_html_is_well_formed_escaped_and_has_the_chart(
     assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
     assert "<script>" not in page and "&lt;script&gt;" in page and "&amp; [BSN]" in page
     headings = [el.text for el in root.iter("h2")]
-    assert headings[:8] == [
+    assert headings[:9] == [
         "Kerncijfers",
         "Casussen",
         "Successen",
@@ -470,6 +470,7 @@ def test_html_is_well_formed_escaped_and_has_the_chart(
         "Speedsparren",
         "Werksessies",
         "Meedenken over casussen",
+        "Praktijkvoorbeelden",
         "Samenwerking",
     ]
     assert "Thema's" in headings
