@@ -527,10 +527,8 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 def to_data(value: Any) -> Any:
     if isinstance(value, SourceSection):
-        data = {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if value.payload is not None:
-            data["payload"] = _payload_data(value.payload)
-        return data
+        fields = dataclasses.fields(value)
+        return {f.name: to_data(getattr(value, f.name)) for f in fields if f.name != "payload"}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime | date):
@@ -546,38 +544,76 @@ def section_themes(harvest: Harvest, texts: Texts) -> list[Themes]:
     return [group for group in found if group is not None and group.entries]
 
 
-# A payload in the JSON export names its type, so it reads back as itself; only a dataclass
-# from our own handlers package is accepted.
-_PAYLOAD_TYPE = "type"
+# In the JSON export a payload's fields are fields of the harvest (``harvest.casussen``, as in
+# Python), "sections" lists the sections without one, and "section_payloads" says where each
+# payload section stood and which type reads it back: only a dataclass of our own handlers.
+_NOT_EXPORTED = frozenset({"lead"})
 
 
-def _payload_data(payload: Any) -> Any:
-    kind = type(payload)
-    return {_PAYLOAD_TYPE: f"{kind.__module__}:{kind.__qualname__}"} | to_data(payload)
+def harvest_data(harvest: Harvest) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(harvest):
+        if f.name != "sections":
+            data[f.name] = to_data(getattr(harvest, f.name))
+            continue
+        placed = []
+        for index, section in enumerate(harvest.sections):
+            payload = section.payload
+            if payload is None:
+                continue
+            kind = type(payload)
+            for own in dataclasses.fields(payload):
+                if own.name not in _NOT_EXPORTED:
+                    data[own.name] = to_data(getattr(payload, own.name))
+            placed.append(
+                {
+                    "at": index,
+                    "key": section.key,
+                    "title": section.title,
+                    "empty": section.empty,
+                    "type": f"{kind.__module__}:{kind.__qualname__}",
+                }
+            )
+        data["sections"] = [to_data(s) for s in harvest.sections if s.payload is None]
+        data["section_payloads"] = placed
+    return data
 
 
-def _payload_from(value: Any) -> Any:
-    module_name, _, name = str(value[_PAYLOAD_TYPE]).partition(":")
-    if not module_name.startswith("handlers.") or not name.isidentifier():
-        raise ValueError(f"unknown harvest section type {value[_PAYLOAD_TYPE]!r}")
-    kind = getattr(importlib.import_module(module_name), name, None)
-    if kind is None or not dataclasses.is_dataclass(kind):
-        raise ValueError(f"unknown harvest section type {value[_PAYLOAD_TYPE]!r}")
-    return _from_data(kind, {k: v for k, v in value.items() if k != _PAYLOAD_TYPE})
+def _payload_type(name: str) -> Any:
+    module_name, _, qualname = name.partition(":")
+    if module_name.startswith("handlers.") and qualname.isidentifier():
+        kind = getattr(importlib.import_module(module_name), qualname, None)
+        if kind is not None and dataclasses.is_dataclass(kind):
+            return kind
+    raise ValueError(f"unknown harvest section type {name!r}")
 
 
 def render_json(harvest: Harvest, texts: Texts) -> str:
     data = {
         "format": "leerkring-oogst/1",
         "figures": {key: value for key, _label, value in figures(harvest, texts)},
-        "harvest": to_data(harvest),
+        "harvest": harvest_data(harvest),
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def harvest_from_json(raw: str) -> Harvest:
     """Read an exported harvest back (the JSON export round-trips)."""
-    return _from_data(Harvest, json.loads(raw)["harvest"])
+    data = json.loads(raw)["harvest"]
+    sections = [_from_data(SourceSection, s) for s in data.get("sections", [])]
+    for placed in sorted(data.get("section_payloads", []), key=lambda p: int(p["at"])):
+        kind = _payload_type(str(placed["type"]))
+        own = {f.name: data[f.name] for f in dataclasses.fields(kind) if f.name in data}
+        section = SourceSection(
+            key=str(placed["key"]),
+            title=str(placed["title"]),
+            empty=str(placed["empty"]),
+            payload=_from_data(kind, own),
+        )
+        sections.insert(int(placed["at"]), section)
+    shared = {k: v for k, v in data.items() if k != "sections"} | {"sections": []}
+    harvest: Harvest = _from_data(Harvest, shared)
+    return dataclasses.replace(harvest, sections=tuple(sections))
 
 
 def _from_data(kind: Any, value: Any) -> Any:
@@ -592,10 +628,6 @@ def _from_data(kind: Any, value: Any) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_from_data(args[0], v) for v in value)
         return tuple(_from_data(a, v) for a, v in zip(args, value, strict=True))
-    if kind is SourceSection and value.get("payload") is not None:
-        payload = _payload_from(value["payload"])
-        plain = _from_data(SourceSection, {k: v for k, v in value.items() if k != "payload"})
-        return dataclasses.replace(plain, payload=payload)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
         return kind(  # type: ignore[operator]
