@@ -502,6 +502,66 @@ def test_json_round_trips(database: Database, story: dict[str, int]) -> None:
     assert json.loads(raw)["figures"]["brought_in"] == 4
 
 
+def test_json_keeps_its_shape_and_refuses_a_foreign_section_type(
+    database: Database, story: dict[str, int]
+) -> None:
+    data = json.loads(render_json(harvest_of(database), load_texts("nl")))
+    # A payload's fields are the harvest's own fields, as before the sections rendered themselves.
+    assert data["harvest"]["casus"]["brought_in"] == 4
+    assert [key for key, _ in data["harvest"]["perspectives"]] == ["jeugd", "schulden", "ggz"]
+    assert "casus" not in {s["key"] for s in data["harvest"]["sections"]}
+    for forged in ("os:system", "handlers.harvest.report:HarvestOptions.registry", "builtins:dict"):
+        data["harvest"]["section_payloads"][0]["type"] = forged
+        with pytest.raises(ValueError, match="unknown harvest section type"):
+            harvest_from_json(json.dumps(data))
+
+
+def test_a_sources_links_and_texts_join_the_shared_parts(
+    database: Database, story: dict[str, int]
+) -> None:
+    """A source without a payload that contributes cross-organisation links and texts: they
+    join who learned with whom and the keywords, in SQL, without the harvest knowing it."""
+    from sqlalchemy import literal, select
+
+    from handlers.core.sections import Scope
+
+    with database.session() as session:
+        fenna, bob = (
+            session.scalars(select(Member.id).where(Member.platform_user_id == user)).one()
+            for user in ("UFAC02", "U2")
+        )
+
+    class Mentoring:
+        key = "mentoring"
+
+        def collect(self, session: object, scope: object) -> SourceSection:
+            return SourceSection(key="mentoring", title="Mentoring", figures=(("Koppels", 1),))
+
+        def actions(self, scope: object) -> None:
+            return None
+
+        def links(self, scope: Scope) -> object:
+            return select(literal(fenna).label("member_id"), literal(bob).label("owner_id"))
+
+        def sample(self, session: object, scope: object, per_kind: int, chars: int) -> list[str]:
+            return ["Mentoring over vroegsignalering"] * 3
+
+    before = harvest_of(database)
+    registry = build_router().registry.harvest_sections
+    registry.register(Mentoring())  # type: ignore[arg-type]
+    with database.session() as session:
+        after = collect_harvest(
+            session,
+            parse_period("", NOW),
+            channel_id=None,
+            channel_label=None,
+            now=NOW,
+            options=HarvestOptions(registry=registry),
+        )
+    assert after.cross_contributions == before.cross_contributions + 1
+    assert "vroegsignalering" in after.keywords and "vroegsignalering" not in before.keywords
+
+
 def test_csv_round_trips(database: Database, story: dict[str, int]) -> None:
     harvest = replace(harvest_of(database), keywords=("=SUM(A1)", "huurachterstand"))
     texts = load_texts("nl")
