@@ -128,7 +128,14 @@ class SectionPayload(Protocol):
 
 class HarvestSource(Protocol):
     """A feature's section of the harvest. ``actions`` selects (member_id, at) rows for the
-    period: they are added, in SQL, to the weekly chart and the participants per organisation."""
+    period (one select or several): they are added, in SQL, to the weekly chart and the
+    participants per organisation.
+
+    Optional, looked up by name (a source without them simply contributes nothing there):
+    ``links(scope)`` selects (member_id, owner_id) rows, one per contribution to something
+    another member owns; ``sample(session, scope, per_kind, max_chars)`` returns the period's
+    newest texts for the keywords; ``dated()`` returns the models whose ``created_at`` the
+    source filters by period."""
 
     key: str
 
