@@ -31,7 +31,6 @@ from handlers.core.replies import (
     Card,
     Context,
     Deferred,
-    Divider,
     Ephemeral,
     Header,
     Mention,
@@ -40,12 +39,12 @@ from handlers.core.replies import (
     Rich,
     Section,
     UploadFile,
-    rich,
 )
+from handlers.core.reporting import short, source_label
 from handlers.core.router import FileRefused, Router
 from handlers.harvest.periods import Period, PeriodError, parse_period
 from handlers.harvest.queries import channel_by_platform_id
-from handlers.harvest.render import chart_png, file_name, local_day, render_html, source_label
+from handlers.harvest.render import chart_png, file_name, render_html, section_themes
 from handlers.harvest.report import Harvest, HarvestOptions, collect_harvest
 from handlers.ids import parse_id
 from prompts import LANGUAGES, Texts, load_texts
@@ -55,10 +54,6 @@ COMMAND = "oogsten"
 ACTION_SHARE = "oogsten_deel"
 HARVEST_FILES = "oogsten"  # the file source of the report and the chart
 FILE_FORMATS = ("html", "png")
-INSIGHTS_SHOWN = 3
-SUCCESSES_SHOWN = 3
-WAITING_SHOWN = 5
-QUOTE_CHARS = 280
 
 _SLACK_CHANNEL = re.compile(r"<#(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
 _HASH_CHANNEL = re.compile(r"(?:^|\s)#(?P<name>[\w.-]+)")
@@ -385,11 +380,6 @@ def share_harvest(event: ButtonPressed, ctx: HandlerContext) -> list[Reply]:
 # --- the summary card ---------------------------------------------------------------------------
 
 
-def _short(text: str, limit: int = QUOTE_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def summary_card(
     harvest: Harvest,
     texts: Texts,
@@ -404,21 +394,14 @@ def summary_card(
     Answers to private prompts are never quoted here: the card may be shared in a channel.
     ``share_in``: the conversation the share button posts in (default: where it is pressed)."""
     period = harvest.period.label()
-    c, r = harvest.casus, harvest.reflection
+    payloads = [s.payload for s in harvest.sections if s.payload is not None]
     scope = (
         texts.rich("oogsten.card.scope_channel", channel=harvest.channel, days=harvest.period.days)
         if harvest.channel
         else texts.rich("oogsten.card.scope_all", days=harvest.period.days)
     )
-    fields = [
-        texts.rich(
-            "oogsten.card.casussen", brought_in=c.brought_in, closed=c.closed, open=c.still_open
-        ),
-        texts.rich(
-            "oogsten.card.bijdragen",
-            contributions=texts.count("bijdrage", c.contributions),
-            contributors=texts.count("mens", c.contributors),
-        ),
+    fields = [field for p in payloads if p.lead for field in p.card_fields(texts)]
+    fields += [
         texts.rich(
             "oogsten.card.people",
             people=texts.count("deelnemer", harvest.people),
@@ -427,10 +410,11 @@ def summary_card(
         texts.rich(
             "oogsten.card.cross", count=texts.count("bijdrage", harvest.cross_contributions)
         ),
-        texts.rich("oogsten.card.successen", count=texts.count("antwoord", r.success_responses)),
-        texts.rich("oogsten.card.leervragen", count=r.leervragen, addressed=r.leervragen_addressed),
     ]
+    fields += [field for p in payloads if not p.lead for field in p.card_fields(texts)]
     for source in harvest.sections:
+        if source.payload is not None:
+            continue
         for name, value in source.figures[:1]:
             if value:
                 shown = source_label(texts, name)
@@ -445,11 +429,14 @@ def summary_card(
         )
     if harvest.summary:
         blocks.append(
-            Section(texts.rich("oogsten.card.summary", text=_short(harvest.summary, 1500)))
+            Section(texts.rich("oogsten.card.summary", text=short(harvest.summary, 1500)))
         )
     if quotes:
-        blocks.extend(_highlights(harvest, texts, zone))
-    themes = [texts.perspective_label(p) for p, _ in harvest.perspectives[:5]]
+        highlights = [h for p in payloads for h in p.card_highlights(texts, zone)]
+        for highlight in sorted(highlights, key=lambda h: h.rank):
+            blocks.extend(highlight.blocks)
+    own = [label for group in section_themes(harvest, texts) for _, label, _ in group.entries]
+    themes = own[:5]
     themes += [k for k in harvest.keywords[:6] if k not in {t.lower() for t in themes}]
     if themes:
         blocks.append(Section(texts.rich("oogsten.card.themes", themes=" · ".join(themes))))
@@ -467,67 +454,12 @@ def summary_card(
                 )
             )
         )
-    fallback = texts.rich(
-        "oogsten.card.fallback",
-        period=period,
-        brought_in=c.brought_in,
-        contributions=c.contributions,
-        answers=sum(n for _, n in r.responses_by_kind),
-    )
+    # The fallback's figures come from the sections that have them (card_values).
+    values: dict[str, int] = {}
+    for payload in payloads:
+        values.update(payload.card_values())
+    fallback = texts.rich("oogsten.card.fallback", period=period, **values)
     return Card(tuple(blocks), fallback=fallback)
-
-
-def _highlights(harvest: Harvest, texts: Texts, zone: str) -> list[Block]:
-    blocks: list[Block] = []
-    insights = [i for i in harvest.casussen if i.status == "closed" and i.insight]
-    if insights:
-        lines = [
-            texts.rich(
-                "oogsten.card.insight_item",
-                title=_short(i.title, 120),
-                insight=_short(i.insight or ""),
-            )
-            for i in insights[:INSIGHTS_SHOWN]
-        ]
-        blocks.append(Divider())
-        blocks.append(Section(_joined(texts.rich("oogsten.card.insights"), lines)))
-    quotes = [
-        group.responses[0].lines[0].text
-        for group in harvest.successes
-        if not group.private and group.responses and group.responses[0].lines
-    ]
-    if quotes:
-        lines = [
-            texts.rich("oogsten.card.success_item", text=_short(q))
-            for q in quotes[:SUCCESSES_SHOWN]
-        ]
-        blocks.append(Section(_joined(texts.rich("oogsten.card.successes"), lines)))
-    waiting = [i for i in harvest.casussen if i.status == "open" and i.contributions == 0]
-    if waiting:
-        lines = [
-            texts.rich(
-                "oogsten.card.waiting_item",
-                title=_short(i.title, 150),
-                since=local_day(i.created_at, zone),
-            )
-            for i in waiting[:WAITING_SHOWN]
-        ]
-        blocks.append(Section(_joined(texts.rich("oogsten.card.waiting"), lines)))
-    return blocks
-
-
-def _joined(heading: Rich, lines: list[Rich]) -> Rich:
-    """One Rich of a heading and lines: templates joined, parameters renamed apart."""
-    template = [heading.template]
-    params: dict[str, object] = dict(heading.params)
-    for index, line in enumerate(lines):
-        renamed = line.template
-        for name, value in line.params.items():
-            key = f"{name}_{index}"
-            renamed = renamed.replace("{" + name + "}", "{" + key + "}")
-            params[key] = value
-        template.append(renamed)
-    return rich("\n".join(template), **params)  # type: ignore[arg-type]
 
 
 def register(router: Router) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
-import html
+import importlib
 import io
 import json
 import re
@@ -19,11 +19,40 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from handlers.core.sections import SourceSection
+from handlers.core.reporting import (
+    deck_name,
+    local_day,
+    md_escape,
+    org_label,
+    question_label,
+    report_text,
+    source_label,
+)
+from handlers.core.reporting import html_escape as _h
+from handlers.core.sections import SourceSection, Themes
 from handlers.harvest.report import TOP_ORGANISATIONS, Harvest
 from prompts import Texts
+
+__all__ = [
+    "FORMATS",
+    "chart_png",
+    "csv_rows",
+    "deck_name",
+    "figures",
+    "file_name",
+    "harvest_from_json",
+    "local_day",
+    "md_escape",
+    "org_label",
+    "question_label",
+    "render",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "source_label",
+]
 
 FORMATS = ("md", "html", "csv", "json")
 
@@ -31,61 +60,26 @@ FORMATS = ("md", "html", "csv", "json")
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-def local_day(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y")
-
-
-def org_label(texts: Texts, organisation: str | None) -> str:
-    return organisation or texts.get("oogsten.report.no_organisation")
-
-
-def deck_name(texts: Texts, kind: str) -> str:
-    deck = texts.decks.get(kind)
-    return deck.name if deck else kind
-
-
-def question_label(texts: Texts, kind: str, question_id: str) -> str:
-    deck = texts.decks.get(kind)
-    if deck is not None:
-        for question in deck.questions:
-            if question.id == question_id:
-                return question.label
-    return question_id
-
-
-def source_label(texts: Texts, key: str) -> str:
-    """A source's label: a text key when it is one (ours), otherwise the label itself."""
-    try:
-        return texts.get(key)
-    except KeyError:
-        return key
-
-
 def _t(texts: Texts, key: str, **params: str | int) -> str:
     """Our own wording, filled with already-safe values (numbers, our labels)."""
-    return texts.rich(f"oogsten.report.{key}", **params).plain()
+    return report_text(texts, key, **params)
 
 
 def figures(harvest: Harvest, texts: Texts) -> list[tuple[str, str, int]]:
-    """(key, label, value) for the key figures, the same in every format."""
-    c, r = harvest.casus, harvest.reflection
+    """(key, label, value) for the key figures, the same in every format: the leading
+    sections' own figures, the shared ones, then the other sections' figures."""
     rows = [
-        ("brought_in", c.brought_in),
-        ("closed", c.closed),
-        ("open", c.still_open),
-        ("open_without", c.open_without_contributions),
-        ("contributions", c.contributions),
-        ("contributors", c.contributors),
         ("people", harvest.people),
         ("organisations", harvest.organisations),
         ("cross", harvest.cross_contributions),
-        ("answers", sum(n for _, n in r.responses_by_kind)),
-        ("successes", r.success_responses),
-        ("leervragen", r.leervragen),
-        ("addressed", r.leervragen_addressed),
     ]
-    out = [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
+    payloads = [s.payload for s in harvest.sections if s.payload is not None]
+    out = [row for p in payloads if p.lead for row in p.figures(texts)]
+    out += [(key, texts.get(f"oogsten.report.fig_{key}"), value) for key, value in rows]
+    out += [row for p in payloads if not p.lead for row in p.figures(texts)]
     for source in harvest.sections:
+        if source.payload is not None:
+            continue
         if not any(value for _, value in source.figures):
             continue  # a source with nothing in this period: its section says so
         out.extend(
@@ -111,8 +105,8 @@ def matrix(harvest: Harvest, limit: int = TOP_ORGANISATIONS) -> tuple[list[str],
         totals[link.contributor_organisation] = (
             totals.get(link.contributor_organisation, 0) + link.contributions
         )
-        totals[link.casus_organisation] = (
-            totals.get(link.casus_organisation, 0) + link.contributions
+        totals[link.owner_organisation] = (
+            totals.get(link.owner_organisation, 0) + link.contributions
         )
     names = sorted(totals, key=lambda o: (-totals[o], o))
     shown = names[:limit]
@@ -122,7 +116,7 @@ def matrix(harvest: Harvest, limit: int = TOP_ORGANISATIONS) -> tuple[list[str],
     table = [[0] * len(labels) for _ in labels]
     for link in harvest.links:
         row = index.get(link.contributor_organisation, other)
-        col = index.get(link.casus_organisation, other)
+        col = index.get(link.owner_organisation, other)
         table[row][col] += link.contributions
     return labels, table
 
@@ -220,13 +214,6 @@ def chart_png(harvest: Harvest, texts: Texts) -> bytes:
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-
-
-def md_escape(text: str) -> str:
-    """People's text as literal Markdown: special characters escaped, lines kept together."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
 
 def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterdam") -> str:
     out: list[str] = []
@@ -249,76 +236,10 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
         add(f"| {md_escape(label)} | {value} |")
     add("")
 
-    c = harvest.casus
-    add(f"## {_t(texts, 'casussen')}\n")
-    add(_casussen_intro(harvest, texts) + "\n")
-    for item in harvest.casussen:
-        status = _t(texts, "status_open" if item.status == "open" else "status_closed")
-        add(f"### {md_escape(item.title)} ({status})\n")
-        add(
-            f"- {_t(texts, 'brought_in_by')}: {md_escape(item.inbrenger)}"
-            f" ({md_escape(org_label(texts, item.organisation))}),"
-            f" {local_day(item.created_at, zone)}"
-        )
-        if item.perspectives:
-            labels = ", ".join(texts.perspective_label(p) for p in item.perspectives)
-            add(f"- {_t(texts, 'perspectives')}: {md_escape(labels)}")
-        add(f"- {_t(texts, 'contributions')}: {item.contributions}")
-        if item.contributing_organisations:
-            add(
-                f"- {_t(texts, 'contributed_by')}: "
-                f"{md_escape(', '.join(item.contributing_organisations))}"
-            )
-        if item.insight:
-            add(f"- **{_t(texts, 'insight')}:** {md_escape(item.insight)}")
-        if item.next_step:
-            add(f"- **{_t(texts, 'next_step')}:** {md_escape(item.next_step)}")
-        add("")
-    if harvest.casussen_total > len(harvest.casussen):
-        add(
-            _t(
-                texts,
-                "casussen_more",
-                count=texts.count("casus", harvest.casussen_total - len(harvest.casussen)),
-            )
-        )
-        add("")
-    if not harvest.casussen and not c.contributions:
-        add(_t(texts, "none") + "\n")
-
-    add(f"## {_t(texts, 'successen')}\n")
-    add(_t(texts, "successen_intro") + "\n")
-    for group in harvest.successes:
-        private = f" · _{_t(texts, 'private_run')}_" if group.private else ""
-        add(
-            f"### {md_escape(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)}"
-            f" · {_respondents(texts, group.respondents)}{private}\n"
-        )
-        for response in group.responses:
-            org = md_escape(org_label(texts, response.organisation))
-            who = f"{md_escape(response.member)} ({org})"
-            add(f"- **{who}**")
-            for line in response.lines:
-                label = question_label(texts, group.kind, line.question_id)
-                add(f"  - _{md_escape(label)}_ {md_escape(line.text)}")
-        add("")
-    if not harvest.successes:
-        add(_t(texts, "none") + "\n")
-
-    add(f"## {_t(texts, 'leervragen')}\n")
-    add(_t(texts, "leervragen_intro") + "\n")
-    for vraag in harvest.leervragen:
-        state = _t(texts, "addressed" if vraag.addressed else "open")
-        add(
-            f"- [{state}] {md_escape(vraag.text)} — {md_escape(vraag.member)}"
-            f" ({md_escape(org_label(texts, vraag.organisation))}),"
-            f" {local_day(vraag.at, zone)}"
-        )
-    if not harvest.leervragen:
-        add(_t(texts, "none"))
-    add("")
-
     for section in harvest.sections:
+        if section.payload is not None:
+            out.extend(section.payload.markdown(texts, zone))
+            continue
         add(f"## {md_escape(source_label(texts, section.title))}\n")
         _md_source(add, section, texts, zone, source_label(texts, section.empty))
 
@@ -341,12 +262,11 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
         add("")
 
     add(f"## {_t(texts, 'themas')}\n")
-    if harvest.perspectives:
+    themes = section_themes(harvest, texts)
+    for group in themes:
         add(
-            f"**{_t(texts, 'themes_perspectives')}:** "
-            + ", ".join(
-                f"{md_escape(texts.perspective_label(p))} ({n})" for p, n in harvest.perspectives
-            )
+            f"**{group.heading}:** "
+            + ", ".join(f"{md_escape(label)} ({n})" for _, label, n in group.entries)
         )
         add("")
     if harvest.keywords:
@@ -355,7 +275,7 @@ def render_markdown(harvest: Harvest, texts: Texts, zone: str = "Europe/Amsterda
             + ", ".join(md_escape(k) for k in harvest.keywords)
         )
         add("")
-    if not harvest.perspectives and not harvest.keywords:
+    if not themes and not harvest.keywords:
         add(_t(texts, "none") + "\n")
     return "\n".join(out).rstrip() + "\n"
 
@@ -376,28 +296,12 @@ def _md_source(
     add("")
 
 
-def _respondents(texts: Texts, count: int) -> str:
-    return texts.count("deelnemer", count)
-
-
 def _scope(harvest: Harvest, texts: Texts, escape: Callable[[str], str]) -> str:
     if harvest.channel:
         return texts.rich("oogsten.report.scope_channel", channel=harvest.channel).render(
             escape=escape, mention=lambda u: u
         )
     return _t(texts, "scope_all")
-
-
-def _casussen_intro(harvest: Harvest, texts: Texts) -> str:
-    c = harvest.casus
-    return _t(
-        texts,
-        "casussen_intro",
-        brought_in=c.brought_in,
-        closed=c.closed,
-        open=c.still_open,
-        open_without=c.open_without_contributions,
-    )
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -429,10 +333,6 @@ img{max-width:100%;height:auto}
 .tags span{display:inline-block;background:#eef4f2;border-radius:1rem;padding:.1rem .6rem;
 margin:.15rem}
 """
-
-
-def _h(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 def render_html(
@@ -471,86 +371,10 @@ def render_html(
         f'<figcaption class="meta">{_h(_t(texts, "chart_axis"))}</figcaption></figure></section>'
     )
 
-    add(
-        f"<section><h2>{_h(_t(texts, 'casussen'))}</h2><p>{_h(_casussen_intro(harvest, texts))}</p>"
-    )
-    for item in harvest.casussen:
-        is_open = item.status == "open"
-        status = _t(texts, "status_open" if is_open else "status_closed")
-        add(f'<article class="casus{" open" if is_open else ""}">')
-        add(
-            f'<h3>{_h(item.title)}<span class="badge{" open" if is_open else ""}">'
-            f"{_h(status)}</span></h3><dl>"
-        )
-        add(
-            f"<dt>{_h(_t(texts, 'brought_in_by'))}</dt><dd>{_h(item.inbrenger)} · "
-            f"{_h(org_label(texts, item.organisation))} · {local_day(item.created_at, zone)}</dd>"
-        )
-        if item.perspectives:
-            labels = ", ".join(texts.perspective_label(p) for p in item.perspectives)
-            add(f"<dt>{_h(_t(texts, 'perspectives'))}</dt><dd>{_h(labels)}</dd>")
-        contributed = f"{item.contributions}"
-        if item.contributing_organisations:
-            contributed += " · " + ", ".join(item.contributing_organisations)
-        add(f"<dt>{_h(_t(texts, 'contributions'))}</dt><dd>{_h(contributed)}</dd>")
-        if item.insight:
-            add(
-                f"<dt>{_h(_t(texts, 'insight'))}</dt><dd><blockquote>{_h(item.insight)}"
-                "</blockquote></dd>"
-            )
-        if item.next_step:
-            add(f"<dt>{_h(_t(texts, 'next_step'))}</dt><dd>{_h(item.next_step)}</dd>")
-        add("</dl></article>")
-    if harvest.casussen_total > len(harvest.casussen):
-        more = _t(
-            texts,
-            "casussen_more",
-            count=texts.count("casus", harvest.casussen_total - len(harvest.casussen)),
-        )
-        add(f'<p class="meta">{_h(more)}</p>')
-    add("</section>")
-
-    add(f"<section><h2>{_h(_t(texts, 'successen'))}</h2><p>{_h(_t(texts, 'successen_intro'))}</p>")
-    for group in harvest.successes:
-        private = (
-            f' <span class="badge">{_h(_t(texts, "private_run"))}</span>' if group.private else ""
-        )
-        add(
-            f"<h3>{_h(deck_name(texts, group.kind))} · {local_day(group.fired_at, zone)} · "
-            f"{_h(_respondents(texts, group.respondents))}{private}</h3>"
-        )
-        for response in group.responses:
-            add(
-                f"<p><strong>{_h(response.member)}</strong> "
-                f'<span class="meta">{_h(org_label(texts, response.organisation))}</span></p>'
-            )
-            for line in response.lines:
-                label = question_label(texts, group.kind, line.question_id)
-                add(
-                    f'<blockquote><span class="meta">{_h(label)}</span><br />{_h(line.text)}'
-                    "</blockquote>"
-                )
-    if not harvest.successes:
-        add(f"<p>{_h(_t(texts, 'none'))}</p>")
-    add("</section>")
-
-    add(
-        f"<section><h2>{_h(_t(texts, 'leervragen'))}</h2>"
-        f"<p>{_h(_t(texts, 'leervragen_intro'))}</p><ul>"
-    )
-    for vraag in harvest.leervragen:
-        state = _t(texts, "addressed" if vraag.addressed else "open")
-        add(
-            f'<li><span class="badge{"" if vraag.addressed else " open"}">{_h(state)}</span> '
-            f'{_h(vraag.text)} <span class="meta">— {_h(vraag.member)}, '
-            f"{_h(org_label(texts, vraag.organisation))}, {local_day(vraag.at, zone)}</span></li>"
-        )
-    add("</ul>")
-    if not harvest.leervragen:
-        add(f"<p>{_h(_t(texts, 'none'))}</p>")
-    add("</section>")
-
     for section in harvest.sections:
+        if section.payload is not None:
+            out.extend(section.payload.html(texts, zone))
+            continue
         title, empty = source_label(texts, section.title), source_label(texts, section.empty)
         _html_source(add, title, section, texts, zone, empty)
 
@@ -577,15 +401,14 @@ def render_html(
     add("</section>")
 
     add(f"<section><h2>{_h(_t(texts, 'themas'))}</h2>")
-    if harvest.perspectives:
-        tags = "".join(
-            f"<span>{_h(texts.perspective_label(p))} ({n})</span>" for p, n in harvest.perspectives
-        )
-        add(f'<h3>{_h(_t(texts, "themes_perspectives"))}</h3><p class="tags">{tags}</p>')
+    themes = section_themes(harvest, texts)
+    for group in themes:
+        tags = "".join(f"<span>{_h(label)} ({n})</span>" for _, label, n in group.entries)
+        add(f'<h3>{_h(group.heading)}</h3><p class="tags">{tags}</p>')
     if harvest.keywords:
         tags = "".join(f"<span>{_h(k)}</span>" for k in harvest.keywords)
         add(f'<h3>{_h(_t(texts, "themes_keywords"))}</h3><p class="tags">{tags}</p>')
-    if not harvest.perspectives and not harvest.keywords:
+    if not themes and not harvest.keywords:
         add(f"<p>{_h(_t(texts, 'none'))}</p>")
     add("</section></main></body></html>")
     return "\n".join(out) + "\n"
@@ -645,41 +468,11 @@ def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
     )
     for key, label, value in figures(harvest, texts):
         row("figure", id=key, title=label, count=value)
-    for item in harvest.casussen:
-        row(
-            "casus",
-            id=item.id,
-            date=item.created_at.isoformat(),
-            title=item.title,
-            status=item.status,
-            organisation=item.organisation,
-            count=item.contributions,
-            text=item.insight,
-            detail=item.next_step,
-        )
-    for group in harvest.successes:
-        for response in group.responses:
-            for line in response.lines:
-                row(
-                    "success",
-                    id=group.run_id,
-                    date=response.at.isoformat(),
-                    title=group.kind,
-                    organisation=response.organisation,
-                    count=group.respondents,
-                    text=line.text,
-                    detail=line.question_id,
-                )
-    for vraag in harvest.leervragen:
-        row(
-            "leervraag",
-            id=vraag.answer_id,
-            date=vraag.at.isoformat(),
-            status="addressed" if vraag.addressed else "open",
-            organisation=vraag.organisation,
-            text=vraag.text,
-        )
     for source in harvest.sections:
+        if source.payload is not None:
+            for values in source.payload.csv_rows(texts):
+                row(str(values["section"]), **{k: v for k, v in values.items() if k != "section"})
+            continue
         for entry in source.items:
             row(
                 f"source:{source.key}",
@@ -693,7 +486,7 @@ def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
         row(
             "link",
             organisation=link.contributor_organisation,
-            title=link.casus_organisation,
+            title=link.owner_organisation,
             count=link.contributions,
             detail=link.people,
         )
@@ -704,8 +497,9 @@ def csv_rows(harvest: Harvest, texts: Texts) -> list[dict[str, str]]:
             organisation=activity.organisation,
             count=activity.count,
         )
-    for perspective, count in harvest.perspectives:
-        row("perspective", id=perspective, title=texts.perspective_label(perspective), count=count)
+    for group in section_themes(harvest, texts):
+        for theme, label, count in group.entries:
+            row(group.csv, id=theme, title=label, count=count)
     for keyword in harvest.keywords:
         row("keyword", title=keyword)
     return rows
@@ -732,6 +526,9 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def to_data(value: Any) -> Any:
+    if isinstance(value, SourceSection):
+        fields = dataclasses.fields(value)
+        return {f.name: to_data(getattr(value, f.name)) for f in fields if f.name != "payload"}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime | date):
@@ -741,18 +538,82 @@ def to_data(value: Any) -> Any:
     return value
 
 
+def section_themes(harvest: Harvest, texts: Texts) -> list[Themes]:
+    """The sections' own themes (such as the perspectives sought), in section order."""
+    found = [s.payload.themes(texts) for s in harvest.sections if s.payload is not None]
+    return [group for group in found if group is not None and group.entries]
+
+
+# In the JSON export a payload's fields are fields of the harvest (``harvest.casussen``, as in
+# Python), "sections" lists the sections without one, and "section_payloads" says where each
+# payload section stood and which type reads it back: only a dataclass of our own handlers.
+_NOT_EXPORTED = frozenset({"lead"})
+
+
+def harvest_data(harvest: Harvest) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(harvest):
+        if f.name != "sections":
+            data[f.name] = to_data(getattr(harvest, f.name))
+            continue
+        placed = []
+        for index, section in enumerate(harvest.sections):
+            payload = section.payload
+            if payload is None:
+                continue
+            kind = type(payload)
+            for own in dataclasses.fields(payload):
+                if own.name not in _NOT_EXPORTED:
+                    data[own.name] = to_data(getattr(payload, own.name))
+            placed.append(
+                {
+                    "at": index,
+                    "key": section.key,
+                    "title": section.title,
+                    "empty": section.empty,
+                    "type": f"{kind.__module__}:{kind.__qualname__}",
+                }
+            )
+        data["sections"] = [to_data(s) for s in harvest.sections if s.payload is None]
+        data["section_payloads"] = placed
+    return data
+
+
+def _payload_type(name: str) -> Any:
+    module_name, _, qualname = name.partition(":")
+    if module_name.startswith("handlers.") and qualname.isidentifier():
+        kind = getattr(importlib.import_module(module_name), qualname, None)
+        if kind is not None and dataclasses.is_dataclass(kind):
+            return kind
+    raise ValueError(f"unknown harvest section type {name!r}")
+
+
 def render_json(harvest: Harvest, texts: Texts) -> str:
     data = {
         "format": "leerkring-oogst/1",
         "figures": {key: value for key, _label, value in figures(harvest, texts)},
-        "harvest": to_data(harvest),
+        "harvest": harvest_data(harvest),
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def harvest_from_json(raw: str) -> Harvest:
     """Read an exported harvest back (the JSON export round-trips)."""
-    return _from_data(Harvest, json.loads(raw)["harvest"])
+    data = json.loads(raw)["harvest"]
+    sections = [_from_data(SourceSection, s) for s in data.get("sections", [])]
+    for placed in sorted(data.get("section_payloads", []), key=lambda p: int(p["at"])):
+        kind = _payload_type(str(placed["type"]))
+        own = {f.name: data[f.name] for f in dataclasses.fields(kind) if f.name in data}
+        section = SourceSection(
+            key=str(placed["key"]),
+            title=str(placed["title"]),
+            empty=str(placed["empty"]),
+            payload=_from_data(kind, own),
+        )
+        sections.insert(int(placed["at"]), section)
+    shared = {k: v for k, v in data.items() if k != "sections"} | {"sections": []}
+    harvest: Harvest = _from_data(Harvest, shared)
+    return dataclasses.replace(harvest, sections=tuple(sections))
 
 
 def _from_data(kind: Any, value: Any) -> Any:

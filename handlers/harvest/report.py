@@ -1,5 +1,7 @@
-"""The harvest as one value: collected from the database in SQL (handlers/harvest/queries.py), with
-recurring themes from the perspectives people sought and Dutch keywords (YAKE, no AI).
+"""The harvest as one value: every registered feature's section (handlers/core/sections.py), the
+shared parts composed from what the sources contribute (handlers/harvest/queries.py), and
+recurring themes: the sections' own (such as the perspectives people sought) and Dutch
+keywords from the sources' texts (YAKE, no AI).
 
 ``collect_harvest`` is what the chat command, the share button and ``leerkring oogst`` all
 call, so every output shows the same report.
@@ -12,30 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from handlers.core.sections import DEFAULT_ZONE, Scope, SourceRegistry, SourceSection
 from handlers.harvest import queries
 from handlers.harvest.periods import Period
-from handlers.harvest.queries import (
-    Activity,
-    CasusCounts,
-    CasusItem,
-    Leervraag,
-    Link,
-    ReflectionCounts,
-    SuccessGroup,
-)
+from handlers.harvest.queries import Activity, Link
 
-# Bounds that keep a two-year harvest small in memory and in the report; the counts are always
-# complete (SQL), only the listed items are capped.
-MAX_CASUS_ITEMS = 200
-MAX_SUCCESS_GROUPS = 12
-MAX_RESPONSES_PER_GROUP = 15
-MAX_LEERVRAGEN = 100
-# Keyword extraction reads the newest texts only: at most this many casussen, bijdragen and
-# answers each, every text cut at SAMPLE_CHARS characters (≤ 3 × 60 × 300 = 54,000 characters).
+# Keyword extraction reads the newest texts only: at most this many of each kind a source
+# samples (casussen, bijdragen, answers, ...), every text cut at SAMPLE_CHARS characters
+# (three kinds: ≤ 3 × 60 × 300 = 54,000 characters).
 SAMPLE_PER_KIND = 60
 SAMPLE_CHARS = 300
 KEYWORDS = 12
@@ -59,28 +49,25 @@ class Harvest:
     period: Period
     channel: str | None  # the channel's name (or id) when one channel was harvested
     generated_at: datetime
-    casus: CasusCounts
-    casussen: tuple[CasusItem, ...]
-    casussen_total: int
-    reflection: ReflectionCounts
-    successes: tuple[SuccessGroup, ...]
-    leervragen: tuple[Leervraag, ...]
     sections: tuple[SourceSection, ...]  # what the features registered, in their order
     participants: tuple[tuple[str | None, int], ...]
     links: tuple[Link, ...]
     activity: tuple[Activity, ...]
-    perspectives: tuple[tuple[str, int], ...]
     keywords: tuple[str, ...]
     summary: str | None = None  # from an optional summariser; None by default
 
+    def __getattr__(self, name: str) -> Any:
+        """A field of a section's payload, e.g. ``harvest.casussen`` (the first section whose
+        payload has it): the harvest itself names no feature."""
+        if not name.startswith("_"):
+            for section in self.__dict__.get("sections", ()):
+                if section.payload is not None and hasattr(section.payload, name):
+                    return getattr(section.payload, name)
+        raise AttributeError(name)
+
     @property
     def is_empty(self) -> bool:
-        return (
-            self.casussen_total == 0
-            and self.casus.contributions == 0
-            and not self.reflection.responses_by_kind
-            and all(section.is_empty for section in self.sections)
-        )
+        return all(section.is_empty for section in self.sections)
 
     def section(self, key: str) -> SourceSection | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -109,7 +96,6 @@ privacy-checked) text."""
 class HarvestOptions:
     summariser: Summariser | None = None
     sample_per_kind: int = SAMPLE_PER_KIND
-    max_casus_items: int = MAX_CASUS_ITEMS
     # The features' sections (``ctx.registry.harvest_sections``); none by default.
     registry: SourceRegistry = field(default_factory=SourceRegistry)
 
@@ -127,29 +113,20 @@ def collect_harvest(
     """The harvest of ``period``; ``zone`` is the community's time zone, in which the weekly
     activity is grouped (a Monday 00:30 contribution belongs to that Monday's week)."""
     options = options or HarvestOptions()
-    scope = queries.prepare(session, Scope(period.start, period.end, channel_id, zone))
-    items, total = queries.casus_items(session, scope, options.max_casus_items)
-    sections = options.registry.collect(session, scope)
-    sample = queries.text_sample(session, scope, options.sample_per_kind, SAMPLE_CHARS)
+    registry = options.registry
+    scope = queries.prepare(session, Scope(period.start, period.end, channel_id, zone), registry)
+    sections = registry.collect(session, scope)
+    sample = registry.sample(session, scope, options.sample_per_kind, SAMPLE_CHARS)
     sample.extend(t[:SAMPLE_CHARS] for s in sections for t in s.texts[: options.sample_per_kind])
-    weekly, participants = queries.activity(session, scope, options.registry)
+    weekly, participants = queries.activity(session, scope, registry)
     harvest = Harvest(
         period=period,
         channel=channel_label,
         generated_at=now,
-        casus=queries.casus_counts(session, scope),
-        casussen=tuple(items),
-        casussen_total=total,
-        reflection=queries.reflection_counts(session, scope),
-        successes=tuple(
-            queries.success_groups(session, scope, MAX_SUCCESS_GROUPS, MAX_RESPONSES_PER_GROUP)
-        ),
-        leervragen=tuple(queries.leervragen(session, scope, MAX_LEERVRAGEN)),
         sections=tuple(sections),
         participants=tuple(participants),
-        links=tuple(queries.cross_organisation_links(session, scope)),
+        links=tuple(queries.cross_organisation_links(session, scope, registry)),
         activity=tuple(weekly),
-        perspectives=tuple(queries.perspective_counts(session, scope)),
         keywords=tuple(keywords(sample)),
     )
     if options.summariser is not None:

@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 
 def register(router: Router) -> None:
-    from handlers.reflection import chat, engine, personal
+    from handlers.reflection import chat, engine, harvest, personal
 
     chat.register(router)
     engine.register(router)
+    harvest.register(router)
     router.personal_data(personal.ReflectionData())

@@ -15,19 +15,20 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
 from bot.slack import render
+from handlers.casus.harvest import CasusCounts, CasusHarvest, CasusItem
+from handlers.core.sections import SourceSection
 from handlers.harvest.chat import summary_card
 from handlers.harvest.periods import parse_period
-from handlers.harvest.queries import (
+from handlers.harvest.queries import Link
+from handlers.harvest.report import Harvest
+from handlers.reflection.harvest import (
     AnswerLine,
-    CasusCounts,
-    CasusItem,
     Leervraag,
-    Link,
     ReflectionCounts,
+    ReflectionHarvest,
     Response,
     SuccessGroup,
 )
-from handlers.harvest.report import Harvest
 from prompts import load_texts
 from storage.models import HarvestLog
 from tests.bot.slack.test_casus_flow import post
@@ -207,26 +208,44 @@ def big_harvest() -> Harvest:
         )
         for i in range(12)
     )
-    return Harvest(
-        period=parse_period("afgelopen 2 jaar", NOW),
-        channel="kanaal-met-een-hele-lange-naam-" * 5,
-        generated_at=NOW,
+    casus = CasusHarvest(
         casus=CasusCounts(20000, 15000, 5000, 1200, 200000, 4000),
         casussen=casussen,
         casussen_total=20000,
+        perspectives=tuple((p.id, 100) for p in load_texts("nl").perspectives),
+    )
+    reflection = ReflectionHarvest(
         reflection=ReflectionCounts((("wat-ging-goed", 40000),), 3000, 40000, 9000, 4000),
         successes=successes,
         leervragen=tuple(
             Leervraag(i, "Naam", "Org", NOW, long, bool(i % 2), False) for i in range(100)
         ),
-        sections=(),
+    )
+    return Harvest(
+        period=parse_period("afgelopen 2 jaar", NOW),
+        channel="kanaal-met-een-hele-lange-naam-" * 5,
+        generated_at=NOW,
+        sections=(
+            SourceSection(key="casus", title="Casussen", payload=casus),
+            SourceSection(key="reflection", title="Reflectie", payload=reflection),
+        ),
         participants=tuple((f"Organisatie {i}", 100 + i) for i in range(30)),
         links=tuple(Link(f"Organisatie {i}", f"Organisatie {i + 1}", 50, 10) for i in range(29)),
         activity=(),
-        perspectives=tuple((p.id, 100) for p in load_texts("nl").perspectives),
         keywords=tuple(f"trefwoord{i} <b>&" for i in range(12)),
         summary=long,
     )
+
+
+def with_payloads(harvest: Harvest, **changes: Any) -> Harvest:
+    """The harvest with fields of its sections' payloads replaced (e.g. ``casussen``)."""
+    sections = []
+    for section in harvest.sections:
+        own = {k: v for k, v in changes.items() if hasattr(section.payload, k)}
+        payload = replace(section.payload, **own) if own else section.payload
+        sections.append(replace(section, payload=payload))
+    rest = {k: v for k, v in changes.items() if k in {"summary", "keywords"}}
+    return replace(harvest, sections=tuple(sections), **rest)
 
 
 def test_summary_card_stays_within_block_kit_limits_on_large_data() -> None:
@@ -240,12 +259,12 @@ def test_summary_card_stays_within_block_kit_limits_on_large_data() -> None:
             valid_blocks(rendered.blocks)
             assert len(rendered.text) <= 3000
             assert "<!here>" not in json.dumps(rendered.blocks)
-        empty = replace(harvest, casussen=(), successes=(), summary=None, keywords=())
+        empty = with_payloads(harvest, casussen=(), successes=(), summary=None, keywords=())
         valid_blocks(render.render_card(summary_card(empty, texts, zone="UTC", share_id=1)).blocks)
 
 
 def test_hostile_title_never_reaches_block_kit_unescaped() -> None:
-    harvest = replace(
+    harvest = with_payloads(
         big_harvest(),
         casussen=tuple(replace(c, title=HOSTILE_TITLE) for c in big_harvest().casussen[:4]),
     )

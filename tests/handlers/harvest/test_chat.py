@@ -146,7 +146,7 @@ def test_samenwerking_participants_and_cross_organisation_links(
         None: 1,
     }
     assert (harvest.people, harvest.organisations) == (4, 3)
-    links = {(lk.contributor_organisation, lk.casus_organisation): lk for lk in harvest.links}
+    links = {(lk.contributor_organisation, lk.owner_organisation): lk for lk in harvest.links}
     assert {k: (v.contributions, v.people) for k, v in links.items()} == {
         ("Jeugdzorg Plus", "Wijkteam Noord"): (3, 1),
         ("Schuldhulp Stad", "Wijkteam Noord"): (1, 1),
@@ -242,7 +242,12 @@ def test_pluggable_sources_join_the_report(database: Database, story: dict[str, 
                 Member.id.label("member_id"), literal(NOW, UTCDateTime()).label("at")
             ).where(Member.platform_user_id == "UFAC02")
 
+    from handlers.casus.harvest import CasusSource
+    from handlers.reflection.harvest import ReflectionSource
+
     registry = SourceRegistry()
+    registry.register(CasusSource())
+    registry.register(ReflectionSource())
     registry.register(Speedspar())
     registry.register(Intervisie())  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -256,7 +261,12 @@ def test_pluggable_sources_join_the_report(database: Database, story: dict[str, 
             now=NOW,
             options=HarvestOptions(registry=registry),
         )
-    assert [s.key for s in harvest.sections] == ["speedsparren", "intervisie"]
+    assert [s.key for s in harvest.sections] == [
+        "casus",
+        "reflection",
+        "speedsparren",
+        "intervisie",
+    ]
     # Fenna (Wijkteam Noord) took part in the other source only.
     assert dict(harvest.participants)["Wijkteam Noord"] == 2
     texts = load_texts("nl")
@@ -492,6 +502,66 @@ def test_json_round_trips(database: Database, story: dict[str, int]) -> None:
     assert json.loads(raw)["figures"]["brought_in"] == 4
 
 
+def test_json_keeps_its_shape_and_refuses_a_foreign_section_type(
+    database: Database, story: dict[str, int]
+) -> None:
+    data = json.loads(render_json(harvest_of(database), load_texts("nl")))
+    # A payload's fields are the harvest's own fields, as before the sections rendered themselves.
+    assert data["harvest"]["casus"]["brought_in"] == 4
+    assert [key for key, _ in data["harvest"]["perspectives"]] == ["jeugd", "schulden", "ggz"]
+    assert "casus" not in {s["key"] for s in data["harvest"]["sections"]}
+    for forged in ("os:system", "handlers.harvest.report:HarvestOptions.registry", "builtins:dict"):
+        data["harvest"]["section_payloads"][0]["type"] = forged
+        with pytest.raises(ValueError, match="unknown harvest section type"):
+            harvest_from_json(json.dumps(data))
+
+
+def test_a_sources_links_and_texts_join_the_shared_parts(
+    database: Database, story: dict[str, int]
+) -> None:
+    """A source without a payload that contributes cross-organisation links and texts: they
+    join who learned with whom and the keywords, in SQL, without the harvest knowing it."""
+    from sqlalchemy import literal, select
+
+    from handlers.core.sections import Scope
+
+    with database.session() as session:
+        fenna, bob = (
+            session.scalars(select(Member.id).where(Member.platform_user_id == user)).one()
+            for user in ("UFAC02", "U2")
+        )
+
+    class Mentoring:
+        key = "mentoring"
+
+        def collect(self, session: object, scope: object) -> SourceSection:
+            return SourceSection(key="mentoring", title="Mentoring", figures=(("Koppels", 1),))
+
+        def actions(self, scope: object) -> None:
+            return None
+
+        def links(self, scope: Scope) -> object:
+            return select(literal(fenna).label("member_id"), literal(bob).label("owner_id"))
+
+        def sample(self, session: object, scope: object, per_kind: int, chars: int) -> list[str]:
+            return ["Mentoring over vroegsignalering"] * 3
+
+    before = harvest_of(database)
+    registry = build_router().registry.harvest_sections
+    registry.register(Mentoring())  # type: ignore[arg-type]
+    with database.session() as session:
+        after = collect_harvest(
+            session,
+            parse_period("", NOW),
+            channel_id=None,
+            channel_label=None,
+            now=NOW,
+            options=HarvestOptions(registry=registry),
+        )
+    assert after.cross_contributions == before.cross_contributions + 1
+    assert "vroegsignalering" in after.keywords and "vroegsignalering" not in before.keywords
+
+
 def test_csv_round_trips(database: Database, story: dict[str, int]) -> None:
     harvest = replace(harvest_of(database), keywords=("=SUM(A1)", "huurachterstand"))
     texts = load_texts("nl")
@@ -571,7 +641,9 @@ def test_summariser_seam_is_off_by_default_and_used_when_plugged_in(
             channel_id=None,
             channel_label=None,
             now=NOW,
-            options=HarvestOptions(summariser=summarise),
+            options=HarvestOptions(
+                summariser=summarise, registry=build_router().registry.harvest_sections
+            ),
         )
     assert seen == [4]
     texts = load_texts("nl")

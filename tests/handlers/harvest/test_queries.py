@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select
 
+from handlers.features import build_router
 from handlers.harvest import queries as harvest_queries
 from handlers.harvest.periods import parse_period
 from handlers.harvest.queries import Scope, activity, prepare, utc_offsets
-from handlers.harvest.report import collect_harvest
+from handlers.harvest.report import HarvestOptions, collect_harvest
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -29,6 +30,9 @@ from storage.models import (
     PromptRun,
 )
 from tests.support.harvest_seed import NOW, seed_story
+
+SECTIONS = build_router().registry.harvest_sections  # every feature's harvest source
+OPTIONS = HarvestOptions(registry=SECTIONS)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -70,7 +74,7 @@ def seed_casussen(database: Database, moments: list[datetime]) -> None:
 
 def weeks_of(database: Database, start: datetime, end: datetime, zone: str) -> dict[date, int]:
     with database.session() as session:
-        series, _ = activity(session, Scope(start, end, None, zone))
+        series, _ = activity(session, Scope(start, end, None, zone), SECTIONS)
     return {row.week: row.count for row in series}
 
 
@@ -151,6 +155,7 @@ def test_the_harvest_uses_the_zone_it_is_given(database: Database, zone: str) ->
             channel_label=None,
             now=local(2026, 6, 8, 12),
             zone=zone,
+            options=OPTIONS,
         )
     (row,) = harvest.activity
     # In Amsterdam it is Monday 1 June 00:30; in UTC still Sunday 31 May 22:30.
@@ -215,6 +220,7 @@ def range_reads(database: Database, period_text: str) -> set[str]:
                 channel_id=None,
                 channel_label=None,
                 now=NOW,
+                options=OPTIONS,
             )
     finally:
         event.remove(database.engine, "before_cursor_execute", remember)
@@ -243,8 +249,8 @@ def test_sqlite_reads_a_short_period_through_the_index_and_scans_a_long_one(
 def test_the_long_period_scope_is_only_set_on_sqlite(database: Database) -> None:
     seed_two_years(database)
     with database.session() as session:
-        short = prepare(session, Scope(NOW - timedelta(weeks=6), NOW))
-        long = prepare(session, Scope(NOW - timedelta(days=731), NOW))
+        short = prepare(session, Scope(NOW - timedelta(weeks=6), NOW), SECTIONS)
+        long = prepare(session, Scope(NOW - timedelta(days=731), NOW), SECTIONS)
     assert short.scan == frozenset()
     if database.engine.dialect.name == "sqlite":
         assert long.scan == {"casussen", "bijdragen", "answers"}
@@ -268,6 +274,7 @@ def test_scanning_or_reading_the_index_gives_the_same_harvest(
                     channel_id=None,
                     channel_label=None,
                     now=NOW,
+                    options=OPTIONS,
                 )
             )
     assert harvests[0] == harvests[1]
