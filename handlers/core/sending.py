@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.replies import Card
 from storage import claims
 from storage.claims import Outbox
+
+if TYPE_CHECKING:
+    from handlers.core.registry import Engine
 
 log = logging.getLogger(__name__)
 
@@ -236,3 +239,47 @@ async def all_done(sends: Iterable[Awaitable[bool]]) -> int:
         if isinstance(result, BaseException):
             raise result
     return sum(result is True for result in results)
+
+
+@dataclass(frozen=True)
+class OwedDM:
+    """One direct message a feature owes someone: its outbox row and what to send."""
+
+    row_id: int
+    status: str
+    platform: str
+    user_id: str
+    card: Card
+    key: str
+
+
+async def send_owed(
+    engine: Engine, steps: OutboxSteps, items: Iterable[OwedDM], *, give_up_unreachable: bool
+) -> int:
+    """Send each owed DM once (``direct_once``) and wait for all of them. A DM for a platform
+    that is not connected is marked failed with the reason (``give_up_unreachable``), or left
+    pending for a later tick."""
+    sends = []
+    for item in items:
+        try:
+            messenger = engine.messengers.get(item.platform)
+        except DeliveryFailed as exc:
+            if give_up_unreachable:
+                await engine.call(steps.finished, item.row_id, None, exc.reason)
+            else:
+                log.warning("%s %s: %s", steps.outbox.name, item.row_id, exc.reason)
+            continue
+        sends.append(
+            direct_once(
+                engine.runtime,
+                engine.semaphore,
+                messenger,
+                steps,
+                item.row_id,
+                item.status,
+                item.user_id,
+                item.card,
+                item.key,
+            )
+        )
+    return await all_done(sends)

@@ -23,9 +23,9 @@ from handlers.core.context import HandlerContext
 from handlers.core.events import Place
 from handlers.core.messaging import DeliveryFailed, outbox_key
 from handlers.core.registry import Engine, EngineStep
-from handlers.core.replies import Card, Record
+from handlers.core.replies import Record
 from handlers.core.router import Router
-from handlers.core.sending import OutboxSteps, all_done, direct_once
+from handlers.core.sending import OutboxSteps, OwedDM, send_owed
 from handlers.praktijkvoorbeeld import chat
 from handlers.praktijkvoorbeeld.queries import FOLLOWUP, FOLLOWUP_WINDOW_DAYS, praktijk_repo
 
@@ -37,14 +37,7 @@ RECONCILE_AFTER = timedelta(minutes=1)
 RECONCILE_GIVE_UP = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
-class FollowupDM:
-    row_id: int
-    status: str
-    platform: str
-    user_id: str
-    card: Card
-    key: str
+FollowupDM = OwedDM
 
 
 def plan_followups(ctx: HandlerContext, after: timedelta) -> int:
@@ -82,29 +75,9 @@ def pending_followups(ctx: HandlerContext) -> list[FollowupDM]:
 
 
 async def send_followups(engine: Engine, items: list[FollowupDM]) -> int:
-    sends = []
-    for item in items:
-        if item.platform in engine.messengers.stopped:
-            continue  # the workspace removed the app; logged where that was noticed
-        try:
-            messenger = engine.messengers.get(item.platform)
-        except DeliveryFailed as exc:
-            log.warning("praktijk follow-up %s: %s", item.row_id, exc.reason)
-            continue
-        sends.append(
-            direct_once(
-                engine.runtime,
-                engine.semaphore,
-                messenger,
-                FOLLOWUP_STEPS,
-                item.row_id,
-                item.status,
-                item.user_id,
-                item.card,
-                item.key,
-            )
-        )
-    return await all_done(sends)
+    reachable = [i for i in items if i.platform not in engine.messengers.stopped]
+    # a workspace that removed the app is logged where that was noticed
+    return await send_owed(engine, FOLLOWUP_STEPS, reachable, give_up_unreachable=False)
 
 
 def due_followups(ctx: HandlerContext, after: timedelta | None) -> list[FollowupDM]:

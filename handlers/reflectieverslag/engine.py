@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.core.context import HandlerContext
-from handlers.core.messaging import DeliveryFailed, outbox_key
+from handlers.core.messaging import outbox_key
 from handlers.core.registry import Engine, EngineStep
 from handlers.core.replies import Actions, Button, Card, Context, Section
 from handlers.core.router import Router
-from handlers.core.sending import OutboxSteps, all_done, direct_once
+from handlers.core.sending import OutboxSteps, OwedDM, send_owed
 from handlers.reflectieverslag import queries
 from handlers.reflectieverslag.chat import ACTION_REFLECT, describe
 from storage.models import Member
@@ -44,14 +44,7 @@ def plan_asks(ctx: HandlerContext) -> int:
     return planned
 
 
-@dataclass(frozen=True)
-class Ask:
-    row_id: int
-    status: str
-    platform: str
-    user_id: str
-    card: Card
-    key: str
+Ask = OwedDM
 
 
 def pending_asks(ctx: HandlerContext) -> list[Ask]:
@@ -106,27 +99,7 @@ def due_work(ctx: HandlerContext) -> Work:
 
 async def tick_step(engine: Engine) -> Mapping[str, int]:
     work = await engine.call(due_work)
-    sends = []
-    for item in work.asks:
-        try:
-            messenger = engine.messengers.get(item.platform)
-        except DeliveryFailed as exc:
-            await engine.call(ASK_STEPS.finished, item.row_id, None, exc.reason)
-            continue
-        sends.append(
-            direct_once(
-                engine.runtime,
-                engine.semaphore,
-                messenger,
-                ASK_STEPS,
-                item.row_id,
-                item.status,
-                item.user_id,
-                item.card,
-                item.key,
-            )
-        )
-    asked = await all_done(sends) if sends else 0
+    asked = await send_owed(engine, ASK_STEPS, work.asks, give_up_unreachable=True)
     counts = {"reflectieverslag_planned": work.planned, "reflectieverslag_asked": asked}
     return {name: value for name, value in counts.items() if value}
 

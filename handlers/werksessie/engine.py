@@ -21,7 +21,7 @@ from handlers.core.messaging import PERMANENT, DeliveryFailed, Messenger, outbox
 from handlers.core.registry import Engine, EngineStep
 from handlers.core.replies import Card, Context, Section
 from handlers.core.router import Router
-from handlers.core.sending import OutboxSteps, all_done, claims_of, direct_once
+from handlers.core.sending import OutboxSteps, OwedDM, claims_of, send_owed
 from handlers.werksessie import chat
 from handlers.werksessie.queries import FOLLOWUP, POST, REMINDER, claim_post
 from storage.models import CasusStatus, Werksessie, WerksessieFollowup, WerksessiePost
@@ -82,14 +82,7 @@ def plan_reminders(ctx: HandlerContext) -> None:
         repo.add_reminders(werksessie.id, werksessie.phase, owed)
 
 
-@dataclass(frozen=True)
-class Reminder:
-    row_id: int
-    status: str
-    platform: str
-    user_id: str
-    card: Card
-    key: str
+Reminder = OwedDM
 
 
 def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
@@ -259,27 +252,7 @@ async def post_owed(engine: Engine, items: list[chat.PendingPost]) -> int:
 async def send_reminders(
     engine: Engine, items: list[Reminder], steps: OutboxSteps = REMINDER_STEPS
 ) -> int:
-    sends = []
-    for item in items:
-        try:
-            messenger = engine.messengers.get(item.platform)
-        except DeliveryFailed as exc:
-            await engine.call(steps.finished, item.row_id, None, exc.reason)
-            continue
-        sends.append(
-            direct_once(
-                engine.runtime,
-                engine.semaphore,
-                messenger,
-                steps,
-                item.row_id,
-                item.status,
-                item.user_id,
-                item.card,
-                item.key,
-            )
-        )
-    return await all_done(sends)
+    return await send_owed(engine, steps, items, give_up_unreachable=True)
 
 
 @dataclass(frozen=True)
