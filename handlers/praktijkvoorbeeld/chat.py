@@ -185,8 +185,9 @@ def practice_card(practice: Praktijkvoorbeeld, texts: Texts, answered: int = 0) 
     )
     blocks.append(Context(texts.rich("praktijk.card.footer", number=practice.id)))
     if answered:
-        key = "praktijk.card.answered_one" if answered == 1 else "praktijk.card.answered"
-        blocks.append(Context(texts.rich(key, count=answered)))
+        blocks.append(
+            Context(texts.rich("praktijk.card.answered", count=texts.count("vertaalde", answered)))
+        )
     return Card(
         tuple(blocks),
         fallback=texts.rich("praktijk.card.fallback", author=author, title=practice.title),
