@@ -75,6 +75,18 @@ def ask_label(texts: Texts, candidate: Candidate) -> str:
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
 
 
+def _person_section(texts: Texts, candidate: Candidate) -> Section:
+    expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
+    return Section(
+        texts.rich(
+            "meedenken.suggest.person",
+            person=_person(candidate),
+            organisation=candidate.organisation,
+            expertise=expertise,
+        )
+    )
+
+
 def suggestion_card(
     texts: Texts, casus: Casus, found: list[Candidate], asked: tuple[Candidate, ...] = ()
 ) -> Card:
@@ -83,42 +95,14 @@ def suggestion_card(
     intro = texts.rich("meedenken.suggest.intro", title=casus.title, count=count)
     blocks: list[Section | Actions | Context] = [Section(intro)]
     for candidate in asked:
-        expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
-        blocks.append(
-            Section(
-                texts.rich(
-                    "meedenken.suggest.person",
-                    person=_person(candidate),
-                    organisation=candidate.organisation,
-                    expertise=expertise,
-                )
-            )
-        )
+        blocks.append(_person_section(texts, candidate))
         blocks.append(Context(texts.rich("meedenken.suggest.asked", person=_person(candidate))))
     for candidate in found:
-        expertise = ", ".join(texts.perspective_label(p) for p in candidate.matches)
-        blocks.append(
-            Section(
-                texts.rich(
-                    "meedenken.suggest.person",
-                    person=_person(candidate),
-                    organisation=candidate.organisation,
-                    expertise=expertise,
-                )
-            )
+        blocks.append(_person_section(texts, candidate))
+        button = Button(
+            ACTION_ASK, ask_label(texts, candidate), f"{casus.id}:{candidate.member_id}", "primary"
         )
-        blocks.append(
-            Actions(
-                (
-                    Button(
-                        ACTION_ASK,
-                        ask_label(texts, candidate),
-                        f"{casus.id}:{candidate.member_id}",
-                        "primary",
-                    ),
-                )
-            )
-        )
+        blocks.append(Actions((button,)))
     blocks.append(Context(texts.rich("meedenken.suggest.footer", max=queries.PER_CASUS)))
     fallback = texts.rich("meedenken.suggest.fallback", title=casus.title)
     return Card(tuple(blocks), fallback=fallback)
