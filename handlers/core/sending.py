@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from handlers.core import workdays
-from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger
+from handlers.core.messaging import NOT_SENT, PERMANENT, DeliveryFailed, Messenger, outbox_key
 from handlers.core.outbox import not_sent, record_outcome
 from handlers.core.replies import Card
 from storage import claims
@@ -251,6 +251,18 @@ class OwedDM:
     user_id: str
     card: Card
     key: str
+
+    @classmethod
+    def of(cls, outbox: Outbox, row: Any, member: Any, card: Card) -> OwedDM:
+        """The DM of an outbox ``row`` (its ``id`` and ``status``) to ``member`` (a Member)."""
+        return cls(
+            row.id,
+            row.status,
+            member.platform,
+            member.platform_user_id,
+            card,
+            outbox_key(outbox.name, row.id),
+        )
 
 
 async def send_owed(

@@ -61,16 +61,7 @@ def pending_followups(ctx: HandlerContext) -> list[FollowupDM]:
         member = row.translation.member
         if member.snoozed_until is not None and member.snoozed_until >= today:
             continue
-        out.append(
-            FollowupDM(
-                row.id,
-                row.status,
-                member.platform,
-                member.platform_user_id,
-                chat.followup_card(ctx.texts, row),
-                outbox_key(FOLLOWUP.name, row.id),
-            )
-        )
+        out.append(FollowupDM.of(FOLLOWUP, row, member, chat.followup_card(ctx.texts, row)))
     return out
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.core.context import HandlerContext
-from handlers.core.messaging import outbox_key
 from handlers.core.registry import Engine, EngineStep
 from handlers.core.replies import Actions, Button, Card, Context, Section
 from handlers.core.router import Router
@@ -73,16 +72,7 @@ def pending_asks(ctx: HandlerContext) -> list[Ask]:
             ),
             fallback=texts.rich("reflectieverslag.ask.fallback", date=about["date"]),
         )
-        out.append(
-            Ask(
-                row.id,
-                row.status,
-                member.platform,
-                member.platform_user_id,
-                card,
-                outbox_key(queries.ASK.name, row.id),
-            )
-        )
+        out.append(Ask.of(queries.ASK, row, member, card))
     return out
 
 

@@ -106,16 +106,7 @@ def pending_reminders(ctx: HandlerContext) -> list[Reminder]:
             (Section(text), Context(texts.rich("werksessie.reminder.context"))),
             fallback=texts.rich("werksessie.reminder.fallback", phase=phase.title),
         )
-        out.append(
-            Reminder(
-                row.id,
-                row.status,
-                member.platform,
-                member.platform_user_id,
-                card,
-                outbox_key(REMINDER.name, row.id),
-            )
-        )
+        out.append(Reminder.of(REMINDER, row, member, card))
     return out
 
 
@@ -163,16 +154,7 @@ def pending_followups(ctx: HandlerContext) -> list[Reminder]:
         card = _followup_card(ctx, row)
         if member is None or card is None:
             continue
-        out.append(
-            Reminder(
-                row.id,
-                row.status,
-                member.platform,
-                member.platform_user_id,
-                card,
-                outbox_key(FOLLOWUP.name, row.id),
-            )
-        )
+        out.append(Reminder.of(FOLLOWUP, row, member, card))
     return out
 
 
